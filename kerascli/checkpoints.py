@@ -1,0 +1,78 @@
+"""Per-epoch checkpoints and history, written so that a kill never loses a complete epoch.
+
+Keras' `BackupAndRestore` and `CSVLogger` write their files in place, so a kill during a write
+leaves a truncated checkpoint or CSV; and a resumed `fit` starts a fresh `History`. This callback
+saves the whole model (weights and optimizer state) to a new file, renames it into place, then
+records the epoch and the full history in `checkpoints/state.json` (also renamed into place), so
+the newest checkpoint is always complete and `history.json` always covers every epoch.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import keras
+
+from kerascli import runs
+
+STATE_FILE = "state.json"
+
+
+def _float(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class EpochRecorder(keras.callbacks.Callback):
+    """Checkpoints the model and appends to the history after every epoch.
+
+    Args:
+        run_dir: The run directory (`checkpoints/` is created inside it).
+        history: The history of earlier epochs (when resuming), extended in place.
+        keep: How many epoch checkpoints to keep. Defaults to 1 (the newest).
+    """
+
+    def __init__(self, run_dir: Path, history: dict[str, list] | None = None, keep: int = 1):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.directory = self.run_dir / "checkpoints"
+        self.directory.mkdir(exist_ok=True)
+        self.history = history if history is not None else {}
+        self.keep = keep
+        self.diverged_at: int | None = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = {key: _float(value) for key, value in (logs or {}).items()}
+        loss = logs.get("loss")
+        if loss is not None and not math.isfinite(loss):
+            # Keep the last good checkpoint: this epoch's weights are already ruined.
+            self.diverged_at = epoch + 1
+            self.model.stop_training = True
+            return
+        learning_rate = getattr(getattr(self.model, "optimizer", None), "learning_rate", None)
+        if learning_rate is not None and "learning_rate" not in logs:
+            logs["learning_rate"] = _float(learning_rate)
+        epochs_done = len(next(iter(self.history.values()), []))
+        for key in set(self.history) | set(logs):
+            self.history.setdefault(key, [None] * epochs_done).append(logs.get(key))
+        name = f"epoch_{epoch + 1:04d}.keras"
+        runs.atomic_save_model(self.model, self.directory / name)
+        runs.atomic_write_json(self.directory / STATE_FILE,
+                               {"epoch": epoch + 1, "checkpoint": name, "history": self.history})
+        runs.write_history(self.run_dir, self.history)
+        for old in sorted(self.directory.glob("epoch_*.keras"))[: -self.keep]:
+            old.unlink(missing_ok=True)
+
+
+def read_state(run_dir: Path) -> dict | None:
+    """The newest checkpoint state of a run (`epoch`, `checkpoint`, `history`), or `None`."""
+    path = Path(run_dir) / "checkpoints" / STATE_FILE
+    if not path.is_file():
+        return None
+    state = runs.read_json(path)
+    if not (Path(run_dir) / "checkpoints" / state.get("checkpoint", "")).is_file():
+        return None
+    return state

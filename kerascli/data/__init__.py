@@ -1,0 +1,1 @@
+"""Data: sources (built-in datasets, IDX, npz), preprocessing and the tf.data pipeline."""

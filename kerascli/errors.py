@@ -1,0 +1,97 @@
+"""Errors that kerascli reports to the user as one line.
+
+Every failure the user can fix (a bad config, a bad data file, a missing run) is raised as a
+`KerascliError` subclass carrying *where* (a file path with line:column, or a config key path) and
+*what*, plus an optional *hint*. The CLI prints `error: <where>: <what> (<hint>)` and exits with
+the error's `exit_code`; nothing below the CLI prints or exits.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class KerascliError(Exception):
+    """A problem the user can fix, reported as one line.
+
+    Args:
+        where: A file path (optionally with `:line:column`) or a config key path such as
+            `model.layers[2].Dense.units`. May be empty when no place applies.
+        what: What is wrong, in plain words.
+        hint: How to fix it. Defaults to `None` (no hint).
+    """
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, where: str, what: str, hint: str | None = None):
+        self.where = str(where)
+        self.what = what
+        self.hint = hint
+        # Further problems found in the same pass, each reported on its own line.
+        self.others: list[KerascliError] = []
+        super().__init__(self.format())
+
+    def format(self) -> str:
+        """Returns the one-line message, without the `error: ` prefix."""
+        text = f"{self.where}: {self.what}" if self.where else self.what
+        if self.hint:
+            text += f" ({self.hint})"
+        return " ".join(text.split("\n"))
+
+
+class ConfigError(KerascliError):
+    """The experiment config, or an override of it, is invalid."""
+
+
+class DataError(KerascliError):
+    """A data file or data source is missing, unreadable or inconsistent."""
+
+
+class RunError(KerascliError):
+    """A run directory is missing, busy, or does not hold what the command needs."""
+
+
+class TrainingFailed(KerascliError):
+    """Training started but could not finish (for example the loss became NaN)."""
+
+    exit_code = EXIT_FAILURE
+
+
+class Interrupted(Exception):
+    """Training was stopped by Ctrl-C or SIGTERM; the run is resumable.
+
+    Args:
+        run_dir: The interrupted run directory.
+    """
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, run_dir):
+        self.run_dir = run_dir
+        super().__init__(f"interrupted: {run_dir}")
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """Returns a `did you mean ...?` hint for a misspelt word, or `None`.
+
+    Args:
+        word: The word the user wrote.
+        choices: The words that would have been valid.
+
+    Returns:
+        A hint such as `did you mean 'Conv2D'?`, or `None` when nothing is close.
+    """
+    choices = list(choices)
+    by_lower = {c.lower(): c for c in choices}
+    if word.lower() in by_lower:
+        return f"did you mean {by_lower[word.lower()]!r}?"
+    close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.7)
+    if close:
+        return f"did you mean {by_lower[close[0]]!r}?"
+    return None

@@ -1,0 +1,38 @@
+"""The `validate` use case: build everything a config describes, train nothing."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+from kerascli.config import ExperimentConfig
+
+
+def validate_experiment(config: ExperimentConfig) -> str:
+    """Builds and compiles the model, the augmentation and the callbacks of a config.
+
+    Args:
+        config: A validated experiment config with `model` and `compile`.
+
+    Returns:
+        The model summary as text.
+
+    Raises:
+        ConfigError: When Keras refuses any part of the config.
+    """
+    from rich.console import Console
+
+    from kerascli import models
+
+    model = models.build_model(config.model)
+    models.compile_model(model, config.compile)
+    models.build_augmentation(config.data.augment)
+    with tempfile.TemporaryDirectory() as scratch:
+        models.build_callbacks(config.fit.callbacks, Path(scratch))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100, force_terminal=False, color_system=None)
+    # Keras prints its summary through rich when given no print_fn; capture it as plain text.
+    model.summary(print_fn=lambda line, line_break=True: console.print(line, markup=False,
+                                                                        end="\n" if line_break else ""))
+    return buffer.getvalue().rstrip()
