@@ -131,12 +131,14 @@ def build_model(config: ModelConfig):
         for index, spec in enumerate(config.layers):
             key_path = ("model", "layers", index)
             layer = build_layer(spec, key_path)
+            previous = (tuple(model.layers[-1].output.shape) if model.layers
+                        else (None, *config.input_shape))
             try:
                 model.add(layer)
             except (TypeError, ValueError) as error:
                 raise ConfigError(format_key_path(key_path + (split_spec(spec, ())[0],)),
-                                  f"does not fit the previous layer's output "
-                                  f"{model.output_shape}: {_keras_message(error)}") from None
+                                  f"does not fit the previous output of shape {previous}: "
+                                  f"{_keras_message(error)}") from None
         return model
 
     tensors = {name: keras.Input(shape=tuple(shape), name=name)

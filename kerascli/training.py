@@ -180,8 +180,9 @@ def train(config: ExperimentConfig, *, runs_dir: Path, name: str | None = None,
         TrainingFailed: When the loss becomes NaN or infinite.
     """
     state = _resume_state(config, Path(resume)) if resume else None
+    name = config.name if name is None else name
     if not resume:
-        runs.check_run_name(name or config.name)
+        runs.check_run_name(name)
     devices = setup_backend(config.seed, config.deterministic)
 
     import keras
@@ -199,15 +200,22 @@ def train(config: ExperimentConfig, *, runs_dir: Path, name: str | None = None,
     check_output_fits(model, x_train, y_train)
     augment = models.build_augmentation(config.data.augment)
 
-    run_dir = Path(resume) if resume else runs.create_run_dir(runs_dir, name or config.name)
+    run_dir = Path(resume) if resume else runs.create_run_dir(runs_dir, name)
+    try:
+        # Callback file arguments resolve inside the run directory, so they come after it.
+        callbacks = models.build_callbacks(config.fit.callbacks, run_dir)
+    except ConfigError:
+        if not resume:
+            run_dir.rmdir()  # Created a moment ago and still empty: bad input leaves nothing.
+        raise
     with runs.locked(run_dir):
         return _fit(config, model, data, run_dir, state=state, devices=devices, quiet=quiet,
-                    console=console, command=command, augment=augment,
+                    console=console, command=command, augment=augment, callbacks=callbacks,
                     train_xy=(x_train, y_train), shapes=shapes)
 
 
 def _fit(config, model, data, run_dir, *, state, devices, quiet, console, command, augment,
-         train_xy, shapes) -> TrainResult:
+         callbacks, train_xy, shapes) -> TrainResult:
     initial_epoch = state["epoch"] if state else 0
     history = state["history"] if state else {}
     runs.atomic_write_text(run_dir / "config.yaml", config.to_yaml())
@@ -227,8 +235,7 @@ def _fit(config, model, data, run_dir, *, state, devices, quiet, console, comman
         val_ds = make_dataset(feed_inputs(data.x_val, shapes), feed_targets(data.y_val, model),
                               batch_size=fit.batch_size)
     recorder = EpochRecorder(run_dir, history)
-    callbacks = [RichProgress(fit.epochs, console=console, quiet=quiet), recorder,
-                 *models.build_callbacks(fit.callbacks, run_dir)]
+    callbacks = [RichProgress(fit.epochs, console=console, quiet=quiet), recorder, *callbacks]
     try:
         with _sigterm_as_interrupt():
             if initial_epoch < fit.epochs:

@@ -1,0 +1,56 @@
+"""Shared fixtures: small real-MNIST configs and an isolated runs directory."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_DIR = ROOT / "data" / "mnist"
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def tiny_config(**sections) -> dict:
+    """A real MNIST config small enough to train in seconds: a slice of the data, a small MLP."""
+    config = {
+        "name": "tiny",
+        "seed": 1,
+        "data": {
+            "source": "idx",
+            "train": {"images": str(MNIST_DIR / "t10k-images-idx3-ubyte.gz"),
+                      "labels": str(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")},
+            "test": {"images": str(MNIST_DIR / "t10k-images-idx3-ubyte.gz"),
+                     "labels": str(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")},
+            "limit": {"train": 1500, "test": 300},
+            "validation": {"split": 0.2},
+            "preprocess": {"reshape": [28, 28, 1], "scale": 255, "one_hot": 10},
+        },
+        "model": {
+            "input_shape": [28, 28, 1],
+            "layers": ["Flatten", {"Dense": {"units": 32, "activation": "relu"}},
+                       {"Dense": {"units": 10, "activation": "softmax"}}],
+        },
+        "compile": {"optimizer": "adam", "loss": "categorical_crossentropy",
+                    "metrics": ["accuracy"]},
+        "fit": {"epochs": 2, "batch_size": 64},
+    }
+    for key, value in sections.items():
+        config[key] = value
+    return config
+
+
+def write_config(path: Path, config: dict) -> Path:
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    """An empty runs directory, also set as $KERASCLI_RUNS."""
+    directory = tmp_path / "runs"
+    monkeypatch.setenv("KERASCLI_RUNS", str(directory))
+    return directory
