@@ -10,6 +10,7 @@ the newest checkpoint is always complete and `history.json` always covers every 
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import keras
@@ -43,8 +44,15 @@ class EpochRecorder(keras.callbacks.Callback):
         self.history = history if history is not None else {}
         self.keep = keep
         self.diverged_at: int | None = None
+        self.epoch_seconds: list[float] = []
+        self._epoch_start = 0.0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        # Measured before any file is written: the figure is the training (and validation) time.
+        self.epoch_seconds.append(round(time.perf_counter() - self._epoch_start, 3))
         logs = {key: _float(value) for key, value in (logs or {}).items()}
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(loss):

@@ -11,7 +11,7 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 from rich.console import Console
@@ -135,6 +135,87 @@ def validate(config: Annotated[Path, typer.Argument(help="The experiment YAML fi
     summary = validate_experiment(experiment)
     out.print(summary, markup=False)
     out.print(f"{config}: OK")
+
+
+@app.command()
+@_reported
+def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory made by train.")],
+             set_: SetOption = None):
+    """Evaluate a run's model on its test data; write evaluation.json and plots."""
+    from kerascli.saved_runs import open_run
+
+    open_run(run_dir, set_)  # A bad run or --set is reported before TensorFlow loads.
+    _load_backend()
+    from kerascli.evaluation import evaluate_run
+
+    record = evaluate_run(run_dir, set_)
+    scores = " · ".join(f"{key} {value:.4f}" for key, value in
+                        {"loss": record["loss"], **record["metrics"]}.items())
+    out.print(f"test ({record['examples']} examples, {record['task']}): {scores}", markup=False)
+    if record.get("per_class"):
+        from rich.text import Text
+
+        table = Table(title="per class")
+        for column in ("class", "precision", "recall", "F1", "support"):
+            table.add_column(column, justify="left" if column == "class" else "right")
+        rows = [(row["class"], row) for row in record["per_class"]]
+        rows += [("macro avg", record["macro_avg"]), ("weighted avg", record["weighted_avg"])]
+        for index, (label, row) in enumerate(rows):
+            table.add_row(Text(label), f"{row['precision']:.4f}", f"{row['recall']:.4f}",
+                          f"{row['f1']:.4f}", str(row["support"]),
+                          end_section=index == len(record["per_class"]) - 1)
+        out.print(table)
+    for written in ["evaluation.json", *record.get("plots", [])]:
+        out.print(f"wrote: {run_dir / written}", markup=False)
+
+
+@app.command()
+@_reported
+def predict(
+    images: Annotated[list[Path], typer.Argument(
+        help="Image files (PNG, JPEG, BMP) and directories of them.")],
+    run: Annotated[Optional[Path], typer.Option(
+        "--run", help="The run whose model predicts [default: the newest completed "
+        "classification run in the runs directory].")] = None,
+    top_k: Annotated[int, typer.Option("--top-k", min=1, help="List the K most probable classes.")] = 1,
+    json_lines: Annotated[bool, typer.Option("--json", help="One JSON object per line per file.")] = False,
+    invert: Annotated[Literal["auto", "yes", "no"], typer.Option(
+        help="Invert images to white-on-black; auto does it for light-background images when "
+        "the model was trained on dark-background (MNIST-like) data.")] = "auto",
+    runs_dir: RunsDirOption = None,
+):
+    """Classify image files with a trained run's model."""
+    import json
+
+    from kerascli.errors import EXIT_USAGE
+    from kerascli.runs import latest_run, runs_dir_from
+    from kerascli.saved_runs import open_run
+
+    run_dir = run if run is not None else latest_run(runs_dir_from(runs_dir))
+    open_run(run_dir)  # A bad run is reported before TensorFlow loads.
+    _load_backend()
+    from kerascli.predict import predict_files
+
+    report = predict_files(images, run_dir, top_k=top_k, invert=invert)
+    for problem in report.errors:
+        _print_error(problem)
+    if json_lines:
+        # Plain writes: machine-read output needs no rich markup or wrapping, and is faster.
+        sys.stdout.write("".join(json.dumps(p.to_json()) + "\n" for p in report.predictions))
+        sys.stdout.flush()
+    elif report.predictions:
+        from rich.text import Text
+
+        table = Table(title=Text(f"predictions of {report.run_dir}"))
+        for column in ("file", "class", "probability", *(["top k"] if top_k > 1 else [])):
+            table.add_column(column, justify="right" if column == "probability" else "left")
+        for p in report.predictions:
+            top = " · ".join(f"{name} {prob:.3f}" for name, prob in p.top_k)
+            table.add_row(Text(p.file), Text(p.class_name), f"{p.probability:.4f}",
+                          *([Text(top)] if top_k > 1 else []))
+        out.print(table)
+    if report.errors:
+        raise typer.Exit(EXIT_USAGE)
 
 
 @app.command("runs")

@@ -12,6 +12,12 @@ from pathlib import Path
 import numpy as np
 
 from kerascli import plots, runs
+from kerascli.data.pipeline import feed_inputs
+from kerascli.data.preprocess import prepare, preprocess_images, preprocess_labels
+from kerascli.data.sources import class_names as data_class_names
+from kerascli.data.sources import load_splits
+from kerascli.errors import DataError
+from kerascli.saved_runs import load_model, open_run
 
 
 def task_of(output_units: int, y: np.ndarray | None, num_classes: int | None) -> str:
@@ -87,33 +93,47 @@ def _worst_mistakes(x: np.ndarray, true: np.ndarray, predicted: np.ndarray,
 
 def evaluate_model(model, x, y, *, run_dir: Path, class_names: list[str] | None,
                    num_classes: int | None, batch_size: int = 256,
-                   images: np.ndarray | None = None, value_range=(0.0, 1.0)) -> dict:
+                   images: np.ndarray | None = None, value_range=(0.0, 1.0),
+                   extra: dict | None = None) -> dict:
     """Evaluates `model` on `(x, y)` and writes `evaluation.json` and its plots.
+
+    Classifiers (softmax over the classes, or one sigmoid unit on 0/1 labels) also get per-class
+    figures, `plots/confusion_matrix.png` and `plots/misclassified.png`; regression models get
+    their loss and metrics only.
 
     Args:
         model: A compiled Keras model.
-        x: Test inputs (as fed to the model). y: Test labels (as trained on).
+        x: Test inputs (as fed to the model). y: Test labels (as trained on; a tuple with one
+            entry per output for multi-output models, which all learn the same labels).
         run_dir: The run directory to write into.
         class_names: Names for the classes, or `None` to number them.
         num_classes: Classes in the data, or `None` (regression).
         batch_size: Evaluation batch size. Defaults to 256.
         images: The test inputs as images for `plots/misclassified.png`. Defaults to `x`.
         value_range: The range of `images` values. Defaults to `(0.0, 1.0)`.
+        extra: More fields for the record (where the data came from, ...). Defaults to `None`.
 
     Returns:
-        The evaluation record written to `evaluation.json`.
+        The evaluation record written to `evaluation.json`; `plots` lists the plots written,
+        relative to `run_dir`.
     """
+    labels = y[0] if isinstance(y, tuple) else y
     scores = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
-    record = {"examples": int(len(y)), "loss": float(scores.pop("loss", float("nan"))),
+    record = {**(extra or {}), "examples": int(len(labels)),
+              "loss": float(scores.pop("loss", float("nan"))),
               "metrics": {key: float(value) for key, value in scores.items()}}
     output = model.outputs[0]
     units = int(output.shape[-1] or 1)
-    task = task_of(units, y, num_classes)
+    task = task_of(units, labels, num_classes)
     record["task"] = task
+    record["plots"] = []
     if task in ("classification", "binary"):
-        probabilities = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
-        if isinstance(probabilities, list):
+        probabilities = model.predict(x, batch_size=batch_size, verbose=0)
+        # Multi-output models predict a list; every output learns the same labels, and the
+        # first is the one reported (as for `task` above).
+        if isinstance(probabilities, (list, tuple)):
             probabilities = probabilities[0]
+        probabilities = np.asarray(probabilities)
         if task == "binary":
             positive = probabilities.reshape(-1)
             predicted = (positive >= 0.5).astype(np.int64)
@@ -124,19 +144,91 @@ def evaluate_model(model, x, y, *, run_dir: Path, class_names: list[str] | None,
             confidence = probabilities.max(axis=-1)
             names = class_names if class_names and len(class_names) == units else [
                 str(i) for i in range(units)]
-        true = class_indices(y)
+        true = class_indices(labels)
         record.update(classification_report(true, predicted, names))
         plots_dir = Path(run_dir) / "plots"
         plots_dir.mkdir(exist_ok=True)
         plots.plot_confusion_matrix(record["confusion_matrix"], names,
                                     plots_dir / "confusion_matrix.png")
+        record["plots"].append("plots/confusion_matrix.png")
         shown = images if images is not None else x
-        if isinstance(shown, np.ndarray) and shown.ndim in (3, 4) and shown.shape[-1] in (1, 3) or (
-                isinstance(shown, np.ndarray) and shown.ndim == 3):
+        misclassified = plots_dir / "misclassified.png"
+        worst = np.array([], dtype=np.int64)
+        if isinstance(shown, np.ndarray) and (
+                shown.ndim == 3 or shown.ndim == 4 and shown.shape[-1] in (1, 3)):
             worst = _worst_mistakes(shown, true, predicted, confidence)
-            if worst.size:
-                titles = [f"true {names[true[i]]} / pred {names[predicted[i]]}" for i in worst]
-                plots.plot_image_grid(shown[worst], plots_dir / "misclassified.png", titles=titles,
-                                      value_range=tuple(value_range))
+        if worst.size:
+            titles = [f"true {names[true[i]]} / pred {names[predicted[i]]}" for i in worst]
+            plots.plot_image_grid(shown[worst], misclassified, titles=titles,
+                                  value_range=tuple(value_range))
+            record["plots"].append("plots/misclassified.png")
+        else:
+            # An older evaluation's mistakes would be mistaken for this one's.
+            misclassified.unlink(missing_ok=True)
     runs.atomic_write_json(Path(run_dir) / "evaluation.json", record)
     return record
+
+
+def evaluate_run(run_dir: str | Path, overrides: list[str] | None = None) -> dict:
+    """The `evaluate` use case: evaluates a finished run's model on its test data again.
+
+    The test split is rebuilt from the run's `config.yaml` exactly as training built it
+    (source, `data.limit`, `data.preprocess`); `overrides` can point it at another test set,
+    e.g. `data.test.images=...` and `data.test.labels=...` for an `idx` source.
+
+    Args:
+        run_dir: A run directory made by `kerascli train`.
+        overrides: `KEY.PATH=VALUE` strings applied to the run's config. Defaults to none.
+
+    Returns:
+        The evaluation record, also written to `run_dir/evaluation.json` (see `evaluate_model`),
+        with `run` and `overrides` added.
+
+    Raises:
+        RunError: When `run_dir` is not a run with a loadable model, or another process holds it.
+        ConfigError: When the saved config or an override is invalid.
+        DataError: When the test data is missing, unreadable, or does not fit the model.
+    """
+    # Deferred: training imports this module for evaluate_model.
+    from kerascli import models
+    from kerascli.training import display_range, feed_targets, input_shapes
+
+    run = open_run(run_dir, overrides)
+    config = run.config
+    splits = load_splits(config.data)
+    if splits.x_test is None:
+        raise DataError("data.test", "the run's data has no test split",
+                        "point evaluate at one with --set, e.g. --set data.test.images=F "
+                        "--set data.test.labels=F for an idx source")
+    pre = config.data.preprocess
+    x_test = preprocess_images(splits.x_test, pre, "data.test")
+    y_test = preprocess_labels(splits.y_test, pre, "data.test")
+    num_classes = run.record.get("num_classes") if "num_classes" in run.record else (
+        prepare(splits, config.data).num_classes)
+    model = load_model(run)
+    if not getattr(model, "compiled", False):
+        models.compile_model(model, config.compile)
+    shapes = input_shapes(model)
+    x, y = feed_inputs(x_test, shapes), feed_targets(y_test, model)
+    _check_fits(model, x, y)
+    with runs.locked(run.run_dir):
+        return evaluate_model(
+            model, x, y, run_dir=run.run_dir,
+            class_names=data_class_names(config.data, num_classes), num_classes=num_classes,
+            batch_size=config.evaluate.batch_size or max(config.fit.batch_size, 256),
+            images=x_test, value_range=display_range(config),
+            extra={"run": run.run_dir.name, "overrides": list(overrides or []),
+                   "evaluated": runs.utc_now()})
+
+
+def _check_fits(model, x, y) -> None:
+    """Evaluates two examples, so test data that does not fit the model is one clear error."""
+    sample = slice(0, 2)
+    x_sample = {k: v[sample] for k, v in x.items()} if isinstance(x, dict) else x[sample]
+    y_sample = tuple(t[sample] for t in y) if isinstance(y, tuple) else y[sample]
+    try:
+        model.test_on_batch(x_sample, y_sample)
+    except (ValueError, TypeError) as error:
+        message = " ".join(str(error).split())[:300]
+        raise DataError("data.test", f"the test data does not fit the model: {message}",
+                        "use test data shaped like the training data") from None

@@ -273,7 +273,7 @@ def _fit(config, model, data, run_dir, *, state, devices, quiet, console, comman
         final["test_loss"] = evaluation["loss"]
     task = evaluation["task"] if evaluation else None
     runs.update_run_json(run_dir, status="completed", ended=runs.utc_now(), epochs=epochs_done,
-                         final_metrics=final, task=task or _guess_task(model, data))
+                         epoch_seconds=recorder.epoch_seconds, final_metrics=final, task=task or _guess_task(model, data))
     return TrainResult(run_dir, epochs_done, history, evaluation)
 
 

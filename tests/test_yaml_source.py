@@ -150,7 +150,7 @@ def test_a_few_plain_aliases_are_fine():
     assert doc.data["model"]["input_shape"] == [28, 28, 1]
 
 
-@pytest.mark.xfail(strict=True, reason="deep nesting makes PyYAML's recursive composer raise a raw "
+@pytest.mark.xfail(strict=True, raises=RecursionError, reason="deep nesting makes PyYAML's recursive composer raise a raw "
                    "RecursionError, not a ConfigError (yaml_source.parse_yaml)")
 @pytest.mark.parametrize("depth", [1000])
 def test_deeply_nested_yaml_is_a_config_error(depth):

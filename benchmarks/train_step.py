@@ -1,0 +1,112 @@
+"""Benchmark: one MNIST epoch through kerascli vs. the same model written by hand in Keras.
+
+Both sides train the tutorial CNN (configs/mnist_cnn.yaml: Conv2D 16, MaxPooling2D, Flatten,
+Dense 128, Dense 10; Adam 0.002; batch 128; the last 10% held out for validation) for one epoch on
+the same real MNIST files, each in its own fresh process, alternating A/B so that machine noise
+hits both. It prints the epoch time (fit only, as each side measures it), the whole command's wall
+time, and the kerascli/plain-Keras ratios. The acceptance bar is an epoch ratio <= 1.05.
+
+    python benchmarks/train_step.py [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The baseline a Keras user would write: numpy arrays straight into model.fit.
+PLAIN_KERAS = r'''
+import gzip, json, sys, time
+import numpy as np
+import keras
+
+def read_idx(path):
+    with gzip.open(path) as f:
+        data = f.read()
+    ndim = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+root = sys.argv[1]
+x = read_idx(f"{root}/train-images-idx3-ubyte.gz").reshape(-1, 28, 28, 1).astype("float32") / 255
+y = keras.utils.to_categorical(read_idx(f"{root}/train-labels-idx1-ubyte.gz"), 10)
+keras.utils.set_random_seed(42)
+model = keras.Sequential([
+    keras.Input((28, 28, 1)),
+    keras.layers.Conv2D(16, 3, activation="relu"),
+    keras.layers.MaxPooling2D(2),
+    keras.layers.Flatten(),
+    keras.layers.Dense(128, activation="relu"),
+    keras.layers.Dense(10, activation="softmax"),
+])
+model.compile(optimizer=keras.optimizers.Adam(0.002), loss="categorical_crossentropy",
+              metrics=["accuracy"])
+start = time.perf_counter()
+history = model.fit(x, y, batch_size=128, epochs=1, validation_split=0.1, verbose=2)
+seconds = time.perf_counter() - start
+print(json.dumps({"epoch_seconds": seconds, "val_accuracy": history.history["val_accuracy"][-1]}))
+'''
+
+
+def run_plain(environment) -> dict:
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", PLAIN_KERAS, str(ROOT / "data" / "mnist")],
+                            capture_output=True, text=True, env=environment, check=True)
+    wall = time.perf_counter() - start
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    return {"epoch": figures["epoch_seconds"], "wall": wall, "val_accuracy": figures["val_accuracy"]}
+
+
+def run_kerascli(environment, runs_dir: Path) -> dict:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "from kerascli.cli import run; run()", "train",
+                    str(ROOT / "configs" / "mnist_cnn.yaml"), "--set", "fit.epochs=1", "--quiet",
+                    "--runs-dir", str(runs_dir)],
+                   capture_output=True, text=True, env=environment, check=True, cwd=ROOT)
+    wall = time.perf_counter() - start
+    newest = max(runs_dir.iterdir(), key=lambda p: p.stat().st_mtime)
+    record = json.loads((newest / "run.json").read_text())
+    history = json.loads((newest / "history.json").read_text())
+    return {"epoch": record["epoch_seconds"][0], "wall": wall,
+            "val_accuracy": history["val_accuracy"][-1]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2, help="runs of each side (default 2)")
+    args = parser.parse_args()
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    plain, ours = [], []
+    with tempfile.TemporaryDirectory() as scratch:
+        for repeat in range(args.repeats):
+            plain.append(run_plain(environment))
+            ours.append(run_kerascli(environment, Path(scratch)))
+            print(f"round {repeat + 1}: plain keras epoch {plain[-1]['epoch']:.2f}s "
+                  f"(wall {plain[-1]['wall']:.1f}s) | kerascli epoch {ours[-1]['epoch']:.2f}s "
+                  f"(wall {ours[-1]['wall']:.1f}s)", flush=True)
+
+    def median(rows, key):
+        return statistics.median(row[key] for row in rows)
+
+    print(f"\nmedian of {args.repeats} one-epoch runs, tutorial CNN on real MNIST (54,000 images)")
+    print(f"{'':24}{'epoch (s)':>12}{'wall (s)':>12}{'val_accuracy':>14}")
+    for label, rows in (("plain Keras model.fit", plain), ("kerascli train", ours)):
+        print(f"{label:24}{median(rows, 'epoch'):>12.2f}{median(rows, 'wall'):>12.1f}"
+              f"{median(rows, 'val_accuracy'):>14.4f}")
+    ratio = median(ours, "epoch") / median(plain, "epoch")
+    print(f"\nepoch time ratio kerascli / plain Keras: {ratio:.3f} (bar: <= 1.05)")
+    print(f"wall time ratio kerascli / plain Keras:  {median(ours, 'wall') / median(plain, 'wall'):.3f}"
+          " (kerascli also evaluates on the test set, plots and saves the model)")
+
+
+if __name__ == "__main__":
+    main()

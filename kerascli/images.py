@@ -1,0 +1,273 @@
+"""Reading image files for prediction: finding them, decoding them safely, converting them.
+
+Image files come from users and may be anything: a text file named `.png`, a truncated download,
+a GIF, a 16-bit scan, a CMYK JPEG from a print workflow, a PNG whose header claims a billion
+pixels. Only PNG, JPEG and BMP are read, and only through Pillow restricted to those decoders
+(`Image.open(..., formats=...)`), so a file is never handed to any other of Pillow's parsers.
+Pillow's decompression-bomb limit (`Image.MAX_IMAGE_PIXELS`) stays on, and images over it are
+refused before their pixels are decoded. Every problem with one file is a `DataError` for that
+file, so the other files can still be used.
+
+Everything here returns uint8 arrays `(height, width, channels)`; scaling to what the model was
+trained on is `kerascli.data.preprocess.preprocess_images`' job. Nothing imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from kerascli.errors import DataError
+
+# The decoders that may look at a file. Pillow otherwise tries every format it knows, and some
+# of its rarer parsers have had memory-safety bugs.
+FORMATS = ("PNG", "JPEG", "BMP")
+EXTENSIONS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".bmp": "BMP"}
+_SUPPORTED = "PNG, JPEG or BMP"
+# Below this the border ring of an image is mostly the digit itself; MNIST leaves a 4-pixel margin
+# around a 20x20 digit in 28x28, so a tenth of the side is background in any MNIST-like image.
+_BORDER_FRACTION = 0.1
+
+
+def find_images(paths: list[str | Path]) -> tuple[list[Path], list[DataError]]:
+    """Expands files and directories into the image files to read.
+
+    A directory contributes its PNG, JPEG and BMP files (by extension, case-insensitive, not
+    recursive, sorted by name); other files in it are skipped. A file named explicitly must have
+    one of those extensions: anything else is refused without being opened.
+
+    Args:
+        paths: Files and directories, as the user gave them.
+
+    Returns:
+        `(files, errors)`: the image files in order, and one `DataError` per path that gave none
+        (missing, not an image extension, a directory without images).
+    """
+    files: list[Path] = []
+    errors: list[DataError] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            try:
+                found = sorted(child for child in path.iterdir()
+                               if child.suffix.lower() in EXTENSIONS and not child.name.startswith(".")
+                               and child.is_file())
+            except OSError as error:
+                errors.append(DataError(str(path), f"cannot list the directory: {error.strerror}"))
+                continue
+            if not found:
+                errors.append(DataError(str(path), f"no {_SUPPORTED} files in this directory"))
+            files.extend(found)
+        elif not path.exists():
+            errors.append(DataError(str(path), "no such file or directory"))
+        elif path.suffix.lower() not in EXTENSIONS:
+            errors.append(_unsupported(path))
+        else:
+            files.append(path)
+    return files, errors
+
+
+def _unsupported(path: Path) -> DataError:
+    kind = f"'{path.suffix}' files" if path.suffix else "files without an extension"
+    return DataError(str(path), f"{kind} are not read", f"kerascli reads {_SUPPORTED} images")
+
+
+def _short(error: BaseException) -> str:
+    return " ".join(str(error).split())[:200] or type(error).__name__
+
+
+def _check_pixels(image: Image.Image, path: Path) -> None:
+    # Pillow only warns between MAX_IMAGE_PIXELS and twice that; kerascli refuses at the limit.
+    limit = Image.MAX_IMAGE_PIXELS
+    pixels = image.width * image.height
+    if limit and pixels > limit:
+        raise DataError(str(path), f"{image.width}x{image.height} pixels is over the "
+                        f"decompression-bomb limit of {limit:,} pixels; refused",
+                        "use a smaller image")
+
+
+def _to_8bit(image: Image.Image) -> Image.Image:
+    """Turns 16-bit and 32-bit grayscale (`I;16`, `I`, `F`) into 8-bit `L`."""
+    values = np.asarray(image)
+    if image.mode == "F":
+        high = 255.0 if values.size == 0 or values.max() <= 255.0 else float(values.max())
+        scaled = values / high * 255.0
+    else:
+        # PNG stores 16-bit samples; 65535 maps to 255 (divide by 257, the exact ratio).
+        scaled = values.astype(np.float64) / 257.0
+    return Image.fromarray(np.clip(np.rint(scaled), 0, 255).astype(np.uint8), "L")
+
+
+def _flatten_alpha(image: Image.Image) -> Image.Image:
+    """Composites a transparent image onto a background that contrasts with its ink.
+
+    Drawings saved with transparency are ink on nothing. Dark ink goes onto white, which is the
+    paper that automatic inversion expects and turns into MNIST's white-on-black; light ink goes
+    onto black, which is already MNIST's convention. Either way the digit stays visible, which
+    a fixed white or black background would not guarantee.
+    """
+    rgba = image.convert("RGBA")
+    pixels = np.asarray(rgba, dtype=np.float32)
+    alpha = pixels[..., 3] / 255.0
+    luma = pixels[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    weight = float(alpha.sum())
+    ink = float((luma * alpha).sum() / weight) if weight > 0 else 0.0
+    background = (255, 255, 255, 255) if ink < 128 else (0, 0, 0, 255)
+    return Image.alpha_composite(Image.new("RGBA", rgba.size, background), rgba).convert("RGB")
+
+
+def _normalise_mode(image: Image.Image, channels: int) -> Image.Image:
+    """Converts any decoded mode to `L` (one channel) or `RGB` (three)."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        image = _to_8bit(image)
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+        "transparency" in image.info and image.mode in ("P", "L", "RGB", "1"))
+    if has_alpha:
+        image = _flatten_alpha(image)
+    if image.mode not in ("L", "RGB"):
+        # CMYK, YCbCr, LAB, palette and bilevel images, through Pillow's own conversions.
+        image = image.convert("RGB")
+    target = "L" if channels == 1 else "RGB"
+    return image if image.mode == target else image.convert(target)
+
+
+def _ring(pixels: np.ndarray) -> np.ndarray:
+    """The pixels of an image's outer ring (a tenth of the shorter side wide, at least one)."""
+    height, width = pixels.shape[:2]
+    ring = max(1, int(round(min(height, width) * _BORDER_FRACTION)))
+    mask = np.ones((height, width), dtype=bool)
+    mask[ring:height - ring, ring:width - ring] = False
+    return pixels[mask]
+
+
+def border_level(pixels: np.ndarray) -> float:
+    """The median brightness (0-255) of an image's outer ring: its background, in most images.
+
+    Args:
+        pixels: A uint8 image `(height, width)` or `(height, width, channels)`.
+
+    Returns:
+        The median over the ring of the mean over channels.
+    """
+    ring = _ring(pixels).astype(np.float32)
+    return float(np.median(ring.mean(axis=-1) if ring.ndim == 2 else ring))
+
+
+def load_image(path: str | Path, *, height: int, width: int, channels: int) -> np.ndarray:
+    """Reads one image file and converts it to the size and channels a model takes.
+
+    The image is decoded by Pillow restricted to PNG, JPEG and BMP. 16-bit images are scaled to
+    8 bits; CMYK, palette and bilevel images are converted; transparency is composited (see
+    `_flatten_alpha`); JPEG orientation tags are applied. A non-matching aspect ratio is padded
+    with the image's own border colour rather than stretched, then the image is resized with a
+    Lanczos filter.
+
+    Args:
+        path: A `.png`, `.jpg`/`.jpeg` or `.bmp` file.
+        height: Output height. width: Output width.
+        channels: 1 (grayscale) or 3 (RGB).
+
+    Returns:
+        A uint8 array of shape `(height, width, channels)`.
+
+    Raises:
+        DataError: With a short reason when the file is missing, empty, of another format, not a
+            decodable image, truncated, or larger than `Image.MAX_IMAGE_PIXELS`.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in EXTENSIONS:
+        raise _unsupported(path)
+    try:
+        if os.stat(path).st_size == 0:
+            raise DataError(str(path), "empty file")
+        with Image.open(path, formats=list(FORMATS)) as image:
+            _check_pixels(image, path)
+            if image.format == "JPEG":
+                # Lets libjpeg decode large photos at a fraction of their size (DCT scaling).
+                image.draft(None, (width, height))
+                image = ImageOps.exif_transpose(image)
+            image = _normalise_mode(image, channels)
+            if image.size != (width, height):
+                # Padding with the background keeps a digit's proportions, as MNIST's did.
+                ring = np.median(_ring(np.asarray(image)), axis=0)
+                fill = int(ring) if channels == 1 else tuple(int(v) for v in ring)
+                image = ImageOps.pad(image, (width, height), method=Image.Resampling.LANCZOS,
+                                     color=fill)
+            pixels = np.asarray(image, dtype=np.uint8)
+    except DataError:
+        raise
+    except FileNotFoundError:
+        raise DataError(str(path), "no such file") from None
+    except PermissionError:
+        raise DataError(str(path), "permission denied") from None
+    except IsADirectoryError:
+        raise DataError(str(path), "is a directory") from None
+    except UnidentifiedImageError:
+        raise DataError(str(path), f"not a {_SUPPORTED} image (the content is not one of "
+                        "those formats)") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise DataError(str(path), f"refused as a possible decompression bomb: {_short(error)}",
+                        "use a smaller image") from None
+    except Exception as error:  # noqa: BLE001 - decoders raise OSError, SyntaxError, ValueError...
+        what = "truncated image" if "truncated" in str(error) else "corrupt image"
+        raise DataError(str(path), f"{what}: {_short(error)}") from None
+    return pixels.reshape(height, width, channels)
+
+
+@contextlib.contextmanager
+def bomb_guard():
+    """Turns Pillow's `DecompressionBombWarning` into an error for the duration of the block.
+
+    Warning filters are process-wide, so this belongs around a whole batch of reads in the
+    calling thread (the reader threads see the same filters), not inside each read.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        yield
+
+
+class ImageReader:
+    """Decodes image files on a small thread pool, in order.
+
+    Pillow releases the GIL while it inflates and decodes, so a few threads overlap file reads and
+    decoding. Use it as a context manager: it holds the pool and `bomb_guard`.
+
+    Args:
+        height: Output height. width: Output width.
+        channels: 1 (grayscale) or 3 (RGB).
+        workers: Decoding threads. Defaults to `None`: the CPU count, at most 8.
+    """
+
+    def __init__(self, *, height: int, width: int, channels: int, workers: int | None = None):
+        self.height, self.width, self.channels = height, width, channels
+        self.workers = workers or min(8, os.cpu_count() or 1)
+        self._pool: ThreadPoolExecutor | None = None
+        self._guard = None
+
+    def __enter__(self) -> ImageReader:
+        self._guard = bomb_guard()
+        self._guard.__enter__()
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="kerascli-image")
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._guard.__exit__(*exc_info)
+
+    def _read_one(self, path: Path) -> np.ndarray | DataError:
+        try:
+            return load_image(path, height=self.height, width=self.width, channels=self.channels)
+        except DataError as error:
+            return error
+
+    def read(self, paths: list[Path]) -> list[np.ndarray | DataError]:
+        """Reads `paths`; each item is the image array or the `DataError` for that file."""
+        if self._pool is None:
+            raise RuntimeError("use ImageReader as a context manager")
+        return list(self._pool.map(self._read_one, paths))
