@@ -139,7 +139,8 @@ def validate(config: Annotated[Path, typer.Argument(help="The experiment YAML fi
 
 @app.command()
 @_reported
-def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory made by train.")],
+def evaluate(run_dir: Annotated[Path, typer.Argument(
+                 metavar="RUN_DIR", help="A run directory made by kerascli train.")],
              set_: SetOption = None):
     """Evaluate a run's model on its test data; write evaluation.json and plots."""
     from kerascli.saved_runs import open_run
@@ -173,10 +174,10 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(help="A run directory made 
 @_reported
 def predict(
     images: Annotated[list[Path], typer.Argument(
-        help="Image files (PNG, JPEG, BMP) and directories of them.")],
+        metavar="IMAGE_OR_DIR", help="Image files (PNG, JPEG, BMP) and directories of them.")],
     run: Annotated[Optional[Path], typer.Option(
-        "--run", help="The run whose model predicts [default: the newest completed "
-        "classification run in the runs directory].")] = None,
+        "--run", help="The run whose model predicts (default: the newest completed "
+        "classification run in the runs directory).")] = None,
     top_k: Annotated[int, typer.Option("--top-k", min=1, help="List the K most probable classes.")] = 1,
     json_lines: Annotated[bool, typer.Option("--json", help="One JSON object per line per file.")] = False,
     invert: Annotated[Literal["auto", "yes", "no"], typer.Option(

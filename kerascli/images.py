@@ -30,6 +30,7 @@ from kerascli.errors import DataError
 FORMATS = ("PNG", "JPEG", "BMP")
 EXTENSIONS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".bmp": "BMP"}
 _SUPPORTED = "PNG, JPEG or BMP"
+_MAGIC = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff", "BMP": b"BM"}
 # Below this the border ring of an image is mostly the digit itself; MNIST leaves a 4-pixel margin
 # around a 20x20 digit in 28x28, so a tenth of the side is background in any MNIST-like image.
 _BORDER_FRACTION = 0.1
@@ -78,8 +79,18 @@ def _unsupported(path: Path) -> DataError:
     return DataError(str(path), f"{kind} are not read", f"kerascli reads {_SUPPORTED} images")
 
 
+def _signature(path: Path) -> str | None:
+    """The format a file's first bytes claim, to tell a damaged image from a non-image."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(8)
+    except OSError:
+        return None
+    return next((name for name, magic in _MAGIC.items() if head.startswith(magic)), None)
+
+
 def _short(error: BaseException) -> str:
-    return " ".join(str(error).split())[:200] or type(error).__name__
+    return " ".join(str(error).split())[:120] or type(error).__name__
 
 
 def _check_pixels(image: Image.Image, path: Path) -> None:
@@ -87,8 +98,8 @@ def _check_pixels(image: Image.Image, path: Path) -> None:
     limit = Image.MAX_IMAGE_PIXELS
     pixels = image.width * image.height
     if limit and pixels > limit:
-        raise DataError(str(path), f"{image.width}x{image.height} pixels is over the "
-                        f"decompression-bomb limit of {limit:,} pixels; refused",
+        raise DataError(str(path), f"too many pixels ({image.width}x{image.height}): refused as "
+                        f"a possible decompression bomb (the limit is {limit:,} pixels)",
                         "use a smaller image")
 
 
@@ -209,13 +220,17 @@ def load_image(path: str | Path, *, height: int, width: int, channels: int) -> n
     except IsADirectoryError:
         raise DataError(str(path), "is a directory") from None
     except UnidentifiedImageError:
+        kind = _signature(path)
+        if kind:
+            raise DataError(str(path), f"truncated or corrupt {kind} image") from None
         raise DataError(str(path), f"not a {_SUPPORTED} image (the content is not one of "
                         "those formats)") from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise DataError(str(path), f"refused as a possible decompression bomb: {_short(error)}",
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise DataError(str(path), "too many pixels: refused as a possible decompression bomb "
+                        f"(the limit is {Image.MAX_IMAGE_PIXELS:,} pixels)",
                         "use a smaller image") from None
     except Exception as error:  # noqa: BLE001 - decoders raise OSError, SyntaxError, ValueError...
-        what = "truncated image" if "truncated" in str(error) else "corrupt image"
+        what = "truncated image" if "truncated" in str(error).lower() else "corrupt image"
         raise DataError(str(path), f"{what}: {_short(error)}") from None
     return pixels.reshape(height, width, channels)
 

@@ -96,11 +96,18 @@ def build_layer(spec: Any, key_path: tuple):
     args = {k: v for k, v in args.items() if k not in WIRING_KEYS}
     config = keras_config({name: args}, "keras.layers", key_path)
     where = format_key_path(key_path + (name,))
+    cls = getattr(keras.layers, name, None)
     try:
-        return keras.layers.deserialize(config)
+        try:
+            return keras.layers.deserialize(config)
+        except KeyError:
+            # Some layers' from_config expects every key get_config writes (Rescaling wants
+            # `offset`); the constructor itself takes the arguments the user gave.
+            if cls is None or any(isinstance(v, dict) for v in config["config"].values()):
+                raise
+            return cls(**config["config"])
     except (TypeError, ValueError, KeyError, AttributeError) as error:
         message, hint = _keras_message(error), None
-        cls = getattr(keras.layers, name, None)
         if cls is not None:
             message, hint = _explain_arguments(cls, args, message)
         raise ConfigError(where, message, hint) from None
@@ -184,8 +191,9 @@ def _get(getter, spec: Any, module: str, key_path: tuple, kind: str):
                           f"{_keras_message(error)}") from None
 
 
-def _per_output(value, build):
-    if isinstance(value, dict):
+def _per_output(value, build, output_names: list[str]):
+    # `{CategoricalCrossentropy: {...}}` is one loss; `{digit: mse, box: mae}` is one per output.
+    if isinstance(value, dict) and value and set(value) <= set(output_names):
         return {name: build(item, (name,)) for name, item in value.items()}
     return build(value, ())
 
@@ -202,11 +210,12 @@ def compile_model(model, config: CompileConfig) -> None:
                      ("compile", "optimizer"), "optimizer")
     if isinstance(optimizer, str):
         optimizer = keras.optimizers.get(optimizer.lower())
+    outputs = list(getattr(model, "output_names", None) or [model.layers[-1].name])
     loss = _per_output(config.loss, lambda spec, sub: _get(
-        keras.losses.get, spec, "keras.losses", ("compile", "loss") + sub, "loss"))
+        keras.losses.get, spec, "keras.losses", ("compile", "loss") + sub, "loss"), outputs)
     metrics = _per_output(config.metrics, lambda group, sub: [
         _get(keras.metrics.get, spec, "keras.metrics", ("compile", "metrics") + sub + (i,), "metric")
-        for i, spec in enumerate(group)])
+        for i, spec in enumerate(group)], outputs)
     try:
         model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None,
                       loss_weights=config.loss_weights,

@@ -162,11 +162,10 @@ def check_experiment(config) -> None:
     if config.compile is not None:
         check_object(config.compile.optimizer, ("compile", "optimizer"), "optimizer",
                      catalog.optimizer_names(), case_insensitive=True)
+        outputs = set(config.model.outputs or []) if config.model is not None else set()
         losses = config.compile.loss
-        for key, loss in (losses.items() if isinstance(losses, dict) and len(losses) > 1
-                          or (isinstance(losses, dict) and config.model and config.model.outputs
-                              and next(iter(losses)) in config.model.outputs)
-                          else [(None, losses)]):
+        per_output = isinstance(losses, dict) and losses and set(losses) <= outputs
+        for key, loss in losses.items() if per_output else [(None, losses)]:
             path = ("compile", "loss") + ((key,) if key else ())
             check_object(loss, path, "loss", catalog.loss_names())
         metrics = config.compile.metrics
