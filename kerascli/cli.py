@@ -209,7 +209,8 @@ def predict(
 
         table = Table(title=Text(f"predictions of {report.run_dir}"))
         for column in ("file", "class", "probability", *(["top k"] if top_k > 1 else [])):
-            table.add_column(column, justify="right" if column == "probability" else "left")
+            table.add_column(column, justify="right" if column == "probability" else "left",
+                             overflow="fold")  # a path cut short with "…" names no file
         for p in report.predictions:
             top = " · ".join(f"{name} {prob:.3f}" for name, prob in p.top_k)
             table.add_row(Text(p.file), Text(p.class_name), f"{p.probability:.4f}",

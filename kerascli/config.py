@@ -146,6 +146,13 @@ class CompileConfig(_Section):
 
     optimizer: Any = "adam"
     loss: Any
+
+    @field_validator("loss", "optimizer")
+    @classmethod
+    def _given(cls, value):
+        if value is None:
+            raise ValueError("must name a Keras loss or optimizer, not null")
+        return value
     metrics: list[Any] | dict[str, list[Any]] = []
     loss_weights: list[float] | dict[str, float] | None = None
     steps_per_execution: int = Field(default=1, gt=0)
@@ -182,15 +189,17 @@ class ExperimentConfig(_Section):
     fit: FitConfig = FitConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
 
-    @model_validator(mode="after")
-    def _deterministic_needs_seed(self):
-        if self.deterministic and self.seed is None:
-            raise ValueError("deterministic: true needs a seed")
-        return self
+    @field_validator("deterministic")
+    @classmethod
+    def _deterministic_needs_seed(cls, value, info):
+        if value and info.data.get("seed") is None:
+            raise ValueError("needs a seed (deterministic runs repeat a seeded run)")
+        return value
 
     def to_yaml(self) -> str:
         """Returns the resolved config as YAML: exactly what runs, re-loadable by `load_config`."""
-        return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False)
+        # mode="python" keeps int keys (class_weight) ints, so the file re-validates as it was.
+        return yaml.safe_dump(self.model_dump(mode="python", exclude_none=True), sort_keys=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,7 +213,7 @@ def _split_key_path(dotted: str) -> KeyPath:
     parts: list = []
     for part in dotted.split("."):
         name = _INDEX.split(part)
-        if name[0]:
+        if name[0] or len(name) == 1:  # an empty segment stays "" and is refused by the caller
             parts.append(int(name[0]) if name[0].isdigit() else name[0])
         parts.extend(int(index) for index in name[1::2])
     return tuple(parts)
@@ -216,6 +225,36 @@ def format_key_path(key_path: KeyPath) -> str:
     for part in key_path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
+
+
+_SPEC_SLOTS = (("compile", "optimizer"), ("compile", "loss"), ("model", "layers", int),
+               ("fit", "callbacks", int), ("data", "augment", int))
+
+
+def _is_spec_slot(key_path: KeyPath) -> bool:
+    return any(len(slot) == len(key_path) and all(
+        (isinstance(k, int) if s is int else k == s) for s, k in zip(slot, key_path))
+        for slot in _SPEC_SLOTS)
+
+
+def _spec_arguments(container, key, next_part):
+    """Descends into a spec for an override: `optimizer.learning_rate` and
+    `optimizer.Adam.learning_rate` both reach the arguments of `optimizer: adam`."""
+    spec = container[key]
+    if isinstance(spec, str):
+        spec = container[key] = {spec: {}}
+    if not (isinstance(spec, dict) and len(spec) == 1):
+        return spec
+    (name, args), = spec.items()
+    if args is None:
+        args = spec[name] = {}
+    if isinstance(next_part, str) and next_part.lower() == str(name).lower():
+        # `optimizer.Adam.x` on `optimizer: adam`: keep the spelling the override uses.
+        if next_part != name:
+            spec.pop(name)
+            spec[next_part] = args
+        return spec
+    return args  # the next part is an argument of this spec
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict[KeyPath, str]:
@@ -255,7 +294,13 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict[KeyPath, str]:
             if isinstance(part, int):
                 if not isinstance(node, list) or part >= len(node):
                     raise ConfigError(where, f"{here}: no such list item")
+                if _is_spec_slot(key_path[: depth + 1]):
+                    node = _spec_arguments(node, part, key_path[depth + 1])
+                    continue
                 node = node[part]
+            elif _is_spec_slot(key_path[: depth + 1]) and isinstance(node, dict) and isinstance(
+                    node.get(part), (str, dict)):
+                node = _spec_arguments(node, part, key_path[depth + 1])
             else:
                 if not isinstance(node, dict):
                     raise ConfigError(where, f"{here}: cannot set a key inside a "
@@ -302,9 +347,12 @@ def _describe(error: dict) -> tuple[str, str | None]:
         return "missing required key", None
     message = error["msg"].removeprefix("Value error, ")
     hint = None
-    if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?", value):
+    if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+", value):
         hint = (f"YAML 1.1 reads {value} as a string; write it with a dot and a signed exponent, "
                 "e.g. 1.0e-3")
+    elif isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)", value):
+        message += f", got str {value!r}"
+        hint = "remove the quotes"
     elif isinstance(value, bool) and kind in ("int_type", "float_type"):
         hint = "yes/no/true/false are booleans in YAML"
     elif kind == "literal_error" and isinstance(value, str):
@@ -318,12 +366,18 @@ def _describe(error: dict) -> tuple[str, str | None]:
 
 def _validation_errors(error: ValidationError, doc: YamlDocument,
                        overrides: dict[KeyPath, str]) -> ConfigError:
-    problems = []
+    problems, seen = [], set()
     for item in error.errors():
-        loc = tuple(item["loc"])
+        # Pydantic names union branches and dict keys in the location ('list[any]', '[key]'):
+        # they are not config keys, so they are dropped, and a problem is reported once.
+        loc = tuple(part for part in item["loc"]
+                    if isinstance(part, int) or not re.search(r"[\[\](),]", str(part)))
+        if loc in seen:
+            continue
+        seen.add(loc)
         what, hint = _describe(item)
         where = next((text for path, text in overrides.items()
-                      if loc[: len(path)] == path or path[: len(loc)] == loc), None)
+                      if loc[: len(path)] == path or (loc and path[: len(loc)] == loc)), None)
         key = format_key_path(loc)
         problems.append(ConfigError(where or doc.where(loc), f"{key}: {what}" if key else what, hint))
     first = problems[0]
@@ -331,17 +385,22 @@ def _validation_errors(error: ValidationError, doc: YamlDocument,
     return first
 
 
-def _check_numbers(value: Any, key_path: KeyPath, doc: YamlDocument) -> None:
+def _override_for(key_path: KeyPath, overrides: dict[KeyPath, str]) -> str | None:
+    return next((text for path, text in overrides.items() if key_path[: len(path)] == path), None)
+
+
+def _check_numbers(value: Any, key_path: KeyPath, doc: YamlDocument,
+                   overrides: dict[KeyPath, str]) -> None:
     """Refuses NaN and infinities anywhere in the config: no Keras argument means them."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise ConfigError(doc.where(key_path), f"{format_key_path(key_path)}: {value} is not a "
-                          "finite number")
+        raise ConfigError(_override_for(key_path, overrides) or doc.where(key_path),
+                          f"{format_key_path(key_path)}: {value} is not a finite number")
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_numbers(item, key_path + (key,), doc)
+            _check_numbers(item, key_path + (key,), doc, overrides)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_numbers(item, key_path + (index,), doc)
+            _check_numbers(item, key_path + (index,), doc, overrides)
 
 
 def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] | None = None
@@ -352,7 +411,7 @@ def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] |
         ConfigError: For the first problem found; the others are in its `others` attribute.
     """
     overrides = overrides or {}
-    _check_numbers(data, (), doc)
+    _check_numbers(data, (), doc, overrides)
     try:
         config = ExperimentConfig.model_validate(data)
     except ValidationError as error:
@@ -360,9 +419,7 @@ def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] |
     try:
         specs.check_experiment(config)
     except specs.SpecError as error:
-        where = next((text for path, text in overrides.items()
-                      if error.key_path[: len(path)] == path), None)
-        raise ConfigError(where or doc.where(error.key_path),
+        raise ConfigError(_override_for(error.key_path, overrides) or doc.where(error.key_path),
                           f"{format_key_path(error.key_path)}: {error.what}", error.hint) from None
     return config
 

@@ -87,8 +87,13 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     Returns:
         A hint such as `did you mean 'Conv2D'?`, or `None` when nothing is close.
     """
-    choices = list(choices)
-    by_lower = {c.lower(): c for c in choices}
+    by_lower: dict[str, str] = {}
+    # Sorted, and the spelling in the user's own case style wins ('accuracy' over 'Accuracy'),
+    # so the same typo always gets the same suggestion.
+    for choice in sorted(choices):
+        kept = by_lower.get(choice.lower())
+        if kept is None or (choice.islower() == word.islower() and kept.islower() != word.islower()):
+            by_lower[choice.lower()] = choice
     if word.lower() in by_lower:
         return f"did you mean {by_lower[word.lower()]!r}?"
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.7)

@@ -121,9 +121,12 @@ def _check_wiring(model, key_path: tuple) -> None:
         here = key_path + ("layers", index)
         name, args = split_spec(layer, here, "layer")
         sources = args.get("inputs", previous)
-        if sources is None:
+        if sources is None and "inputs" not in args:
             raise SpecError(here + (name,), "the first layer must name its inputs",
                             f"add inputs: {next(iter(model.inputs))}")
+        if not (isinstance(sources, str) or (isinstance(sources, list) and sources)):
+            raise SpecError(here + (name, "inputs"), "inputs must be a name or a list of names",
+                            "name model inputs or earlier layers")
         for source in [sources] if isinstance(sources, str) else sources:
             if not isinstance(source, str) or source not in known:
                 raise SpecError(here + (name, "inputs"), f"unknown input {source!r}",

@@ -116,7 +116,11 @@ def parse_yaml(text: str | bytes, path: str = "<config>") -> YamlDocument:
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
         problem = error.problem or error.context or "invalid YAML"
         hint = None
-        if "tab" in problem.lower() or "\t" in (mark.buffer or "" if mark else ""):
+        line_text = ""
+        if mark is not None and mark.buffer:
+            lines = mark.buffer.split("\n")
+            line_text = lines[mark.line] if mark.line < len(lines) else ""
+        if "'\\t'" in problem or line_text[: len(line_text) - len(line_text.lstrip())].count("\t"):
             hint = "indent with spaces, not tabs"
         if "expected a single document" in (error.context or ""):
             problem, hint = "the file holds several YAML documents", "keep one config per file"
@@ -126,15 +130,21 @@ def parse_yaml(text: str | bytes, path: str = "<config>") -> YamlDocument:
         raise ConfigError(where, problem, hint) from None
     except yaml.YAMLError as error:
         raise ConfigError(path, f"invalid YAML: {error}") from None
+    except RecursionError:
+        raise ConfigError(path, "the YAML is nested too deeply", "a config needs a few levels") from None
     finally:
         loader.dispose()
+    if data is None:
+        raise ConfigError(path, "the config is empty", "see configs/mnist_cnn.yaml for an example")
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} scalar"
         raise ConfigError(path, f"the top level is {kind}, not a mapping",
                           "a config is a mapping with sections name, data, model, compile, fit")
     bad_keys = [key for key in data if not isinstance(key, str)]
     if bad_keys:
-        raise ConfigError(path, f"top-level key {bad_keys[0]!r} is not a string")
+        key_node = next(k for k, _ in node.value if k.tag != "tag:yaml.org,2002:str")
+        line, column = _mark(key_node)
+        raise ConfigError(f"{path}:{line}:{column}", f"top-level key {bad_keys[0]!r} is not a string")
     return YamlDocument(path=path, data=data, positions=positions)
 
 

@@ -1,4 +1,4 @@
-"""Tests for the checks of Keras specs (layers, optimizers, losses, metrics, callbacks, augmentation).
+"""Tests for the checks of Keras specs: layers, optimizers, losses, metrics, callbacks, augment.
 
 Each spec is placed into an otherwise valid config and checked by `validate_data`, exactly as a
 loaded file would be, so the message is the one the user sees. Names come from Keras' own
@@ -98,7 +98,8 @@ BAD_SPECS = [
     pytest.param(LAYER, {"Lambda": {"function": "lambda x: x"}}, "model.layers[1].Lambda",
                  ["Lambda is refused", "arbitrary Python code"], id="lambda-mapping"),
     pytest.param(LAYER, {"TFSMLayer": {"filepath": "model_dir"}}, "model.layers[1].TFSMLayer",
-                 ["TFSMLayer is refused", "(TFSMLayer loads and runs a SavedModel)"], id="tfsmlayer"),
+                 ["TFSMLayer is refused", "(TFSMLayer loads and runs a SavedModel)"],
+                 id="tfsmlayer"),
     pytest.param(LAYER, "TorchModuleWrapper", "model.layers[1]",
                  ["TorchModuleWrapper is refused"], id="torch-module-wrapper"),
     pytest.param(LAYER, "JaxLayer", "model.layers[1]", ["JaxLayer is refused"], id="jax-layer"),
@@ -146,7 +147,8 @@ BAD_SPECS = [
     pytest.param(LAYER, ["Dense"], "model.layers[1]", ["got list"], id="layer-is-a-list"),
     pytest.param(LAYER, {"Bidirectional": {"layer": {"LSTM2": {"units": 4}}}},
                  "model.layers[1].Bidirectional.layer.LSTM2",
-                 ["unknown layer 'LSTM2'", "(did you mean 'LSTM'?)"], id="bidirectional-unknown-inner"),
+                 ["unknown layer 'LSTM2'", "(did you mean 'LSTM'?)"],
+                 id="bidirectional-unknown-inner"),
     pytest.param(LAYER, {"Bidirectional": {"layer": "Lambda"}},
                  "model.layers[1].Bidirectional.layer", ["Lambda is refused"],
                  id="bidirectional-lambda"),
@@ -241,7 +243,8 @@ BAD_SPECS = [
                  id="yaml11-exponent-in-a-callback"),
     pytest.param(CALLBACKS, [{"EarlyStopping": {"patience": 2}, "monitor": "val_loss"}],
                  "fit.callbacks[0]", ["a callback is a one-key mapping, this one has keys "
-                                      "EarlyStopping, monitor"], id="callback-argument-not-indented"),
+                                      "EarlyStopping, monitor"],
+                 id="callback-argument-not-indented"),
     # Augmentation
     pytest.param(AUGMENT, ["RandomFlip2"], "data.augment[0]",
                  ["unknown layer 'RandomFlip2'", "(did you mean 'RandomFlip'?)"],
@@ -370,10 +373,6 @@ def test_nested_values_are_checked_before_tensorflow(key_path, spec, fragment):
     assert fragment in message, message
 
 
-@pytest.mark.xfail(strict=True, reason="errors.did_you_mean keeps whichever of two names that "
-                   "differ only in case comes last, so the hint for a misspelt metric (acuracy -> "
-                   "'accuracy' or 'Accuracy', Precison -> 'Precision' or 'precision') depends on set "
-                   "order, i.e. on PYTHONHASHSEED")
 @pytest.mark.parametrize("choices", [["Accuracy", "accuracy", "Precision", "precision"],
                                      ["precision", "Precision", "accuracy", "Accuracy"]])
 def test_did_you_mean_is_stable_and_keeps_the_case_style(choices):

@@ -1,0 +1,5 @@
+"""`python -m kerascli` runs the command line."""
+
+from kerascli.cli import run
+
+run()
