@@ -178,8 +178,10 @@ def predict(
     run: Annotated[Optional[Path], typer.Option(
         "--run", help="The run whose model predicts (default: the newest completed "
         "classification run in the runs directory).")] = None,
-    top_k: Annotated[int, typer.Option("--top-k", min=1, help="List the K most probable classes.")] = 1,
-    json_lines: Annotated[bool, typer.Option("--json", help="One JSON object per line per file.")] = False,
+    top_k: Annotated[int, typer.Option(
+        "--top-k", min=1, help="List the K most probable classes.")] = 1,
+    json_lines: Annotated[bool, typer.Option(
+        "--json", help="One JSON object per line per file.")] = False,
     invert: Annotated[Literal["auto", "yes", "no"], typer.Option(
         help="Invert images to white-on-black; auto does it for light-background images when "
         "the model was trained on dark-background (MNIST-like) data.")] = "auto",

@@ -3,6 +3,9 @@
 Keras' metrics give loss and accuracy; the per-class precision, recall and F1, their macro and
 weighted averages, and the confusion matrix are counted here with numpy from the predictions
 (scikit-learn would add a large dependency for a few lines of counting).
+
+`evaluate_model` serves `train` (evaluation at the end of a run); `evaluate_run` is the `evaluate`
+command: a finished run's saved model on test data rebuilt from the run's own config.
 """
 
 from __future__ import annotations

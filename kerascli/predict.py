@@ -26,7 +26,8 @@ from kerascli.data.preprocess import preprocess_images
 from kerascli.data.sources import class_names as data_class_names
 from kerascli.data.sources import load_splits
 from kerascli.errors import ConfigError, DataError, RunError
-from kerascli.images import ImageReader, border_level, find_images
+from kerascli.images import ImageReader, border_levels, find_images
+from kerascli.images import invert as invert_images
 from kerascli.saved_runs import SavedRun, load_model, open_run
 
 INVERT_CHOICES = ("auto", "yes", "no")
@@ -121,8 +122,7 @@ def trained_on_dark_background(config: ExperimentConfig, geometry: tuple[int, in
     except (DataError, ValueError):
         return True
     high = 255.0 if sample.max(initial=0.0) > 1.0 else 1.0
-    levels = [border_level(image / high * 255.0) for image in sample]
-    return float(np.mean(levels)) < 128.0
+    return float(np.mean(border_levels(sample / high * 255.0))) < 128.0
 
 
 def _as_probabilities(outputs: np.ndarray) -> np.ndarray:
@@ -142,14 +142,15 @@ def _as_probabilities(outputs: np.ndarray) -> np.ndarray:
 class _Classifier:
     """A loaded model with the input geometry and class names of its run."""
 
-    def __init__(self, run: SavedRun, model, names: list[str] | None):
+    def __init__(self, run: SavedRun, model):
         from kerascli.training import input_shapes  # Deferred: it imports TensorFlow.
 
         self.model = model
         self.shapes = input_shapes(model)
         self.preprocess = run.config.data.preprocess
         units = int(model.outputs[0].shape[-1] or 1)
-        classes = 2 if units == 1 else units
+        classes = 2 if units == 1 else units  # one sigmoid unit: classes 0 and 1
+        names = data_class_names(run.config.data, classes)
         self.names = names if names and len(names) == classes else [str(i) for i in range(classes)]
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
@@ -196,17 +197,15 @@ def predict_files(paths: list[str | Path], run_dir: str | Path, *, top_k: int = 
     if not files:
         return report
     model = load_model(run)
-    units = int(model.outputs[0].shape[-1] or 1)
-    classifier = _Classifier(run, model, data_class_names(run.config.data, 2 if units == 1 else units))
+    classifier = _Classifier(run, model)
     height, width, channels = image_geometry(run.config, tuple(model.inputs[0].shape[1:]))
     auto_invert = invert == "auto" and channels == 1 and trained_on_dark_background(
         run.config, (height, width, channels))
     k = max(1, min(top_k, len(classifier.names)))
     with ImageReader(height=height, width=width, channels=channels, workers=workers) as reader:
-        for start in range(0, len(files), batch_size):
-            chunk = files[start:start + batch_size]
+        for chunk, items in reader.read_batches(files, batch_size):
             good, images = [], []
-            for path, item in zip(chunk, reader.read(chunk)):
+            for path, item in zip(chunk, items):
                 if isinstance(item, DataError):
                     report.errors.append(item)
                 else:
@@ -215,9 +214,14 @@ def predict_files(paths: list[str | Path], run_dir: str | Path, *, top_k: int = 
             if not images:
                 continue
             batch = np.stack(images)
-            flipped = np.array([invert == "yes" or auto_invert and border_level(image) > 127.5
-                                for image in batch])
-            batch[flipped] = 255 - batch[flipped]
+            if invert == "yes":
+                flipped = np.ones(len(batch), dtype=bool)
+            elif auto_invert:
+                flipped = border_levels(batch) > 127.5
+            else:
+                flipped = np.zeros(len(batch), dtype=bool)
+            if flipped.any():
+                batch[flipped] = invert_images(batch[flipped])
             probabilities = classifier.probabilities(batch)
             ranked = np.argsort(-probabilities, axis=-1, kind="stable")[:, :k]
             for path, row, order, was_flipped in zip(good, probabilities, ranked, flipped):

@@ -45,7 +45,8 @@ def test_find_images_expands_directories_in_order(tmp_path, digits):
     folder = tmp_path / "digits"
     folder.mkdir()
     for name in ("b.png", "a.PNG", "c.jpeg", "d.bmp"):
-        Image.fromarray(digits[0]).save(folder / name, format=images.EXTENSIONS[Path(name).suffix.lower()])
+        fmt = images.EXTENSIONS[Path(name).suffix.lower()]
+        Image.fromarray(digits[0]).save(folder / name, format=fmt)
     (folder / "notes.txt").write_text("not an image")
     (folder / ".hidden.png").write_bytes(b"")
     (folder / "sub").mkdir()
@@ -58,16 +59,15 @@ def test_find_images_expands_directories_in_order(tmp_path, digits):
     assert [f.name for f in files] == ["one.jpg", "a.PNG", "b.png", "c.jpeg", "d.bmp"]
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: p.mkdir(), "no PNG, JPEG or BMP files in this directory"),
-    (lambda p: None, "no such file or directory"),
-    (lambda p: p.with_suffix(".gif").write_bytes(b"GIF89a"), "'.gif' files are not read"),
-], ids=["empty-dir", "missing", "gif"])
-def test_find_images_errors(tmp_path, make, message):
-    target = tmp_path / "thing"
+@pytest.mark.parametrize("name, make, message", [
+    ("empty", lambda p: p.mkdir(), "no PNG, JPEG or BMP files in this directory"),
+    ("missing.png", lambda p: None, "no such file or directory"),
+    ("animation.gif", lambda p: p.write_bytes(b"GIF89a"), "'.gif' files are not read"),
+    ("README", lambda p: p.write_text("hello"), "files without an extension are not read"),
+])
+def test_find_images_errors(tmp_path, name, make, message):
+    target = tmp_path / name
     make(target)
-    if not target.exists() and target.with_suffix(".gif").exists():
-        target = target.with_suffix(".gif")
 
     files, errors = find_images([target])
 
@@ -133,7 +133,8 @@ def test_awkward_encodings_convert_to_the_same_digit(tmp_path, digits, kind, suf
     (255, "RGBA", 0),    # light ink on transparent: onto black, already MNIST's convention
     (255, "LA", 0),
 ])
-def test_transparency_is_composited_against_the_ink(tmp_path, digits, ink, mode, expected_background):
+def test_transparency_is_composited_against_the_ink(tmp_path, digits, ink, mode,
+                                                    expected_background):
     alpha = digits[4]
     color = np.full((28, 28, 3 if mode == "RGBA" else 1), ink, dtype=np.uint8)
     array = np.concatenate([color, alpha[..., None]], axis=-1)
@@ -248,7 +249,8 @@ def test_pillow_limit_applies_without_the_guard(tmp_path, monkeypatch, digits):
     path = tmp_path / "digit.png"
     Image.fromarray(digits[0]).save(path)  # 784 pixels
 
-    with pytest.warns(Image.DecompressionBombWarning), pytest.raises(DataError, match="decompression"):
+    with pytest.warns(Image.DecompressionBombWarning), \
+            pytest.raises(DataError, match="decompression"):
         load_image(path, **MNIST28)
 
 
@@ -274,3 +276,17 @@ def test_border_level():
     assert border_level(image) == 0
     assert border_level(255 - image) == 255
     assert border_level(np.full((5, 7, 3), 200, dtype=np.uint8)) == 200
+
+
+def test_invert_takes_grey_paper_to_black(digits):
+    # A digit photographed on grey paper with grey ink: paper 190, strokes down to 40.
+    photo = (190 - digits[:4].astype(np.float32) * (150 / 255)).astype(np.uint8)
+    already_dark = digits[4:5]
+
+    inverted = images.invert(photo)
+    flipped_back = images.invert(already_dark)
+
+    assert inverted.dtype == np.uint8 and inverted.shape == photo.shape
+    assert (border_levels := images.border_levels(inverted)).max() == 0, border_levels
+    assert np.abs(inverted.astype(int) - digits[:4]).mean() < 3  # ink back at full strength
+    np.testing.assert_array_equal(flipped_back, 255 - already_dark)  # plain inversion

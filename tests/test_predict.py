@@ -63,12 +63,16 @@ def digit_files(tmp_path_factory):
     base = tmp_path_factory.mktemp("digits")
     x = read_idx(MNIST_DIR / "t10k-images-idx3-ubyte.gz")[:COUNT]
     y = read_idx(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")[:COUNT]
-    (base / "png").mkdir()
-    (base / "scans").mkdir()
+    for folder in ("png", "scans", "photos"):
+        (base / folder).mkdir()
     for index, digit in enumerate(x):
         Image.fromarray(digit).save(base / "png" / f"{index:03d}.png")
         scan = Image.fromarray(255 - digit).resize((112, 112), Image.Resampling.BICUBIC)
         scan.convert("RGB").save(base / "scans" / f"{index:03d}.jpg", quality=90)
+        # Grey ink (60) on grey paper (200), as a phone photo in room light.
+        photo = (200 - digit.astype(np.float32) * (140 / 255)).astype(np.uint8)
+        Image.fromarray(photo).resize((84, 84), Image.Resampling.BICUBIC).save(
+            base / "photos" / f"{index:03d}.bmp")
     return base, x, y
 
 
@@ -110,6 +114,19 @@ def test_black_on_white_scans_are_inverted_and_agree(trained, digit_files):
     assert (scan_classes == y).mean() >= 0.75
     assert not any(p.inverted for p in not_inverted.predictions)
     assert (np.array([p.index for p in not_inverted.predictions]) == y).mean() < 0.5
+
+
+def test_grey_photos_are_inverted_and_levelled(trained, digit_files):
+    from kerascli.predict import predict_files
+
+    base, _, y = digit_files
+    photos = predict_files([base / "photos"], trained)
+    plain = predict_files([base / "png"], trained)
+
+    assert all(p.inverted for p in photos.predictions)
+    photo_classes = np.array([p.index for p in photos.predictions])
+    assert (photo_classes == np.array([p.index for p in plain.predictions])).mean() >= 0.85
+    assert (photo_classes == y).mean() >= 0.75
 
 
 def test_invert_yes_inverts_everything(trained, digit_files):
