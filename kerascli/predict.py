@@ -4,8 +4,8 @@ Each image is turned into exactly what the model saw in training: grayscale or R
 model's input, resized to its height and width, then the run's own `data.preprocess` (reshape and
 scale or range) through `preprocess_images`, the function training used. MNIST-like data is
 white ink on black; digits written or printed on paper are the opposite, so for one-channel
-models trained on dark-background data an image with a light border is inverted first
-(`invert="auto"`).
+models trained on dark-background data an image with a light border is inverted first, its grey
+paper taken to black and its ink to white (`invert="auto"`, see `images.invert`).
 
 The model is loaded once and called on batches; files are decoded on a thread pool
 (`images.ImageReader`). A file that cannot be read is reported on its own and the rest are still
@@ -139,6 +139,15 @@ def _as_probabilities(outputs: np.ndarray) -> np.ndarray:
     return outputs
 
 
+def _to_invert(batch: np.ndarray, invert: str, auto_invert: bool) -> np.ndarray:
+    """Which images of a batch to invert: all, none, or (auto) those with a light border."""
+    if invert == "yes":
+        return np.ones(len(batch), dtype=bool)
+    if auto_invert:
+        return border_levels(batch) > 127.5
+    return np.zeros(len(batch), dtype=bool)
+
+
 class _Classifier:
     """A loaded model with the input geometry and class names of its run."""
 
@@ -214,12 +223,7 @@ def predict_files(paths: list[str | Path], run_dir: str | Path, *, top_k: int = 
             if not images:
                 continue
             batch = np.stack(images)
-            if invert == "yes":
-                flipped = np.ones(len(batch), dtype=bool)
-            elif auto_invert:
-                flipped = border_levels(batch) > 127.5
-            else:
-                flipped = np.zeros(len(batch), dtype=bool)
+            flipped = _to_invert(batch, invert, auto_invert)
             if flipped.any():
                 batch[flipped] = invert_images(batch[flipped])
             probabilities = classifier.probabilities(batch)

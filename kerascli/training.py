@@ -8,6 +8,7 @@ leaves nothing behind. Once training starts, every epoch is checkpointed (see `c
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import signal
@@ -179,7 +180,18 @@ def train(config: ExperimentConfig, *, runs_dir: Path, name: str | None = None,
         Interrupted: On Ctrl-C or SIGTERM; the run is marked interrupted and resumable.
         TrainingFailed: When the loss becomes NaN or infinite.
     """
-    state = _resume_state(config, Path(resume)) if resume else None
+    if resume:
+        runs.load_run(Path(resume))  # a clear error for a missing run before locking it
+        # Lock before reading the checkpoint: a live run prunes old checkpoints under our feet.
+        with runs.locked(Path(resume)):
+            return _train(config, runs_dir=runs_dir, name=name, resume=Path(resume), quiet=quiet,
+                          console=console, command=command)
+    return _train(config, runs_dir=runs_dir, name=name, resume=None, quiet=quiet,
+                  console=console, command=command)
+
+
+def _train(config, *, runs_dir, name, resume, quiet, console, command) -> TrainResult:
+    state = _resume_state(config, resume) if resume else None
     name = config.name if name is None else name
     if not resume:
         runs.check_run_name(name)
@@ -208,7 +220,7 @@ def train(config: ExperimentConfig, *, runs_dir: Path, name: str | None = None,
         if not resume:
             run_dir.rmdir()  # Created a moment ago and still empty: bad input leaves nothing.
         raise
-    with runs.locked(run_dir):
+    with runs.locked(run_dir) if resume is None else contextlib.nullcontext():
         return _fit(config, model, data, run_dir, state=state, devices=devices, quiet=quiet,
                     console=console, command=command, augment=augment, callbacks=callbacks,
                     train_xy=(x_train, y_train), shapes=shapes)
