@@ -226,12 +226,9 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] | None = None) -> dic
 
 def _check_fits(model, x, y) -> None:
     """Evaluates two examples, so test data that does not fit the model is one clear error."""
-    sample = slice(0, 2)
-    x_sample = {k: v[sample] for k, v in x.items()} if isinstance(x, dict) else x[sample]
-    y_sample = tuple(t[sample] for t in y) if isinstance(y, tuple) else y[sample]
-    try:
-        model.test_on_batch(x_sample, y_sample)
-    except (ValueError, TypeError) as error:
-        message = " ".join(str(error).split())[:300]
+    from kerascli.models import dry_run_error
+
+    message = dry_run_error(model, x, y)
+    if message is not None:
         raise DataError("data.test", f"the test data does not fit the model: {message}",
                         "use test data shaped like the training data") from None

@@ -255,3 +255,18 @@ def build_callbacks(specs: list, run_dir: Path) -> list:
             message, hint = _explain_arguments(cls, args, _keras_message(error))
             raise ConfigError(format_key_path(key_path + (name,)), message, hint) from None
     return callbacks
+
+
+def dry_run_error(model, x, y) -> str | None:
+    """Evaluates two examples and returns Keras' complaint, or `None` when the data fits.
+
+    One tiny step turns a model/data mismatch into a clear error before any real work starts.
+    """
+    sample = slice(0, 2)
+    x_sample = {k: v[sample] for k, v in x.items()} if isinstance(x, dict) else x[sample]
+    y_sample = tuple(t[sample] for t in y) if isinstance(y, tuple) else y[sample]
+    try:
+        model.test_on_batch(x_sample, y_sample)
+    except (ValueError, TypeError) as error:
+        return " ".join(str(error).split())[:300]
+    return None

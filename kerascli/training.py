@@ -99,13 +99,8 @@ def check_output_fits(model, x, y, key_path: str = "model.layers") -> None:
         raise ConfigError(f"{key_path}[-1]", f"the model outputs {units} values per example but "
                           f"the labels have {y.shape[-1]} (one-hot classes)",
                           f"make the last layer Dense with units: {y.shape[-1]}")
-    sample = slice(0, 2)
-    x_sample = {k: v[sample] for k, v in x.items()} if isinstance(x, dict) else x[sample]
-    y_sample = tuple(t[sample] for t in y) if isinstance(y, tuple) else y[sample]
-    try:
-        model.test_on_batch(x_sample, y_sample)
-    except (ValueError, TypeError) as error:
-        message = " ".join(str(error).split())[:300]
+    message = models.dry_run_error(model, x, y)
+    if message is not None:
         raise ConfigError(f"{key_path}[-1]", f"the model's output does not fit the labels: "
                           f"{message}", "check the last layer's units and compile.loss") from None
 
