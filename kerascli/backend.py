@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import platform
 import sys
 
 
@@ -42,3 +43,43 @@ def import_keras():
         # Listing devices initialises the GPU runtime, which logs its own probing lines.
         tf.config.list_physical_devices()
     return keras
+
+
+def setup_backend(seed: int | None, deterministic: bool) -> list[dict]:
+    """Seeds every random generator and lists the devices TensorFlow will use.
+
+    TensorFlow places models on a GPU by itself when it finds one; memory growth is turned on
+    so that a run does not claim the whole card.
+
+    Args:
+        seed: Seeds Python, numpy and TensorFlow. `None` leaves them random.
+        deterministic: Makes TensorFlow's ops deterministic (slower; needs a seed).
+
+    Returns:
+        One `{"name", "type"}` dict per physical device.
+    """
+    import keras
+    import tensorflow as tf
+
+    for gpu in tf.config.list_physical_devices("GPU"):
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # Already initialised (a second run in the same process).
+            pass
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+    return [{"name": d.name, "type": d.device_type} for d in tf.config.list_physical_devices()]
+
+
+def versions() -> dict[str, str]:
+    """The versions that decide what a run computes, for `run.json`."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from kerascli import __version__
+
+    return {"kerascli": __version__, "python": platform.python_version(),
+            "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}

@@ -33,16 +33,23 @@ class EpochRecorder(keras.callbacks.Callback):
     Args:
         run_dir: The run directory (`checkpoints/` is created inside it).
         history: The history of earlier epochs (when resuming), extended in place.
-        keep: How many epoch checkpoints to keep. Defaults to 1 (the newest).
+        keep: How many epochs of checkpoints to keep. Defaults to 1 (the newest).
+        networks: Models to save instead of the one being fitted, by name (a GAN saves its
+            generator and discriminator, each with its own optimizer). Defaults to `None`.
+        loss_keys: The logs that stop training when they become NaN or infinite. Defaults to
+            `("loss",)`.
     """
 
-    def __init__(self, run_dir: Path, history: dict[str, list] | None = None, keep: int = 1):
+    def __init__(self, run_dir: Path, history: dict[str, list] | None = None, keep: int = 1,
+                 networks: dict | None = None, loss_keys: tuple[str, ...] = ("loss",)):
         super().__init__()
         self.run_dir = Path(run_dir)
         self.directory = self.run_dir / "checkpoints"
         self.directory.mkdir(exist_ok=True)
         self.history = history if history is not None else {}
         self.keep = keep
+        self.networks = networks
+        self.loss_keys = loss_keys
         self.diverged_at: int | None = None
         self.epoch_seconds: list[float] = []
         self._epoch_start = 0.0
@@ -54,8 +61,7 @@ class EpochRecorder(keras.callbacks.Callback):
         # Measured before any file is written: the figure is the training (and validation) time.
         self.epoch_seconds.append(round(time.perf_counter() - self._epoch_start, 3))
         logs = {key: _float(value) for key, value in (logs or {}).items()}
-        loss = logs.get("loss")
-        if loss is not None and not math.isfinite(loss):
+        if any(logs.get(key) is not None and not math.isfinite(logs[key]) for key in self.loss_keys):
             # Keep the last good checkpoint: this epoch's weights are already ruined.
             self.diverged_at = epoch + 1
             self.model.stop_training = True
@@ -66,21 +72,45 @@ class EpochRecorder(keras.callbacks.Callback):
         epochs_done = len(next(iter(self.history.values()), []))
         for key in set(self.history) | set(logs):
             self.history.setdefault(key, [None] * epochs_done).append(logs.get(key))
-        name = f"epoch_{epoch + 1:04d}.keras"
-        runs.atomic_save_model(self.model, self.directory / name)
+        files = self._save_models(epoch + 1)
+        # state.json is renamed into place last: it only ever names files that are complete.
         runs.atomic_write_json(self.directory / STATE_FILE,
-                               {"epoch": epoch + 1, "checkpoint": name, "history": self.history})
+                               {"epoch": epoch + 1, "checkpoint": next(iter(files.values())),
+                                "checkpoints": files, "history": self.history})
         runs.write_history(self.run_dir, self.history)
-        for old in sorted(self.directory.glob("epoch_*.keras"))[: -self.keep]:
-            old.unlink(missing_ok=True)
+        self._prune(epoch + 1)
+
+    def _save_models(self, epoch: int) -> dict[str, str]:
+        if not self.networks:
+            name = f"epoch_{epoch:04d}.keras"
+            runs.atomic_save_model(self.model, self.directory / name)
+            return {"model": name}
+        files = {}
+        for network_name, network in self.networks.items():
+            files[network_name] = f"epoch_{epoch:04d}.{network_name}.keras"
+            runs.atomic_save_model(network, self.directory / files[network_name])
+        return files
+
+    def _prune(self, epoch: int) -> None:
+        for old in self.directory.glob("epoch_*.keras"):
+            number = old.name[len("epoch_"):].split(".")[0]
+            if number.isdigit() and int(number) <= epoch - self.keep:
+                old.unlink(missing_ok=True)
 
 
 def read_state(run_dir: Path) -> dict | None:
-    """The newest checkpoint state of a run (`epoch`, `checkpoint`, `history`), or `None`."""
+    """The newest checkpoint state of a run, or `None` when it has no complete checkpoint.
+
+    Returns:
+        `{"epoch", "checkpoint", "checkpoints", "history"}`: `checkpoints` maps each saved network
+        (`model`, or `generator` and `discriminator`) to its file in `checkpoints/`.
+    """
     path = Path(run_dir) / "checkpoints" / STATE_FILE
     if not path.is_file():
         return None
     state = runs.read_json(path)
-    if not (Path(run_dir) / "checkpoints" / state.get("checkpoint", "")).is_file():
+    files = state.get("checkpoints") or {"model": state.get("checkpoint", "")}
+    if not all((Path(run_dir) / "checkpoints" / str(name)).is_file() for name in files.values()):
         return None
+    state["checkpoints"] = files
     return state

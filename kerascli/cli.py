@@ -113,6 +113,58 @@ def train(
     _print_summary(result.run_dir, result.evaluation)
 
 
+@app.command()
+@_reported
+def gan(
+    config: Annotated[Path, typer.Argument(help="The experiment YAML file, with a gan section.")],
+    set_: SetOption = None,
+    runs_dir: RunsDirOption = None,
+    name: Annotated[Optional[str], typer.Option(help="Run name [default: the config's name].")] = None,
+    resume: Annotated[Optional[Path], typer.Option(
+        help="Continue this GAN run directory from its last complete epoch.")] = None,
+    quiet: QuietOption = False,
+):
+    """Train the GAN a config describes; leave a run directory with samples."""
+    from kerascli.config import load_config
+    from kerascli.runs import runs_dir_from
+
+    experiment = load_config(config, set_, require="gan")
+    _load_backend()
+    from kerascli.gan import train_gan
+
+    result = train_gan(experiment, runs_dir=runs_dir_from(runs_dir), name=name, resume=resume,
+                       quiet=quiet, console=err, command=sys.argv)
+    final = {key: values[-1] for key, values in result.history.items() if values}
+    if final:
+        from kerascli.progress import format_logs
+
+        out.print(f"last epoch: {format_logs(final)}", markup=False)
+    out.print(f"samples: {result.run_dir / 'samples'}", markup=False)
+    out.print(f"run: {result.run_dir}", markup=False)
+
+
+@app.command()
+@_reported
+def sample(
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run made by kerascli gan.")],
+    count: Annotated[int, typer.Option("-n", "--count", min=1, max=1024,
+                                       help="How many images to draw.")] = 64,
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The grid image to write "
+                                           "(.png, .jpg or .bmp).")] = Path("samples.png"),
+    seed: Annotated[Optional[int], typer.Option(
+        min=0, help="Seed the noise for the same images every time.")] = None,
+):
+    """Draw new images from a trained GAN's generator into one grid image."""
+    from kerascli.gan import check_gan_run
+
+    check_gan_run(run_dir)  # A bad run is reported before TensorFlow loads.
+    _load_backend()
+    from kerascli.gan import sample as draw
+
+    written = draw(run_dir, count=count, out=out_file, seed=seed)
+    out.print(f"wrote: {written} ({count} images)", markup=False)
+
+
 def _print_summary(run_dir: Path, evaluation: dict | None) -> None:
     if evaluation:
         scores = " · ".join(f"{key} {value:.4f}" for key, value in
@@ -128,7 +180,7 @@ def validate(config: Annotated[Path, typer.Argument(help="The experiment YAML fi
     """Check a config and build its model; print the summary. No training."""
     from kerascli.config import load_config
 
-    experiment = load_config(config, set_)
+    experiment = load_config(config, set_, require="any")
     _load_backend()
     from kerascli.validation import validate_experiment
 

@@ -177,6 +177,48 @@ class EvaluateConfig(_Section):
     batch_size: int | None = Field(default=None, gt=0)
 
 
+_GAN_OPTIMIZER = {"Adam": {"learning_rate": 0.0002, "beta_1": 0.5}}
+
+
+class GanConfig(_Section):
+    """A generative adversarial network: two layer stacks and how they are trained (`kerascli gan`).
+
+    The generator maps `latent_dim` standard-normal numbers to an image of the data's shape; the
+    discriminator maps an image to one score (a logit, or a probability when its last layer ends
+    in a sigmoid). Defaults follow the DCGAN paper (Adam 2e-4, beta_1 0.5).
+    """
+
+    latent_dim: int = Field(default=100, gt=0)
+    generator: list[Any] = Field(min_length=1)
+    discriminator: list[Any] = Field(min_length=1)
+    generator_optimizer: Any = _GAN_OPTIMIZER
+    discriminator_optimizer: Any = _GAN_OPTIMIZER
+    loss: Literal["bce", "wgan-gp"] = "bce"
+    gradient_penalty: float = Field(default=10.0, ge=0)
+    discriminator_steps: int | None = Field(default=None, gt=0)
+    label_smoothing: float = Field(default=0.0, ge=0, lt=0.5)
+    instance_noise: float = Field(default=0.0, ge=0)
+    samples: int = Field(default=64, gt=0, le=400)
+    judge: str | None = None
+    judge_samples: int = Field(default=1000, ge=20, le=20000)
+    judge_confidence: float = Field(default=0.9, gt=0, lt=1)
+    jit_compile: bool | Literal["auto"] = "auto"
+
+    @field_validator("generator_optimizer", "discriminator_optimizer")
+    @classmethod
+    def _optimizer_given(cls, value):
+        if value is None:
+            raise ValueError("must name a Keras optimizer, not null")
+        return value
+
+    @property
+    def critic_steps(self) -> int:
+        """Discriminator updates per generator update: 5 for WGAN-GP (its paper), else 1."""
+        if self.discriminator_steps is not None:
+            return self.discriminator_steps
+        return 5 if self.loss == "wgan-gp" else 1
+
+
 class ExperimentConfig(_Section):
     """A whole experiment: the root of every config file."""
 
@@ -186,8 +228,16 @@ class ExperimentConfig(_Section):
     data: DataConfig
     model: ModelConfig | None = None
     compile: CompileConfig | None = None
+    gan: GanConfig | None = None
     fit: FitConfig = FitConfig()
     evaluate: EvaluateConfig = EvaluateConfig()
+
+    @model_validator(mode="after")
+    def _model_or_gan(self):
+        if self.gan is not None and (self.model is not None or self.compile is not None):
+            raise ValueError("give model and compile (kerascli train) or gan (kerascli gan), "
+                             "not both")
+        return self
 
     @field_validator("deterministic")
     @classmethod
@@ -228,7 +278,9 @@ def format_key_path(key_path: KeyPath) -> str:
 
 
 _SPEC_SLOTS = (("compile", "optimizer"), ("compile", "loss"), ("model", "layers", int),
-               ("fit", "callbacks", int), ("data", "augment", int))
+               ("fit", "callbacks", int), ("data", "augment", int), ("gan", "generator", int),
+               ("gan", "discriminator", int), ("gan", "generator_optimizer"),
+               ("gan", "discriminator_optimizer"))
 
 
 def _is_spec_slot(key_path: KeyPath) -> bool:
@@ -431,7 +483,8 @@ def load_config(path: str | Path, overrides: list[str] | None = None, *,
     Args:
         path: The YAML file.
         overrides: `KEY.PATH=VALUE` strings from `--set`. Defaults to none.
-        require: The section the command needs (`"model"` for train and validate).
+        require: The section the command needs: `"model"` (train, evaluate), `"gan"` (gan) or
+            `"any"` (validate). Defaults to `"model"`.
 
     Returns:
         The validated `ExperimentConfig`.
@@ -442,14 +495,21 @@ def load_config(path: str | Path, overrides: list[str] | None = None, *,
     doc = read_yaml(path)
     applied = apply_overrides(doc.data, list(overrides or []))
     config = validate_data(doc.data, doc, applied)
+    if require == "any":
+        require = "gan" if config.gan is not None else "model"
     if require == "model":
         for section in ("model", "compile"):
             if getattr(config, section) is None:
-                raise ConfigError(doc.path, f"the config has no {section} section",
-                                  f"kerascli train needs {section}")
+                hint = ("this is a GAN config: run it with kerascli gan" if config.gan is not None
+                        else f"kerascli train needs {section}")
+                raise ConfigError(doc.path, f"the config has no {section} section", hint)
+    elif require == "gan" and config.gan is None:
+        raise ConfigError(doc.path, "the config has no gan section",
+                          "kerascli gan needs gan: {latent_dim, generator, discriminator}")
     return config
 
 
-def load_saved_config(run_dir: Path, overrides: list[str] | None = None) -> ExperimentConfig:
+def load_saved_config(run_dir: Path, overrides: list[str] | None = None, *,
+                      require: str = "model") -> ExperimentConfig:
     """Loads the resolved `config.yaml` of a run directory, with optional overrides."""
-    return load_config(Path(run_dir) / "config.yaml", overrides)
+    return load_config(Path(run_dir) / "config.yaml", overrides, require=require)

@@ -113,6 +113,49 @@ def build_layer(spec: Any, key_path: tuple):
         raise ConfigError(where, message, hint) from None
 
 
+def build_sequential(specs: list, input_shape, *, name: str, key_path: tuple):
+    """Stacks layers from their specs on an input of `input_shape` as a `keras.Sequential`.
+
+    Args:
+        specs: The layer specs, in order.
+        input_shape: The input shape without the batch axis.
+        name: The model's name.
+        key_path: Where the list of specs is in the config, e.g. `("gan", "generator")`.
+
+    Returns:
+        The built `keras.Sequential`.
+
+    Raises:
+        ConfigError: When a layer cannot be built or does not fit the previous layer's output.
+    """
+    import keras
+
+    model = keras.Sequential(name=name)
+    model.add(keras.Input(shape=tuple(input_shape)))
+    for index, spec in enumerate(specs):
+        layer = build_layer(spec, key_path + (index,))
+        previous = tuple(model.layers[-1].output.shape) if model.layers else (None, *input_shape)
+        try:
+            model.add(layer)
+        except (TypeError, ValueError) as error:
+            raise ConfigError(format_key_path(key_path + (index, split_spec(spec, ())[0])),
+                              f"does not fit the previous output of shape {previous}: "
+                              f"{_keras_message(error)}") from None
+    return model
+
+
+def build_optimizer(spec: Any, key_path: tuple):
+    """Builds an optimizer from a name or `{Name: {arguments}}` (schedules included).
+
+    Raises:
+        ConfigError: When Keras refuses it.
+    """
+    import keras
+
+    optimizer = _get(keras.optimizers.get, spec, "keras.optimizers", key_path, "optimizer")
+    return keras.optimizers.get(optimizer.lower()) if isinstance(optimizer, str) else optimizer
+
+
 def build_model(config: ModelConfig):
     """Builds a Sequential or Functional `keras.Model` from the `model` section.
 
@@ -133,20 +176,8 @@ def build_model(config: ModelConfig):
     import keras
 
     if not config.functional:
-        model = keras.Sequential(name=config.name or "sequential")
-        model.add(keras.Input(shape=tuple(config.input_shape)))
-        for index, spec in enumerate(config.layers):
-            key_path = ("model", "layers", index)
-            layer = build_layer(spec, key_path)
-            previous = (tuple(model.layers[-1].output.shape) if model.layers
-                        else (None, *config.input_shape))
-            try:
-                model.add(layer)
-            except (TypeError, ValueError) as error:
-                raise ConfigError(format_key_path(key_path + (split_spec(spec, ())[0],)),
-                                  f"does not fit the previous output of shape {previous}: "
-                                  f"{_keras_message(error)}") from None
-        return model
+        return build_sequential(config.layers, config.input_shape,
+                                name=config.name or "sequential", key_path=("model", "layers"))
 
     tensors = {name: keras.Input(shape=tuple(shape), name=name)
                for name, shape in config.inputs.items()}
@@ -206,10 +237,7 @@ def compile_model(model, config: CompileConfig) -> None:
     """
     import keras
 
-    optimizer = _get(keras.optimizers.get, config.optimizer, "keras.optimizers",
-                     ("compile", "optimizer"), "optimizer")
-    if isinstance(optimizer, str):
-        optimizer = keras.optimizers.get(optimizer.lower())
+    optimizer = build_optimizer(config.optimizer, ("compile", "optimizer"))
     outputs = list(getattr(model, "output_names", None) or [model.layers[-1].name])
     loss = _per_output(config.loss, lambda spec, sub: _get(
         keras.losses.get, spec, "keras.losses", ("compile", "loss") + sub, "loss"), outputs)
@@ -270,3 +298,23 @@ def dry_run_error(model, x, y) -> str | None:
     except (ValueError, TypeError) as error:
         return " ".join(str(error).split())[:300]
     return None
+
+
+def as_probabilities(outputs):
+    """Class probabilities from a classifier's outputs, `(N, classes)`.
+
+    Models trained with `from_logits=True` output logits: they get a softmax (or a sigmoid for one
+    unit). One sigmoid unit becomes the two columns `[1 - p, p]`.
+    """
+    import numpy as np
+
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if outputs.shape[-1] == 1:
+        if outputs.min() < 0.0 or outputs.max() > 1.0:
+            outputs = 1.0 / (1.0 + np.exp(-outputs))
+        return np.concatenate([1.0 - outputs, outputs], axis=-1)
+    sums = outputs.sum(axis=-1)
+    if outputs.min() < 0.0 or not np.allclose(sums, 1.0, atol=1e-3):
+        shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
+        outputs = shifted / shifted.sum(axis=-1, keepdims=True)
+    return outputs

@@ -229,3 +229,43 @@ def plot_image_grid(
         if titles:
             ax.set_title(titles[index], fontsize=8)
     return _save(fig, path)
+
+
+def plot_series(history: dict[str, list[float]], keys: list[str], path: Path, *, title: str,
+                ylabel: str) -> Path | None:
+    """Plots several metrics of a history on one set of axes (e.g. a GAN's two losses).
+
+    Args:
+        history: Per-epoch values by metric name.
+        keys: The metrics to draw; those missing from `history` are skipped.
+        path: The PNG file to write.
+        title: The plot title.
+        ylabel: The y-axis label.
+
+    Returns:
+        `path`, or `None` when none of `keys` is in `history`.
+    """
+    present = [key for key in keys if history.get(key)]
+    if not present:
+        return None
+    fig = _new_figure(6, 4)
+    ax = fig.add_subplot()
+    epochs = 0
+    for key in present:
+        y = _as_series(history[key])
+        x = np.arange(1, len(y) + 1)
+        ok = np.isfinite(y)
+        epochs = max(epochs, len(y))
+        ax.plot(x[ok], y[ok], marker="o" if len(y) <= _MARKER_MAX_EPOCHS else None, markersize=4,
+                linewidth=1.5, label=key)
+    ax.set_xlim(0.5, max(epochs, 1) + 0.5)
+    if epochs <= 10:
+        ax.set_xticks(range(1, epochs + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    ax.legend()
+    return _save(fig, path)

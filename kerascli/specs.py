@@ -162,6 +162,16 @@ def check_experiment(config) -> None:
                                     "give the model inputs: {name: shape} instead of input_shape")
     for index, layer in enumerate(config.data.augment):
         check_layer(layer, ("data", "augment", index))
+    if getattr(config, "gan", None) is not None:
+        for network in ("generator", "discriminator"):
+            for index, layer in enumerate(getattr(config.gan, network)):
+                name, args = check_layer(layer, ("gan", network, index))
+                if "inputs" in args:
+                    raise SpecError(("gan", network, index), "a GAN network is a stack of layers",
+                                    "remove inputs: each layer takes the previous one's output")
+            check_object(getattr(config.gan, f"{network}_optimizer"),
+                         ("gan", f"{network}_optimizer"), "optimizer", catalog.optimizer_names(),
+                         case_insensitive=True)
     if config.compile is not None:
         check_object(config.compile.optimizer, ("compile", "optimizer"), "optimizer",
                      catalog.optimizer_names(), case_insensitive=True)

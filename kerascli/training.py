@@ -9,21 +9,20 @@ leaves nothing behind. Once training starts, every epoch is checkpointed (see `c
 from __future__ import annotations
 
 import contextlib
-import os
-import platform
-import signal
 import sys
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from kerascli import __version__, models, plots, runs
+from kerascli import models, plots, runs
 from kerascli.checkpoints import EpochRecorder, read_state
 from kerascli.config import ExperimentConfig, load_saved_config
-from kerascli.data.pipeline import feed_inputs, make_dataset
+from kerascli.backend import setup_backend, versions
+from kerascli.signals import sigterm_as_interrupt
+from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes, make_dataset
 from kerascli.data.preprocess import Prepared, prepare
+from kerascli.data.preprocess import display_range as _preprocess_range
 from kerascli.data.sources import class_names as data_class_names
 from kerascli.data.sources import load_splits
 from kerascli.errors import ConfigError, Interrupted, RunError, TrainingFailed
@@ -39,53 +38,6 @@ class TrainResult:
     epochs: int
     history: dict[str, list] = field(default_factory=dict)
     evaluation: dict | None = None
-
-
-def setup_backend(seed: int | None, deterministic: bool) -> list[dict]:
-    """Seeds every random generator and lists the devices TensorFlow will use.
-
-    TensorFlow places the model on a GPU by itself when it finds one; memory growth is turned on
-    so that a run does not claim the whole card.
-
-    Returns:
-        One `{"name", "type"}` dict per physical device.
-    """
-    import keras
-    import tensorflow as tf
-
-    for gpu in tf.config.list_physical_devices("GPU"):
-        try:
-            tf.config.experimental.set_memory_growth(gpu, True)
-        except RuntimeError:  # Already initialised (a second run in the same process).
-            pass
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
-    if deterministic:
-        tf.config.experimental.enable_op_determinism()
-    return [{"name": d.name, "type": d.device_type} for d in tf.config.list_physical_devices()]
-
-
-def versions() -> dict[str, str]:
-    """The versions that decide what a run computes."""
-    import keras
-    import tensorflow as tf
-
-    return {"kerascli": __version__, "python": platform.python_version(),
-            "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
-
-
-def input_shapes(model) -> dict[str, tuple] | None:
-    """Input name to shape (without batch) for multi-input models, else `None`."""
-    if len(model.inputs) <= 1:
-        return None
-    return {tensor.name.split(":")[0]: tuple(tensor.shape[1:]) for tensor in model.inputs}
-
-
-def feed_targets(y: np.ndarray, model):
-    """The labels, once per model output (multi-output models learn the same labels)."""
-    if len(model.outputs) <= 1:
-        return y
-    return tuple(y for _ in model.outputs)
 
 
 def check_output_fits(model, x, y, key_path: str = "model.layers") -> None:
@@ -106,33 +58,8 @@ def check_output_fits(model, x, y, key_path: str = "model.layers") -> None:
 
 
 def display_range(config: ExperimentConfig) -> tuple[float, float]:
-    """The value range of preprocessed inputs, for drawing them as images."""
-    pre = config.data.preprocess
-    if pre.range:
-        return tuple(pre.range)
-    return (0.0, 255.0 / pre.scale) if pre.scale else (0.0, 255.0)
-
-
-@contextmanager
-def _sigterm_as_interrupt():
-    """Treats SIGTERM like Ctrl-C, so a terminated run is marked interrupted and resumable."""
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    if os.name != "posix" or not _in_main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _in_main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
+    """The value range of a config's preprocessed inputs, for drawing them as images."""
+    return _preprocess_range(config.data.preprocess)
 
 
 def _resume_state(config: ExperimentConfig, run_dir: Path):
@@ -244,7 +171,7 @@ def _fit(config, model, data, run_dir, *, state, devices, quiet, console, comman
     recorder = EpochRecorder(run_dir, history)
     callbacks = [RichProgress(fit.epochs, console=console, quiet=quiet), recorder, *callbacks]
     try:
-        with _sigterm_as_interrupt():
+        with sigterm_as_interrupt():
             if initial_epoch < fit.epochs:
                 model.fit(train_ds, validation_data=val_ds, epochs=fit.epochs,
                           initial_epoch=initial_epoch, callbacks=callbacks, verbose=0, shuffle=False,

@@ -24,6 +24,20 @@ def feed_inputs(x: np.ndarray, input_shapes: dict[str, tuple] | None):
             for name, shape in input_shapes.items()}
 
 
+def input_shapes(model) -> dict[str, tuple] | None:
+    """Input name to shape (without batch) for multi-input models, else `None`."""
+    if len(model.inputs) <= 1:
+        return None
+    return {tensor.name.split(":")[0]: tuple(tensor.shape[1:]) for tensor in model.inputs}
+
+
+def feed_targets(y: np.ndarray, model):
+    """The labels, once per model output (multi-output models learn the same labels)."""
+    if len(model.outputs) <= 1:
+        return y
+    return tuple(y for _ in model.outputs)
+
+
 def make_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int | None = None,
                  augment=None):
     """Builds a batched, prefetched `tf.data.Dataset` from in-memory arrays.

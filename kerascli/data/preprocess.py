@@ -63,6 +63,20 @@ def preprocess_images(x: np.ndarray, config: PreprocessConfig, where: str = "dat
     return x.astype(np.float32, copy=False)
 
 
+def display_range(config: PreprocessConfig) -> tuple[float, float]:
+    """The value range of preprocessed images: what maps back to black and white."""
+    if config.range:
+        return tuple(config.range)
+    return (0.0, 255.0 / config.scale) if config.scale else (0.0, 255.0)
+
+
+def to_pixels(x: np.ndarray, config: PreprocessConfig) -> np.ndarray:
+    """Maps preprocessed images (or a generator's output) back to uint8 pixels, clipped."""
+    low, high = display_range(config)
+    return np.clip(np.rint((np.asarray(x, np.float32) - low) / (high - low) * 255.0), 0, 255
+                   ).astype(np.uint8)
+
+
 def preprocess_labels(y: np.ndarray, config: PreprocessConfig, where: str = "data") -> np.ndarray:
     """One-hot encodes integer labels when the config asks for it.
 

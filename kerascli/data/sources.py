@@ -159,13 +159,24 @@ def _load_builtin(name: str, explicit: str | None) -> Splits:
 
 
 def _download(name: str, places: list[Path]) -> Splits:
-    """Falls back to Keras' own loader, which downloads into its cache and checks the hash."""
+    """Falls back to a download into the Keras cache, checking the file's hash.
+
+    MNIST and Fashion-MNIST come through Keras' own loaders. CIFAR-10 is downloaded as the
+    archive and read by `kerascli.data.cifar`, because `keras.datasets.cifar10` unpickles its
+    batches unrestricted.
+    """
     import keras  # Deferred: only a download needs it.
 
-    loader = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist,
-              "cifar10": keras.datasets.cifar10}[name]
     try:
+        if name == "cifar10":
+            from kerascli.data.cifar import download_cifar10, read_cifar10_archive
+
+            return read_cifar10_archive(download_cifar10(Path.home() / ".keras"))
+        loader = {"mnist": keras.datasets.mnist,
+                  "fashion_mnist": keras.datasets.fashion_mnist}[name]
         (x_train, y_train), (x_test, y_test) = loader.load_data()
+    except DataError:
+        raise
     except Exception as error:  # Keras raises bare Exception for network failures.
         looked = ", ".join(str(place) for place in places)
         raise DataError(f"data.source {name}", f"not found locally and the download failed "

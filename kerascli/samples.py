@@ -1,0 +1,122 @@
+"""Grids of generated images: one PNG per epoch, an animated GIF of them all, `kerascli sample`.
+
+Grids are tiled in numpy and written with Pillow rather than drawn with matplotlib: a sample grid
+should show the generator's exact pixels (scaled up without smoothing), and it is written every
+epoch, where a matplotlib figure of 64 axes costs seconds.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import keras
+import numpy as np
+from PIL import Image
+
+from kerascli import runs
+from kerascli.config import PreprocessConfig
+from kerascli.data.preprocess import to_pixels
+
+_GAP = 2  # pixels between tiles
+_MIN_TILE = 56  # small images (28x28 digits) are scaled up to at least this size
+
+
+def tile(pixels: np.ndarray, columns: int | None = None) -> np.ndarray:
+    """Arranges uint8 images `(N, H, W[, C])` in a grid with a thin dark border.
+
+    Args:
+        pixels: The images.
+        columns: Images per row. Defaults to `None`, a square-ish grid.
+
+    Returns:
+        One uint8 image `(rows*H', columns*W', C)`, each tile scaled up by a whole factor.
+    """
+    if pixels.ndim == 3:
+        pixels = pixels[..., None]
+    count, height, width, channels = pixels.shape
+    factor = max(1, math.ceil(_MIN_TILE / max(height, width)))
+    pixels = pixels.repeat(factor, axis=1).repeat(factor, axis=2)
+    height, width = height * factor, width * factor
+    columns = columns or math.ceil(math.sqrt(count))
+    rows = math.ceil(count / columns)
+    grid = np.full((rows * (height + _GAP) + _GAP, columns * (width + _GAP) + _GAP, channels),
+                   40, dtype=np.uint8)
+    for index in range(count):
+        top = _GAP + (index // columns) * (height + _GAP)
+        left = _GAP + (index % columns) * (width + _GAP)
+        grid[top:top + height, left:left + width] = pixels[index]
+    return grid
+
+
+def save_grid(images: np.ndarray, preprocess: PreprocessConfig, path: Path,
+              image_format: str = "PNG") -> Path:
+    """Maps generated images back to pixels and writes them as one grid image, atomically.
+
+    Args:
+        images: Generator output, in the value range the data was preprocessed to.
+        preprocess: The data's preprocessing (gives that range).
+        path: The file to write.
+        image_format: A Pillow format name. Defaults to `"PNG"`.
+
+    Returns:
+        `path`.
+    """
+    grid = tile(to_pixels(images, preprocess))
+    picture = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
+    buffer = io.BytesIO()
+    picture.save(buffer, format=image_format)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    runs.atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+def save_progress_gif(samples_dir: Path, frame_ms: int = 400) -> Path | None:
+    """Animates every `epoch_NNN.png` of a run, in order, into `progress.gif`."""
+    frames = sorted(Path(samples_dir).glob("epoch_*.png"))
+    if not frames:
+        return None
+    pictures = []
+    for frame in frames:
+        # Only the PNGs this module wrote are read; formats= keeps Pillow to that decoder.
+        with Image.open(frame, formats=["PNG"]) as picture:
+            pictures.append(picture.convert("RGB").quantize(colors=256))
+    buffer = io.BytesIO()
+    # The last frame is held longer, so the loop shows where training ended.
+    durations = [frame_ms] * (len(pictures) - 1) + [frame_ms * 4]
+    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:],
+                     duration=durations, loop=0)
+    path = Path(samples_dir) / "progress.gif"
+    runs.atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+def fixed_noise(count: int, latent_dim: int, seed: int) -> np.ndarray:
+    """The same standard-normal noise for a given seed, in every process and after a resume."""
+    return np.random.default_rng(seed).standard_normal((count, latent_dim)).astype(np.float32)
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Draws the generator's images for one fixed noise batch after every epoch.
+
+    Args:
+        generator: The generator network.
+        noise: The fixed noise, `(count, latent_dim)`.
+        preprocess: The data's preprocessing, to map images back to pixels.
+        samples_dir: Where `epoch_NNN.png` and `progress.gif` go.
+    """
+
+    def __init__(self, generator, noise: np.ndarray, preprocess: PreprocessConfig,
+                 samples_dir: Path):
+        super().__init__()
+        self.generator = generator
+        self.noise = noise
+        self.preprocess = preprocess
+        self.samples_dir = Path(samples_dir)
+
+    def on_epoch_end(self, epoch, logs=None):
+        images = keras.ops.convert_to_numpy(self.generator(self.noise, training=False))
+        save_grid(images, self.preprocess, self.samples_dir / f"epoch_{epoch + 1:03d}.png")
+        save_progress_gif(self.samples_dir)
