@@ -117,3 +117,13 @@ def initializer_names() -> set[str]:
     """Initializer classes and their snake-case aliases."""
     names = _exports("initializers") - {"Initializer", "get", "serialize", "deserialize"}
     return names | {_snake_case(n) for n in names}
+
+
+def regularizer_names() -> set[str]:
+    """Regularizer classes and their aliases (`L2`, `l2`, `L1L2`, `l1_l2`, ...)."""
+    return set(_exports("regularizers")) - {"Regularizer", "get", "serialize", "deserialize"}
+
+
+def constraint_names() -> set[str]:
+    """Weight-constraint classes and their aliases (`MaxNorm`, `max_norm`, ...)."""
+    return set(_exports("constraints")) - {"Constraint", "get", "serialize", "deserialize"}

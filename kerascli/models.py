@@ -20,6 +20,7 @@ from kerascli.specs import WIRING_KEYS, split_spec
 _NESTED_MODULES = {
     "layer": "keras.layers",
     "backward_layer": "keras.layers",
+    "cell": "keras.layers",
     "learning_rate": "keras.optimizers.schedules",
 }
 _NESTED_SUFFIXES = {
@@ -63,6 +64,10 @@ def keras_config(spec: Any, module: str, key_path: tuple = ()) -> Any:
         nested = _nested_module(argument)
         if nested and isinstance(value, dict) and len(value) == 1:
             value = keras_config(value, nested, key_path + (name, argument))
+        elif nested and isinstance(value, list):  # stacked RNN cells
+            value = [keras_config(item, nested, key_path + (name, argument, index))
+                     if isinstance(item, dict) and len(item) == 1 else item
+                     for index, item in enumerate(value)]
         config[argument] = value
     return {"class_name": name, "config": config, "module": module}
 

@@ -75,20 +75,36 @@ def _check_name(name: str, known: set[str], refused: dict[str, str], key_path: t
     raise SpecError(key_path, f"unknown {kind} {name!r}", did_you_mean(name, known))
 
 
+def _check_numbers(value: Any, here: tuple) -> None:
+    """Refuses `1e-3`-style strings anywhere in an argument value, lists and mappings included."""
+    if isinstance(value, str) and _EXPONENT_STRING.fullmatch(value):
+        raise SpecError(here, f"{value!r} is a string, not a number",
+                        f"YAML 1.1 reads {value} as a string; write it as 1.0e-3 style, "
+                        "with a dot and a signed exponent")
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        _check_numbers(item, here + (key,))
+
+
 def _check_arguments(args: dict, key_path: tuple) -> None:
-    """Checks argument values that name Keras objects (activations, initializers, nested layers)."""
+    """Checks argument values that name Keras objects (activations, initializers, regularizers,
+    constraints, nested layers and cells, schedules), at any depth."""
     for key, value in args.items():
         here = key_path + (key,)
-        if isinstance(value, str) and _EXPONENT_STRING.fullmatch(value):
-            raise SpecError(here, f"{value!r} is a string, not a number",
-                            f"YAML 1.1 reads {value} as a string; write it as 1.0e-3 style, "
-                            "with a dot and a signed exponent")
+        _check_numbers(value, here)
         if key == "activation" and isinstance(value, str):
             _check_name(value, catalog.activation_names(), {}, here, "activation")
         elif key.endswith("_initializer"):
             check_object(value, here, "initializer", catalog.initializer_names())
-        elif key in ("layer", "backward_layer"):
-            check_layer(value, here)
+        elif key.endswith("_regularizer"):
+            check_object(value, here, "regularizer", catalog.regularizer_names())
+        elif key.endswith("_constraint"):
+            check_object(value, here, "constraint", catalog.constraint_names())
+        elif key in ("layer", "backward_layer", "cell"):
+            # An RNN's cell may be a list of cells (stacked).
+            for index, item in enumerate(value) if isinstance(value, list) else [(None, value)]:
+                check_layer(item, here if index is None else here + (index,))
         elif key == "learning_rate" and isinstance(value, dict):
             check_object(value, here, "learning-rate schedule", catalog.schedule_names())
 

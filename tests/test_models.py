@@ -28,6 +28,15 @@ def test_wrappers_take_nested_layers():
     assert isinstance(model.layers[0], keras.layers.Bidirectional)
 
 
+def test_rnn_cells_one_or_stacked():
+    model = models.build_model(ModelConfig(input_shape=[5, 3], layers=[
+        {"RNN": {"cell": [{"LSTMCell": {"units": 4}}, {"GRUCell": {"units": 6}}],
+                 "return_sequences": True}},
+        {"RNN": {"cell": {"SimpleRNNCell": {"units": 2}}}}]))
+    assert model.output_shape == (None, 2)
+    assert isinstance(model.layers[0].cell, keras.layers.StackedRNNCells)
+
+
 def test_any_keras_layer_can_be_named():
     model = models.build_model(ModelConfig(input_shape=[8, 8, 3], layers=[
         {"Rescaling": {"scale": 0.5}}, {"SeparableConv2D": {"filters": 4, "kernel_size": 3}},

@@ -352,9 +352,6 @@ def test_good_functional_spec(key_path, spec):
 
 
 # Gaps: values that reach Keras (after TensorFlow is imported) although they could be refused now.
-@pytest.mark.xfail(strict=True, reason="specs._check_arguments does not look into regularizers "
-                   "or constraints, nor into lists and other nested mappings, so these pass the "
-                   "pre-TensorFlow check")
 @pytest.mark.parametrize("key_path, spec, fragment", [
     pytest.param(LAYER, {"Dense": {"units": 4, "kernel_regularizer": {"L2": {"l2": "1e-4"}}}},
                  "'1e-4' is a string", id="yaml11-exponent-in-a-regularizer"),
