@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kerascli import specs
-from kerascli.errors import ConfigError, did_you_mean
+from kerascli.errors import ConfigError, article, did_you_mean
 from kerascli.yaml_source import KeyPath, YamlDocument, parse_yaml, read_yaml
 
 BUILTIN_SOURCES = ("mnist", "fashion_mnist", "cifar10")
@@ -355,8 +355,9 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict[KeyPath, str]:
                 node = _spec_arguments(node, part, key_path[depth + 1])
             else:
                 if not isinstance(node, dict):
-                    raise ConfigError(where, f"{here}: cannot set a key inside a "
-                                             f"{type(node).__name__}")
+                    kind = type(node).__name__
+                    raise ConfigError(where, f"{here}: cannot set a key inside "
+                                             f"{article(kind)} {kind}")
                 if node.get(part) is None:
                     node[part] = {}
                 node = node[part]

@@ -77,6 +77,11 @@ class Interrupted(Exception):
         super().__init__(f"interrupted: {run_dir}")
 
 
+def article(word: str) -> str:
+    """`a` or `an` for a word ('an optimizer', 'an int', 'a layer')."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """Returns a `did you mean ...?` hint for a misspelt word, or `None`.
 

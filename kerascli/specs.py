@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kerascli import catalog
-from kerascli.errors import did_you_mean
+from kerascli.errors import article, did_you_mean
 
 # Reserved keys in a Functional model's layer arguments: they wire the graph, Keras never sees them.
 WIRING_KEYS = ("inputs",)
@@ -58,9 +58,9 @@ def split_spec(value: Any, key_path: tuple, kind: str = "object") -> tuple[str, 
                             f"got {type(args).__name__}", f"write it as {example}")
     if isinstance(value, dict) and len(value) > 1:
         keys = ", ".join(map(str, list(value)[:3]))
-        raise SpecError(key_path, f"a {kind} is a one-key mapping, this one has keys {keys}",
+        raise SpecError(key_path, f"{article(kind)} {kind} is a one-key mapping, this one has keys {keys}",
                         f"indent the arguments under the {kind} name: {example}")
-    raise SpecError(key_path, f"a {kind} is a name or a one-key mapping, got "
+    raise SpecError(key_path, f"{article(kind)} {kind} is a name or a one-key mapping, got "
                     f"{type(value).__name__} {value!r}"[:150], f"e.g. {example}")
 
 
@@ -194,6 +194,25 @@ def check_experiment(config) -> None:
         outputs = set(config.model.outputs or []) if config.model is not None else set()
         losses = config.compile.loss
         per_output = isinstance(losses, dict) and losses and set(losses) <= outputs
+        # `{name: "mse"}` (a string value) is per-output: a spec's arguments are a mapping.
+        looks_per_output = isinstance(losses, dict) and (
+            len(losses) > 1 or set(losses) & outputs
+            or any(isinstance(value, str) for value in losses.values()))
+        if looks_per_output and not per_output:
+            # Some keys name outputs, so all of them should: the others are misspelt outputs.
+            stray = next(key for key in losses if key not in outputs)
+            raise SpecError(("compile", "loss", stray), f"unknown output {stray!r}",
+                            did_you_mean(str(stray), outputs) or (
+                                f"the model's outputs are {', '.join(sorted(outputs))}" if outputs
+                                else "losses per output are for Functional models with outputs"))
+        if isinstance(config.compile.metrics, dict):
+            for key in config.compile.metrics:
+                if key not in outputs:
+                    raise SpecError(("compile", "metrics", key), f"unknown output {key!r}",
+                                    did_you_mean(str(key), outputs) or (
+                                        "metrics per output name the model's outputs" if outputs
+                                        else "metrics per output are for Functional models with "
+                                        "outputs"))
         for key, loss in losses.items() if per_output else [(None, losses)]:
             path = ("compile", "loss") + ((key,) if key else ())
             check_object(loss, path, "loss", catalog.loss_names())

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from kerascli.errors import ConfigError
+from kerascli.errors import ConfigError, article
 
 MAX_CONFIG_BYTES = 1 << 20
 # A config has at most a few hundred nodes; aliases that expand past this are an attack or a mistake.
@@ -137,7 +137,7 @@ def parse_yaml(text: str | bytes, path: str = "<config>") -> YamlDocument:
     if data is None:
         raise ConfigError(path, "the config is empty", "see configs/mnist_cnn.yaml for an example")
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__} scalar"
+        kind = "a list" if isinstance(data, list) else f"{article(type(data).__name__)} {type(data).__name__} scalar"
         raise ConfigError(path, f"the top level is {kind}, not a mapping",
                           "a config is a mapping with sections name, data, model, compile, fit")
     bad_keys = [key for key in data if not isinstance(key, str)]

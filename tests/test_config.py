@@ -611,7 +611,7 @@ def test_apply_overrides_walks_lists_and_creates_mappings():
     ("a.b.c=1", "a.b is not a mapping"),
     ("a.b[1].c.d=1", "a.b[1].c is not a mapping"),
     ("a.b[1][0]=1", "a.b[1][0]: no such list item"),
-    ("a.b[0].x.y=1", "a.b[0].x: cannot set a key inside a int"),
+    ("a.b[0].x.y=1", "a.b[0].x: cannot set a key inside an int"),
 ])
 def test_apply_overrides_refuses_impossible_paths(override, fragment):
     data = {"a": {"b": [1, {"c": 2}]}}
