@@ -29,7 +29,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 SetOption = Annotated[Optional[list[str]], typer.Option(
     "--set", metavar="KEY=VALUE", help="Override a config value, e.g. fit.epochs=3 (repeatable).")]
 RunsDirOption = Annotated[Optional[Path], typer.Option(
-    "--runs-dir", help="Where runs are kept [default: $KERASCLI_RUNS or ./runs].")]
+    "--runs-dir", help="Where runs are kept (default: $KERASCLI_RUNS or ./runs).")]
 QuietOption = Annotated[bool, typer.Option(
     "--quiet", "-q", help="One line per epoch instead of a live progress bar.")]
 
@@ -95,7 +95,7 @@ def train(
     config: Annotated[Path, typer.Argument(help="The experiment YAML file.")],
     set_: SetOption = None,
     runs_dir: RunsDirOption = None,
-    name: Annotated[Optional[str], typer.Option(help="Run name [default: the config's name].")] = None,
+    name: Annotated[Optional[str], typer.Option(help="Run name (default: the config's name).")] = None,
     resume: Annotated[Optional[Path], typer.Option(
         help="Continue this run directory from its last complete epoch.")] = None,
     quiet: QuietOption = False,
@@ -119,7 +119,7 @@ def gan(
     config: Annotated[Path, typer.Argument(help="The experiment YAML file, with a gan section.")],
     set_: SetOption = None,
     runs_dir: RunsDirOption = None,
-    name: Annotated[Optional[str], typer.Option(help="Run name [default: the config's name].")] = None,
+    name: Annotated[Optional[str], typer.Option(help="Run name (default: the config's name).")] = None,
     resume: Annotated[Optional[Path], typer.Option(
         help="Continue this GAN run directory from its last complete epoch.")] = None,
     quiet: QuietOption = False,

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from kerascli import plots, runs
-from kerascli.data.pipeline import feed_inputs
-from kerascli.data.preprocess import prepare, preprocess_images, preprocess_labels
+from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes
+from kerascli.data.preprocess import display_range, prepare, preprocess_images, preprocess_labels
 from kerascli.data.sources import class_names as data_class_names
 from kerascli.data.sources import load_splits
 from kerascli.errors import DataError
-from kerascli.saved_runs import load_model, open_run
+from kerascli.saved_runs import keras_message, load_model, open_run
 
 
 def task_of(output_units: int, y: np.ndarray | None, num_classes: int | None) -> str:
@@ -192,9 +192,7 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] | None = None) -> dic
         ConfigError: When the saved config or an override is invalid.
         DataError: When the test data is missing, unreadable, or does not fit the model.
     """
-    # Deferred: training imports this module for evaluate_model.
     from kerascli import models
-    from kerascli.training import display_range, feed_targets, input_shapes
 
     run = open_run(run_dir, overrides)
     config = run.config
@@ -206,8 +204,13 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] | None = None) -> dic
     pre = config.data.preprocess
     x_test = preprocess_images(splits.x_test, pre, "data.test")
     y_test = preprocess_labels(splits.y_test, pre, "data.test")
-    num_classes = run.record.get("num_classes") if "num_classes" in run.record else (
-        prepare(splits, config.data).num_classes)
+    num_classes = run.record.get("num_classes")
+    # `None` is recorded for regression data; anything else that is no class count (a run.json
+    # edited by hand) is not trusted, and the count is taken from the data as training did.
+    if "num_classes" not in run.record or not (num_classes is None or (
+            isinstance(num_classes, int) and not isinstance(num_classes, bool)
+            and num_classes > 0)):
+        num_classes = prepare(splits, config.data).num_classes
     model = load_model(run)
     if not getattr(model, "compiled", False):
         models.compile_model(model, config.compile)
@@ -219,7 +222,7 @@ def evaluate_run(run_dir: str | Path, overrides: list[str] | None = None) -> dic
             model, x, y, run_dir=run.run_dir,
             class_names=data_class_names(config.data, num_classes), num_classes=num_classes,
             batch_size=config.evaluate.batch_size or max(config.fit.batch_size, 256),
-            images=x_test, value_range=display_range(config),
+            images=x_test, value_range=display_range(config.data.preprocess),
             extra={"run": run.run_dir.name, "overrides": list(overrides or []),
                    "evaluated": runs.utc_now()})
 
@@ -230,5 +233,7 @@ def _check_fits(model, x, y) -> None:
 
     message = dry_run_error(model, x, y)
     if message is not None:
-        raise DataError("data.test", f"the test data does not fit the model: {message}",
+        # Keras' complaint carries terminal colour codes and, at times, a whole config.
+        raise DataError("data.test", "the test data does not fit the model: "
+                        f"{keras_message(message)}",
                         "use test data shaped like the training data") from None

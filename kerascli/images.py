@@ -15,7 +15,9 @@ trained on is `kerascli.data.preprocess.preprocess_images`' job. Nothing imports
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,40 +44,97 @@ def find_images(paths: list[str | Path]) -> tuple[list[Path], list[DataError]]:
 
     A directory contributes its PNG, JPEG and BMP files (by extension, case-insensitive, not
     recursive, sorted by name); other files in it are skipped. A file named explicitly must have
-    one of those extensions: anything else is refused without being opened.
+    one of those extensions: anything else is refused without being opened. Nothing is opened
+    here: only the file system's own metadata is read, so a named pipe or a device cannot block.
 
     Args:
         paths: Files and directories, as the user gave them.
 
     Returns:
         `(files, errors)`: the image files in order, and one `DataError` per path that gave none
-        (missing, not an image extension, a directory without images).
+        (missing, a broken symbolic link, not a regular file, not an image extension, a directory
+        without images) and per image-named directory entry that cannot be read.
     """
     files: list[Path] = []
     errors: list[DataError] = []
     for given in paths:
         path = Path(given)
-        if path.is_dir():
-            try:
-                # scandir knows each entry's type without a stat call: it matters at 10,000 files.
-                with os.scandir(path) as entries:
-                    names = sorted(entry.name for entry in entries
-                                   if not entry.name.startswith(".") and entry.is_file()
-                                   and os.path.splitext(entry.name)[1].lower() in EXTENSIONS)
-                found = [path / name for name in names]
-            except OSError as error:
-                errors.append(DataError(str(path), f"cannot list the directory: {error.strerror}"))
-                continue
-            if not found:
+        try:
+            mode = os.stat(path).st_mode  # follows symbolic links, as opening would
+        except (OSError, ValueError) as error:
+            errors.append(DataError(str(path), _stat_problem(path, error)))
+            continue
+        if stat.S_ISDIR(mode):
+            found, problems = _scan_directory(path)
+            errors.extend(problems)
+            if not found and not problems:
                 errors.append(DataError(str(path), f"no {_SUPPORTED} files in this directory"))
             files.extend(found)
-        elif not path.exists():
-            errors.append(DataError(str(path), "no such file or directory"))
+        elif not stat.S_ISREG(mode):
+            errors.append(DataError(str(path), _not_regular(mode), "name an image file"))
         elif path.suffix.lower() not in EXTENSIONS:
             errors.append(_unsupported(path))
         else:
             files.append(path)
     return files, errors
+
+
+def _scan_directory(path: Path) -> tuple[list[Path], list[DataError]]:
+    """The image files of one directory, and an error per image-named entry that is no file."""
+    found: list[Path] = []
+    problems: list[DataError] = []
+    try:
+        # scandir knows each entry's type without a stat call: it matters at 10,000 files.
+        with os.scandir(path) as listing:
+            entries = sorted((entry for entry in listing if not entry.name.startswith(".")
+                              and os.path.splitext(entry.name)[1].lower() in EXTENSIONS),
+                             key=lambda entry: entry.name)
+    except OSError as error:
+        return [], [DataError(str(path), f"cannot list the directory: {error.strerror}")]
+    for entry in entries:
+        try:
+            # Both follow symbolic links; a link loop raises rather than answering False.
+            is_file, is_dir = entry.is_file(), entry.is_dir()
+        except OSError:
+            is_file = is_dir = False
+        if is_file:
+            found.append(path / entry.name)
+        elif not is_dir:  # a folder named like an image is neither recursed into nor an error
+            # A broken link or a pipe named `x.png` was meant as an image: saying so beats
+            # skipping it silently.
+            problems.append(DataError(str(path / entry.name), _entry_problem(path / entry.name)))
+    return found, problems
+
+
+def _entry_problem(path: Path) -> str:
+    try:
+        return _not_regular(os.stat(path).st_mode)
+    except (OSError, ValueError) as error:
+        return _stat_problem(path, error)
+
+
+def _stat_problem(path: Path, error: BaseException) -> str:
+    """Why a path cannot be looked at, in words (`os.stat`'s error)."""
+    if isinstance(error, ValueError):  # an embedded NUL byte
+        return "not a valid path"
+    if error.errno == errno.ELOOP:
+        return "a symbolic link loop"
+    if error.errno in (errno.ENOENT, errno.ENOTDIR):
+        if os.path.islink(path):
+            with contextlib.suppress(OSError):
+                return f"a broken symbolic link (its target {os.readlink(path)} does not exist)"
+            return "a broken symbolic link"
+        return "no such file or directory"
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    return f"cannot read: {error.strerror or error}"
+
+
+def _not_regular(mode: int) -> str:
+    kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a directory"
+            if stat.S_ISDIR(mode) else "not a regular file")
+    return f"{kind}, not an image file" if kind.startswith("a ") else kind
 
 
 def _unsupported(path: Path) -> DataError:
@@ -217,14 +276,64 @@ def invert(batch: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(stretched), 0, 255).astype(np.uint8)
 
 
+def _open_regular(path: Path):
+    """Opens a file for reading only if it is a regular file.
+
+    The file is opened without blocking and checked on the open descriptor, so a named pipe
+    (which would wait forever for a writer) or a device (`/dev/zero` never ends) is refused
+    without being read, and nothing can be swapped in between the check and the read.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            if stat.S_ISDIR(mode):
+                raise IsADirectoryError(errno.EISDIR, "is a directory")
+            raise DataError(str(path), _not_regular(mode), "name an image file")
+        return os.fdopen(descriptor, "rb")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
+def _decoder_problem(error: BaseException) -> str:
+    what = "truncated image" if "truncated" in str(error).lower() else "corrupt image"
+    return f"{what}: {_short(error)}"
+
+
+def _reduced(image: Image.Image, width: int, height: int) -> Image.Image:
+    """Shrinks an image far larger than the model's input by an integer factor, first.
+
+    The conversions that follow work in float32 (four bytes per sample), which for an image just
+    under Pillow's pixel limit would be gigabytes per decoding thread. Keeping at least four times
+    the output size leaves the final Lanczos resize the detail it needs.
+    """
+    factor = min(image.width // (4 * width), image.height // (4 * height))
+    if factor < 2:
+        return image
+    # Pillow's reduce averages samples: palette indices and bilevel images are made plain
+    # first, and a colour-key transparency becomes an alpha channel before it could be lost.
+    if image.mode in ("1", "P", "PA") or "transparency" in image.info:
+        transparent = image.mode == "PA" or "transparency" in image.info
+        image = image.convert("RGBA" if transparent else "L" if image.mode == "1" else "RGB")
+    elif image.mode.startswith("I;16"):
+        image = image.convert("I")
+    premultiplied = {"RGBA": "RGBa", "LA": "La"}.get(image.mode)
+    if premultiplied:
+        # Averaged with their alpha, so the colour of invisible pixels does not bleed in.
+        return image.convert(premultiplied).reduce(factor).convert(image.mode)
+    return image.reduce(factor)
+
+
 def load_image(path: str | Path, *, height: int, width: int, channels: int) -> np.ndarray:
     """Reads one image file and converts it to the size and channels a model takes.
 
-    The image is decoded by Pillow restricted to PNG, JPEG and BMP. 16-bit images are scaled to
-    8 bits; CMYK, palette and bilevel images are converted; transparency is composited (see
-    `_flatten_alpha`); JPEG orientation tags are applied. A non-matching aspect ratio is padded
-    with the image's own border colour rather than stretched, then the image is resized with a
-    Lanczos filter.
+    Only a regular file is opened (never a pipe or a device), and it is decoded by Pillow
+    restricted to PNG, JPEG and BMP. 16-bit images are scaled to 8 bits; CMYK, palette and
+    bilevel images are converted; transparency is composited (see `_flatten_alpha`); JPEG
+    orientation tags are applied. An image many times the output size is first reduced by an
+    integer factor (see `_reduced`). A non-matching aspect ratio is padded with the image's own
+    border colour rather than stretched, then the image is resized with a Lanczos filter.
 
     Args:
         path: A `.png`, `.jpg`/`.jpeg` or `.bmp` file.
@@ -235,20 +344,23 @@ def load_image(path: str | Path, *, height: int, width: int, channels: int) -> n
         A uint8 array of shape `(height, width, channels)`.
 
     Raises:
-        DataError: With a short reason when the file is missing, empty, of another format, not a
-            decodable image, truncated, or larger than `Image.MAX_IMAGE_PIXELS`.
+        DataError: With a short reason when the file is missing, not a regular file, empty, of
+            another format, not a decodable image, truncated, or larger than
+            `Image.MAX_IMAGE_PIXELS`.
     """
     path = Path(path)
     if path.suffix.lower() not in EXTENSIONS:
         raise _unsupported(path)
     try:
-        with Image.open(path, formats=list(FORMATS)) as image:
+        with _open_regular(path) as handle, Image.open(handle, formats=list(FORMATS)) as image:
             _check_pixels(image, path)
-            if image.format == "JPEG":
+            # MPO is how Pillow opens the JPEGs of cameras that embed a second picture: a JPEG
+            # (its first frame is what a viewer shows), with the same orientation tag.
+            if image.format in ("JPEG", "MPO"):
                 # Lets libjpeg decode large photos at a fraction of their size (DCT scaling).
                 image.draft(None, (width, height))
                 image = ImageOps.exif_transpose(image)
-            image = _normalise_mode(image, channels)
+            image = _normalise_mode(_reduced(image, width, height), channels)
             if image.size != (width, height):
                 # Padding with the background keeps a digit's proportions, as MNIST's did.
                 pixels = np.asarray(image)
@@ -259,8 +371,8 @@ def load_image(path: str | Path, *, height: int, width: int, channels: int) -> n
             pixels = np.asarray(image, dtype=np.uint8)
     except DataError:
         raise
-    except FileNotFoundError:
-        raise DataError(str(path), "no such file") from None
+    except (FileNotFoundError, NotADirectoryError) as error:
+        raise DataError(str(path), _stat_problem(path, error)) from None
     except PermissionError:
         raise DataError(str(path), "permission denied") from None
     except IsADirectoryError:
@@ -277,9 +389,16 @@ def load_image(path: str | Path, *, height: int, width: int, channels: int) -> n
         raise DataError(str(path), "too many pixels: refused as a possible decompression bomb "
                         f"(the limit is {Image.MAX_IMAGE_PIXELS:,} pixels)",
                         "use a smaller image") from None
-    except Exception as error:  # noqa: BLE001 - decoders raise OSError, SyntaxError, ValueError...
-        what = "truncated image" if "truncated" in str(error).lower() else "corrupt image"
-        raise DataError(str(path), f"{what}: {_short(error)}") from None
+    except OSError as error:
+        if error.errno is not None and error.filename is not None:
+            # The file system's refusal (a link loop, ...), not the decoder's.
+            raise DataError(str(path), _stat_problem(path, error)) from None
+        raise DataError(str(path), _decoder_problem(error)) from None
+    except MemoryError:
+        raise DataError(str(path), "not enough memory to decode this image",
+                        "use a smaller image") from None
+    except Exception as error:  # noqa: BLE001 - decoders raise SyntaxError, ValueError...
+        raise DataError(str(path), _decoder_problem(error)) from None
     return pixels.reshape(height, width, channels)
 
 
@@ -287,10 +406,15 @@ def load_image(path: str | Path, *, height: int, width: int, channels: int) -> n
 def bomb_guard():
     """Turns Pillow's `DecompressionBombWarning` into an error for the duration of the block.
 
+    Pillow's other warnings (`UserWarning`s about damage it worked around) are silenced.
+
     Warning filters are process-wide, so this belongs around a whole batch of reads in the
     calling thread (the reader threads see the same filters), not inside each read.
     """
     with warnings.catch_warnings():
+        # Pillow warns about damage it works around (corrupt EXIF data, for one); printed, the
+        # warning would be lines of stderr that are no `error:` line and name no file.
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"PIL(\.|$)")
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         yield
 

@@ -21,14 +21,15 @@ from pathlib import Path
 import numpy as np
 
 from kerascli.config import ExperimentConfig
-from kerascli.data.pipeline import feed_inputs
+from kerascli.data.pipeline import feed_inputs, input_shapes
 from kerascli.data.preprocess import preprocess_images
 from kerascli.data.sources import class_names as data_class_names
 from kerascli.data.sources import load_splits
 from kerascli.errors import ConfigError, DataError, RunError
+from kerascli.models import as_probabilities
 from kerascli.images import ImageReader, border_levels, find_images
 from kerascli.images import invert as invert_images
-from kerascli.saved_runs import SavedRun, load_model, open_run
+from kerascli.saved_runs import SavedRun, keras_message, load_model, open_run
 
 INVERT_CHOICES = ("auto", "yes", "no")
 # The image size of the built-in datasets, for models that take them flattened ([784]).
@@ -125,20 +126,6 @@ def trained_on_dark_background(config: ExperimentConfig, geometry: tuple[int, in
     return float(np.mean(border_levels(sample / high * 255.0))) < 128.0
 
 
-def _as_probabilities(outputs: np.ndarray) -> np.ndarray:
-    """Softmax or sigmoid for models that output logits (trained with `from_logits=True`)."""
-    outputs = outputs.astype(np.float64)
-    if outputs.shape[-1] == 1:
-        if outputs.min() < 0.0 or outputs.max() > 1.0:
-            outputs = 1.0 / (1.0 + np.exp(-outputs))
-        return np.concatenate([1.0 - outputs, outputs], axis=-1)
-    sums = outputs.sum(axis=-1)
-    if outputs.min() < 0.0 or not np.allclose(sums, 1.0, atol=1e-3):
-        shifted = np.exp(outputs - outputs.max(axis=-1, keepdims=True))
-        outputs = shifted / shifted.sum(axis=-1, keepdims=True)
-    return outputs
-
-
 def _to_invert(batch: np.ndarray, invert: str, auto_invert: bool) -> np.ndarray:
     """Which images of a batch to invert: all, none, or (auto) those with a light border."""
     if invert == "yes":
@@ -152,8 +139,6 @@ class _Classifier:
     """A loaded model with the input geometry and class names of its run."""
 
     def __init__(self, run: SavedRun, model):
-        from kerascli.training import input_shapes  # Deferred: it imports TensorFlow.
-
         self.model = model
         self.shapes = input_shapes(model)
         self.preprocess = run.config.data.preprocess
@@ -161,6 +146,44 @@ class _Classifier:
         classes = 2 if units == 1 else units  # one sigmoid unit: classes 0 and 1
         names = data_class_names(run.config.data, classes)
         self.names = names if names and len(names) == classes else [str(i) for i in range(classes)]
+
+    def check(self, run: SavedRun, geometry: tuple[int, int, int]) -> None:
+        """Calls the model on one blank image of the run's geometry, before any file is read.
+
+        A `model.keras` that does not match its run's config (replaced by hand, or another
+        model's) is then one clear error, not a failure in the middle of the batches.
+
+        Raises:
+            RunError: When the model refuses images of `geometry` after the run's preprocessing,
+                or does not answer with one row of class scores per image.
+        """
+        hint = "the run's model.keras and config.yaml do not belong together; train it again"
+        blank = np.zeros((1, *geometry), dtype=np.uint8)
+        try:
+            x = feed_inputs(preprocess_images(blank, self.preprocess, "image"), self.shapes)
+        except (ValueError, DataError) as error:  # numpy's reshape complaint, mostly
+            reason = error.what if isinstance(error, DataError) else keras_message(error, 160)
+            raise RunError(str(run.model_path), f"the model does not take the run's images: "
+                           f"{reason}", hint) from None
+        if not isinstance(x, dict):
+            # Said in shapes: Keras' own complaint would print the whole input array.
+            expected, given = tuple(self.model.inputs[0].shape[1:]), tuple(x.shape[1:])
+            if len(expected) != len(given) or any(
+                    e is not None and e != g for e, g in zip(expected, given)):
+                raise RunError(str(run.model_path), f"the model takes inputs of shape "
+                               f"{expected}, but the run's config makes images of shape "
+                               f"{given}", hint)
+        try:
+            outputs = self.model(x, training=False)
+        except (ValueError, TypeError) as error:  # Keras' shape and dtype complaints
+            raise RunError(str(run.model_path), "the model does not take the run's images: "
+                           f"{keras_message(error, 160)}", hint) from None
+        if isinstance(outputs, (list, tuple)):
+            outputs = outputs[0]
+        shape = tuple(outputs.shape)
+        if len(shape) != 2:
+            raise RunError(str(run.model_path), f"the model's output has shape {shape[1:]}, not "
+                           "one score per class", "predict needs a classifier")
 
     def probabilities(self, images: np.ndarray) -> np.ndarray:
         x = feed_inputs(preprocess_images(images, self.preprocess, "image"), self.shapes)
@@ -170,7 +193,7 @@ class _Classifier:
             outputs = self.model.predict_on_batch(x)
         if isinstance(outputs, (list, tuple)):  # multi-output models: the first output
             outputs = outputs[0]
-        return _as_probabilities(np.asarray(outputs))
+        return as_probabilities(np.asarray(outputs))
 
 
 def predict_files(paths: list[str | Path], run_dir: str | Path, *, top_k: int = 1,
@@ -208,6 +231,7 @@ def predict_files(paths: list[str | Path], run_dir: str | Path, *, top_k: int = 
     model = load_model(run)
     classifier = _Classifier(run, model)
     height, width, channels = image_geometry(run.config, tuple(model.inputs[0].shape[1:]))
+    classifier.check(run, (height, width, channels))
     auto_invert = invert == "auto" and channels == 1 and trained_on_dark_background(
         run.config, (height, width, channels))
     k = max(1, min(top_k, len(classifier.names)))

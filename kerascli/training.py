@@ -22,7 +22,7 @@ from kerascli.backend import setup_backend, versions
 from kerascli.signals import sigterm_as_interrupt
 from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes, make_dataset
 from kerascli.data.preprocess import Prepared, prepare
-from kerascli.data.preprocess import display_range as _preprocess_range
+from kerascli.data.preprocess import display_range
 from kerascli.data.sources import class_names as data_class_names
 from kerascli.data.sources import load_splits
 from kerascli.errors import ConfigError, Interrupted, RunError, TrainingFailed
@@ -55,11 +55,6 @@ def check_output_fits(model, x, y, key_path: str = "model.layers") -> None:
     if message is not None:
         raise ConfigError(f"{key_path}[-1]", f"the model's output does not fit the labels: "
                           f"{message}", "check the last layer's units and compile.loss") from None
-
-
-def display_range(config: ExperimentConfig) -> tuple[float, float]:
-    """The value range of a config's preprocessed inputs, for drawing them as images."""
-    return _preprocess_range(config.data.preprocess)
 
 
 def _resume_state(config: ExperimentConfig, run_dir: Path):
@@ -200,7 +195,7 @@ def _fit(config, model, data, run_dir, *, state, devices, quiet, console, comman
             model, feed_inputs(data.x_test, shapes), feed_targets(data.y_test, model),
             run_dir=run_dir, class_names=names, num_classes=num_classes,
             batch_size=config.evaluate.batch_size or max(fit.batch_size, 256),
-            images=data.x_test, value_range=display_range(config))
+            images=data.x_test, value_range=display_range(config.data.preprocess))
     final = {key: values[-1] for key, values in history.items() if values}
     if evaluation is not None:
         final.update({f"test_{key}": value for key, value in evaluation["metrics"].items()})

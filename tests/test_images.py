@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -290,3 +292,78 @@ def test_invert_takes_grey_paper_to_black(digits):
     assert (border_levels := images.border_levels(inverted)).max() == 0, border_levels
     assert np.abs(inverted.astype(int) - digits[:4]).mean() < 3  # ink back at full strength
     np.testing.assert_array_equal(flipped_back, 255 - already_dark)  # plain inversion
+
+
+# ------------------------------------------------------------------------------ large and odd files
+
+
+def _large(digit: np.ndarray, mode: str) -> Image.Image:
+    """`digit` blown up to 1,400 x 1,400 (50 times the model's input) in `mode`."""
+    big = Image.fromarray(digit).resize((1400, 1400), Image.Resampling.BILINEAR)
+    if mode == "RGBA":  # white ink on nothing: the alpha channel is the digit
+        alpha = np.asarray(big)
+        return Image.fromarray(np.dstack([np.full_like(alpha, 255)] * 3 + [alpha]), "RGBA")
+    if mode == "P-transparent":  # pure white ink on a transparent index 0 (black)
+        paletted = Image.fromarray(np.where(digit > 127, 255, 0).astype(np.uint8)).resize(
+            (1400, 1400), Image.Resampling.NEAREST).convert("P")
+        paletted.info["transparency"] = 0
+        return paletted
+    return big.convert(mode)
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "P", "P-transparent", "1", "I;16"])
+def test_large_images_are_reduced_first_to_the_same_result(tmp_path, digits, monkeypatch, mode):
+    image = _large(digits[7], mode)
+    path = tmp_path / "large.png"
+    if mode == "I;16":
+        image = Image.fromarray(np.asarray(image.convert("L")).astype(np.uint16) * 257)
+    image.save(path, transparency=0) if mode == "P-transparent" else image.save(path)
+
+    reduced = load_image(path, **MNIST28)[..., 0].astype(int)
+    monkeypatch.setattr(images, "_reduced", lambda image, width, height: image)
+    direct = load_image(path, **MNIST28)[..., 0].astype(int)
+
+    # The shortcut only saves memory (float32 copies of 2 million pixels): same picture.
+    assert np.abs(reduced - direct).mean() < 2.0
+    assert np.abs(reduced - digits[7]).mean() < 20
+
+
+def test_directory_entries_that_are_no_files_are_reported(tmp_path, digits):
+    Image.fromarray(digits[0]).save(tmp_path / "good.png")
+    (tmp_path / "loop.png").symlink_to(tmp_path / "loop.png")
+    (tmp_path / "broken.jpg").symlink_to(tmp_path / "nowhere.jpg")
+    os.mkfifo(tmp_path / "pipe.bmp")
+    (tmp_path / "folder.png").mkdir()
+
+    files, errors = find_images([tmp_path])
+
+    assert [f.name for f in files] == ["good.png"]
+    assert sorted(error.format() for error in errors) == [
+        f"{tmp_path / 'broken.jpg'}: a broken symbolic link (its target "
+        f"{tmp_path / 'nowhere.jpg'} does not exist)",
+        f"{tmp_path / 'loop.png'}: a symbolic link loop",
+        f"{tmp_path / 'pipe.bmp'}: a named pipe, not an image file",
+    ]
+
+
+def test_a_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    path = tmp_path / "pipe.png"
+    os.mkfifo(path)
+    # Opening a pipe for reading blocks until someone writes: load_image must not try.
+    with pytest.raises(DataError, match="a named pipe, not an image file"):
+        load_image(path, **MNIST28)
+
+
+def test_pillow_warnings_do_not_reach_stderr(tmp_path, digits, recwarn):
+    path = tmp_path / "exif.jpg"
+    buffer = io.BytesIO()
+    Image.fromarray(digits[0]).save(buffer, format="JPEG", quality=95)
+    segment = b"Exif\x00\x00II*\x00\xff\xff\xff\xff"  # an EXIF block pointing past its end
+    path.write_bytes(b"\xff\xd8\xff\xe1" + struct.pack(">H", len(segment) + 2) + segment
+                     + buffer.getvalue()[2:])
+
+    with bomb_guard():
+        pixels = load_image(path, **MNIST28)
+
+    assert pixels.shape == (28, 28, 1)
+    assert not [w for w in recwarn if issubclass(w.category, UserWarning)]

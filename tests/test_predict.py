@@ -220,7 +220,7 @@ def test_class_names_come_from_the_config(trained, digit_files, tmp_path):
 
 @pytest.mark.parametrize("content, message", [
     (b"not a zip at all", "not a Keras model archive"),
-    (None, "cannot load the model"),  # a zip, but not a Keras archive
+    (None, "a zip file, but not a Keras model archive (no config.json"),
 ])
 def test_a_damaged_model_is_one_line(trained, digit_files, tmp_path, content, message):
     run = Path(shutil.copytree(trained, tmp_path / trained.name))
