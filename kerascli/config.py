@@ -196,6 +196,7 @@ class GanConfig(_Section):
     loss: Literal["bce", "wgan-gp"] = "bce"
     gradient_penalty: float = Field(default=10.0, ge=0)
     discriminator_steps: int | None = Field(default=None, gt=0)
+    update: Literal["simultaneous", "alternating"] | None = None
     label_smoothing: float = Field(default=0.0, ge=0, lt=0.5)
     instance_noise: float = Field(default=0.0, ge=0)
     samples: int = Field(default=64, gt=0, le=400)
@@ -210,6 +211,13 @@ class GanConfig(_Section):
         if value is None:
             raise ValueError("must name a Keras optimizer, not null")
         return value
+
+    @model_validator(mode="after")
+    def _update_fits_loss(self):
+        if self.update == "simultaneous" and (self.loss != "bce" or self.critic_steps != 1):
+            raise ValueError("update: simultaneous is for loss bce with one discriminator step "
+                             "(WGAN-GP alternates)")
+        return self
 
     @property
     def critic_steps(self) -> int:

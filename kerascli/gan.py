@@ -40,16 +40,33 @@ class GanResult:
     history: dict[str, list] = field(default_factory=dict)
 
 
+# Callbacks that need the fitted model's one optimizer, or save the fitted model whole: a GAN has
+# an optimizer per network and is saved as its two networks, so these fail after the first epoch.
+_GAN_REFUSED_CALLBACKS = {
+    "ReduceLROnPlateau": "a GAN has an optimizer per network; give gan.generator_optimizer and "
+                         "gan.discriminator_optimizer a learning_rate schedule instead",
+    "ModelCheckpoint": "kerascli gan saves the generator and discriminator every epoch itself "
+                       "(see --resume)",
+}
+
+
 def check_gan_data(config: ExperimentConfig) -> None:
-    """Refuses data settings a GAN does not use, rather than silently ignoring them.
+    """Refuses data settings and callbacks a GAN does not use, rather than failing or ignoring them.
 
     Raises:
-        ConfigError: For `data.validation` or `data.augment`.
+        ConfigError: For `data.validation`, `data.augment`, or a callback a GAN cannot run.
     """
     for key in ("validation", "augment"):
         if getattr(config.data, key):
             raise ConfigError(f"data.{key}", "is not used by kerascli gan",
                               "a GAN learns from the training images alone; remove it")
+    from kerascli.specs import split_spec
+
+    for index, callback in enumerate(config.fit.callbacks):
+        name, _ = split_spec(callback, ("fit", "callbacks", index), "callback")
+        if name in _GAN_REFUSED_CALLBACKS:
+            raise ConfigError(f"fit.callbacks[{index}].{name}", "is not supported by kerascli gan",
+                              _GAN_REFUSED_CALLBACKS[name])
 
 
 def _resume_state(config: ExperimentConfig, run_dir: Path) -> dict:
@@ -224,7 +241,8 @@ def _fit_gan(config, networks, x_train, run_dir, *, state, judge, callbacks, dev
               gradient_penalty=gan_config.gradient_penalty,
               discriminator_steps=gan_config.critic_steps,
               label_smoothing=gan_config.label_smoothing,
-              instance_noise=gan_config.instance_noise, seed=config.seed)
+              instance_noise=gan_config.instance_noise, update=gan_config.update,
+              seed=config.seed)
     gan.compile(optimizer=None, jit_compile=gan_config.jit_compile)
     dataset = make_dataset(x_train, None, batch_size=fit.batch_size, shuffle=fit.shuffle,
                            seed=config.seed)
@@ -241,6 +259,7 @@ def _fit_gan(config, networks, x_train, run_dir, *, state, judge, callbacks, dev
                         callbacks=callbacks, verbose=0, shuffle=False,
                         steps_per_epoch=fit.steps_per_epoch)
     except KeyboardInterrupt:
+        save_progress_gif(run_dir / "samples")
         runs.update_run_json(run_dir, status="interrupted", ended=runs.utc_now(),
                              epochs=len(history.get("d_loss", [])))
         raise Interrupted(run_dir) from None

@@ -73,16 +73,39 @@ def save_grid(images: np.ndarray, preprocess: PreprocessConfig, path: Path,
     return path
 
 
-def save_progress_gif(samples_dir: Path, frame_ms: int = 400) -> Path | None:
-    """Animates every `epoch_NNN.png` of a run, in order, into `progress.gif`."""
-    frames = sorted(Path(samples_dir).glob("epoch_*.png"))
+def _epoch_of(path: Path) -> int:
+    number = path.stem.removeprefix("epoch_")
+    return int(number) if number.isdigit() else -1
+
+
+def save_progress_gif(samples_dir: Path, frame_ms: int = 400, max_frames: int = 200
+                      ) -> Path | None:
+    """Animates the `epoch_NNN.png` grids of a run, in epoch order, into `progress.gif`.
+
+    Args:
+        samples_dir: The run's `samples/` directory.
+        frame_ms: How long each frame shows, in milliseconds. Defaults to 400.
+        max_frames: Past this many epochs, frames are taken at even steps (first and last
+            always kept), so a long run's GIF stays small. Defaults to 200.
+
+    Returns:
+        The GIF's path, or `None` when there are no grids yet.
+    """
+    frames = sorted(Path(samples_dir).glob("epoch_*.png"), key=_epoch_of)
     if not frames:
         return None
+    if len(frames) > max_frames:
+        picks = np.linspace(0, len(frames) - 1, max_frames).round().astype(int)
+        frames = [frames[index] for index in sorted(set(picks))]
     pictures = []
     for frame in frames:
         # Only the PNGs this module wrote are read; formats= keeps Pillow to that decoder.
         with Image.open(frame, formats=["PNG"]) as picture:
-            pictures.append(picture.convert("RGB").quantize(colors=256))
+            pictures.append(picture.convert("RGB"))
+    # A resumed run may draw a different number of samples (gan.samples), so grids can differ in
+    # size; a GIF draws every frame on the first one's canvas, so each gets the largest canvas.
+    size = (max(p.width for p in pictures), max(p.height for p in pictures))
+    pictures = [_on_canvas(picture, size).quantize(colors=256) for picture in pictures]
     buffer = io.BytesIO()
     # The last frame is held longer, so the loop shows where training ended.
     durations = [frame_ms] * (len(pictures) - 1) + [frame_ms * 4]
@@ -91,6 +114,15 @@ def save_progress_gif(samples_dir: Path, frame_ms: int = 400) -> Path | None:
     path = Path(samples_dir) / "progress.gif"
     runs.atomic_write_bytes(path, buffer.getvalue())
     return path
+
+
+def _on_canvas(picture: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """The picture at the top left of a canvas of `size` in the grid's border grey."""
+    if picture.size == size:
+        return picture
+    canvas = Image.new("RGB", size, (40, 40, 40))
+    canvas.paste(picture, (0, 0))
+    return canvas
 
 
 def fixed_noise(count: int, latent_dim: int, seed: int) -> np.ndarray:
@@ -105,7 +137,7 @@ class SampleGrid(keras.callbacks.Callback):
         generator: The generator network.
         noise: The fixed noise, `(count, latent_dim)`.
         preprocess: The data's preprocessing, to map images back to pixels.
-        samples_dir: Where `epoch_NNN.png` and `progress.gif` go.
+        samples_dir: Where `epoch_NNN.png` goes.
     """
 
     def __init__(self, generator, noise: np.ndarray, preprocess: PreprocessConfig,
@@ -118,5 +150,6 @@ class SampleGrid(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         images = keras.ops.convert_to_numpy(self.generator(self.noise, training=False))
+        # The GIF is assembled once, when training stops: rebuilding it every epoch would cost
+        # time in proportion to the epochs so far.
         save_grid(images, self.preprocess, self.samples_dir / f"epoch_{epoch + 1:03d}.png")
-        save_progress_gif(self.samples_dir)

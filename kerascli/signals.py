@@ -10,18 +10,25 @@ from contextlib import contextmanager
 
 @contextmanager
 def sigterm_as_interrupt():
-    """Treats SIGTERM like Ctrl-C, so a terminated run is marked interrupted and resumable."""
+    """Treats SIGTERM like Ctrl-C, so a terminated run is marked interrupted and resumable.
+
+    SIGINT gets Python's own Ctrl-C handler for the block even where it was ignored: a shell
+    script starts its background jobs with SIGINT ignored, and `kill -INT` should still stop
+    such a run cleanly rather than do nothing.
+    """
     def handler(signum, frame):
         raise KeyboardInterrupt
 
     if os.name != "posix" or not _in_main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, handler)
+    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, handler),
+                signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, action in previous.items():
+            signal.signal(number, action)
 
 
 def _in_main_thread() -> bool:
