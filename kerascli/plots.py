@@ -49,6 +49,20 @@ def _as_series(values: list[float | None]) -> np.ndarray:
     return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
 
 
+def _epoch_axes(ax, epochs: int, *, title: str, ylabel: str) -> None:
+    """Epochs 1..N on the x axis with whole-number ticks, a title, labels and a light grid."""
+    ax.set_xlim(0.5, max(epochs, 1) + 0.5)
+    # MaxNLocator falls back to fractional ticks when the axis spans one integer (1 epoch).
+    if epochs <= 10:
+        ax.set_xticks(range(1, epochs + 1))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(title)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+
+
 def plot_history(history: dict[str, list[float]], out_dir: Path) -> list[Path]:
     """Plots every metric of a training history, one PNG per metric.
 
@@ -101,16 +115,7 @@ def plot_history(history: dict[str, list[float]], out_dir: Path) -> list[Path]:
         # Learning-rate schedules span decades; a linear axis would flatten all but the start.
         elif values.min() > 0 and values.max() / values.min() > 100:
             ax.set_yscale("log")
-        ax.set_xlim(0.5, max(epochs_seen, 1) + 0.5)
-        # MaxNLocator falls back to fractional ticks when the axis spans one integer (1 epoch).
-        if epochs_seen <= 10:
-            ax.set_xticks(range(1, epochs_seen + 1))
-        else:
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_title(name)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(name)
-        ax.grid(True, alpha=0.3)
+        _epoch_axes(ax, epochs_seen, title=name, ylabel=name)
         if values.size:
             ax.legend()
         written.append(_save(fig, Path(out_dir) / f"{unique}.png"))
@@ -258,14 +263,6 @@ def plot_series(history: dict[str, list[float]], keys: list[str], path: Path, *,
         epochs = max(epochs, len(y))
         ax.plot(x[ok], y[ok], marker="o" if len(y) <= _MARKER_MAX_EPOCHS else None, markersize=4,
                 linewidth=1.5, label=key)
-    ax.set_xlim(0.5, max(epochs, 1) + 0.5)
-    if epochs <= 10:
-        ax.set_xticks(range(1, epochs + 1))
-    else:
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(title)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    ax.grid(True, alpha=0.3)
+    _epoch_axes(ax, epochs, title=title, ylabel=ylabel)
     ax.legend()
     return _save(fig, path)

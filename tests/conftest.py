@@ -48,6 +48,23 @@ def write_config(path: Path, config: dict) -> Path:
     return path
 
 
+def train_tiny_run(base: Path) -> Path:
+    """Trains an MLP for one epoch on 300 MNIST digits (in-process); returns its run directory."""
+    import io
+
+    from rich.console import Console
+
+    from kerascli.config import load_config
+    from kerascli.training import train
+
+    config = tiny_config(name="tiny")
+    config["data"]["limit"] = {"train": 300, "test": 50}
+    config["fit"] = {"epochs": 1, "batch_size": 64}
+    result = train(load_config(write_config(base / "tiny.yaml", config)), runs_dir=base / "runs",
+                   quiet=True, console=Console(file=io.StringIO()))
+    return result.run_dir
+
+
 @pytest.fixture
 def runs_dir(tmp_path, monkeypatch) -> Path:
     """An empty runs directory, also set as $KERASCLI_RUNS."""

@@ -18,13 +18,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import GifImagePlugin, Image, TiffImagePlugin, WebPImagePlugin
-from rich.console import Console
 from typer.testing import CliRunner
 
 from kerascli.cli import app
-from kerascli.config import load_config
 from kerascli.data.idx import read_idx
-from tests.conftest import MNIST_DIR, tiny_config, write_config
+from tests.conftest import MNIST_DIR, train_tiny_run
 
 runner = CliRunner()
 DIGIT = read_idx(MNIST_DIR / "t10k-images-idx3-ubyte.gz")[0]  # a 7, white on black
@@ -37,15 +35,7 @@ def invoke(*args):
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     """The one real run of this module: an MLP trained for one epoch on 300 MNIST digits."""
-    from kerascli.training import train
-
-    base = tmp_path_factory.mktemp("bad-images")
-    config = tiny_config(name="tiny")
-    config["data"]["limit"] = {"train": 300, "test": 50}
-    config["fit"] = {"epochs": 1, "batch_size": 64}
-    result = train(load_config(write_config(base / "tiny.yaml", config)), runs_dir=base / "runs",
-                   quiet=True, console=Console(file=io.StringIO()))
-    return result.run_dir
+    return train_tiny_run(tmp_path_factory.mktemp("bad-images"))
 
 
 def snapshot(path: Path) -> dict:

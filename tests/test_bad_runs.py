@@ -8,7 +8,6 @@ stdout, and the run directory exactly as it was (same files, sizes and modificat
 from __future__ import annotations
 
 import fcntl
-import io
 import json
 import os
 import shutil
@@ -19,12 +18,10 @@ import numpy as np
 import pytest
 import yaml
 from PIL import Image
-from rich.console import Console
 from typer.testing import CliRunner
 
 from kerascli.cli import app
-from kerascli.config import load_config
-from tests.conftest import tiny_config, write_config
+from tests.conftest import train_tiny_run
 
 runner = CliRunner()
 COMMANDS = ("evaluate", "predict")
@@ -37,15 +34,7 @@ def invoke(*args):
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """The one real run of this module: an MLP trained for one epoch on 300 MNIST digits."""
-    from kerascli.training import train
-
-    base = tmp_path_factory.mktemp("bad-runs")
-    config = tiny_config(name="tiny")
-    config["data"]["limit"] = {"train": 300, "test": 50}
-    config["fit"] = {"epochs": 1, "batch_size": 64}
-    result = train(load_config(write_config(base / "tiny.yaml", config)), runs_dir=base / "runs",
-                   quiet=True, console=Console(file=io.StringIO()))
-    return result.run_dir
+    return train_tiny_run(tmp_path_factory.mktemp("bad-runs"))
 
 
 @pytest.fixture(scope="module")
