@@ -155,9 +155,9 @@ def sample(
         min=0, help="Seed the noise for the same images every time.")] = None,
 ):
     """Draw new images from a trained GAN's generator into one grid image."""
-    from kerascli.gan import check_gan_run
+    from kerascli.saved_runs import open_gan_run
 
-    check_gan_run(run_dir)  # A bad run is reported before TensorFlow loads.
+    open_gan_run(run_dir)  # A bad run is reported before TensorFlow loads.
     _load_backend()
     from kerascli.gan import sample as draw
 

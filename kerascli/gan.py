@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from kerascli.data.preprocess import preprocess_images
 from kerascli.data.sources import load_splits
 from kerascli.errors import ConfigError, Interrupted, RunError, TrainingFailed
 from kerascli.progress import RichProgress
+from kerascli.saved_runs import load_keras_file, open_gan_run
 from kerascli.signals import sigterm_as_interrupt
 
 NETWORKS = ("generator", "discriminator")
@@ -135,10 +135,8 @@ def build_networks(config: ExperimentConfig, image_shape: tuple):
 
 
 def _load_networks(run_dir: Path, state: dict):
-    import keras
-
-    return tuple(keras.saving.load_model(run_dir / "checkpoints" / state["checkpoints"][name],
-                                         safe_mode=True) for name in NETWORKS)
+    return tuple(load_keras_file(run_dir / "checkpoints" / state["checkpoints"][name],
+                                 "start a new run instead") for name in NETWORKS)
 
 
 def _open_judge(config: ExperimentConfig, real_pixels: np.ndarray):
@@ -332,41 +330,17 @@ def sample(run_dir: str | Path, *, count: int, out: str | Path, seed: int | None
         RunError: When the run is not a GAN run or has no usable `generator.keras`.
         ConfigError: When `out` is not an image file name.
     """
-    import keras
-
     from kerascli.samples import fixed_noise, save_grid
 
     run_dir, out = Path(run_dir), Path(out)
-    generator_path = check_gan_run(run_dir)
+    generator_path = open_gan_run(run_dir)
     image_format = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".bmp": "BMP"}.get(
         out.suffix.lower())
     if image_format is None:
         raise ConfigError("--out", f"{out.name}: not a .png, .jpg or .bmp file name")
     config = load_saved_config(run_dir, require="gan")
-    try:
-        generator = keras.saving.load_model(generator_path, safe_mode=True)
-    except Exception as error:  # noqa: BLE001 - a damaged archive fails in many ways inside Keras.
-        raise RunError(str(generator_path), f"cannot load the generator: "
-                       f"{' '.join(str(error).split())[:200]}") from None
+    generator = load_keras_file(generator_path, "train the GAN again")
     seed = seed if seed is not None else int(np.random.default_rng().integers(2**31))
     images = generator.predict(fixed_noise(count, config.gan.latent_dim, seed), batch_size=256,
                                verbose=0)
     return save_grid(images, config.data.preprocess, out, image_format)
-
-
-def check_gan_run(run_dir: Path) -> Path:
-    """Checks, without TensorFlow, that a run is a GAN run with a generator; returns its path.
-
-    Raises:
-        RunError: When it is not.
-    """
-    record = runs.load_run(run_dir)
-    if record.get("kind") != "gan":
-        raise RunError(str(run_dir), "is not a GAN run", "name a run made by kerascli gan")
-    path = Path(run_dir) / "generator.keras"
-    if path.is_symlink() or not path.is_file():
-        raise RunError(str(run_dir), f"has no generator.keras (status: "
-                       f"{record.get('status', 'unknown')})", "a GAN run has it once training completes")
-    if not zipfile.is_zipfile(path):
-        raise RunError(str(path), "not a Keras model archive (corrupt, or not a zip file)")
-    return path

@@ -149,12 +149,7 @@ def _is_locked(run_dir: Path) -> bool:
 
 
 def load_model(run: SavedRun):
-    """Loads a run's `model.keras` with Keras' safe mode.
-
-    The file is checked to be a Keras v3 archive first (a zip file with Keras' `config.json`,
-    of a plausible size), so that a damaged or foreign file gets a clear error and Keras never
-    parses what it was not meant to. Keras' safe mode then refuses `Lambda` layers and any other
-    Python code the archive carries, before any of it runs.
+    """Loads a run's `model.keras` with Keras' safe mode (see `load_keras_file`).
 
     Args:
         run: The opened run.
@@ -165,9 +160,30 @@ def load_model(run: SavedRun):
     Raises:
         RunError: When the file is not a Keras archive, holds code, or Keras cannot load it.
     """
+    return load_keras_file(run.model_path)
+
+
+def load_keras_file(path: Path, retrain_hint: str = "train the run again"):
+    """Loads a `.keras` file that kerascli wrote, with Keras' safe mode.
+
+    The file is checked to be a Keras v3 archive first (a zip file with Keras' `config.json`,
+    of a plausible size), so that a damaged or foreign file gets a clear error and Keras never
+    parses what it was not meant to. Keras' safe mode then refuses `Lambda` layers and any other
+    Python code the archive carries, before any of it runs.
+
+    Args:
+        path: The `.keras` file.
+        retrain_hint: The hint given when the file is damaged. Defaults to
+            `"train the run again"`.
+
+    Returns:
+        The Keras model, compiled as it was saved.
+
+    Raises:
+        RunError: When the file is not a Keras archive, holds code, or Keras cannot load it.
+    """
     import keras
 
-    path = run.model_path
     _check_archive(path)
     try:
         # Keras warns about state it skips (an optimizer saved before its first step, ...);
@@ -181,9 +197,30 @@ def load_model(run: SavedRun):
             raise RunError(str(path), "holds Python code (a Lambda layer or a Python function), "
                            "which Keras' safe mode refuses to load",
                            "kerascli never runs code from a model file; train the run again "
-                           "with kerascli train") from None
+                           "with kerascli") from None
         raise RunError(str(path), f"cannot load the model: {keras_message(error)}",
-                       "train the run again") from None
+                       retrain_hint) from None
+
+
+def open_gan_run(run_dir: str | Path) -> Path:
+    """Checks, without TensorFlow, that a run is a GAN run with a generator.
+
+    Returns:
+        The path of its `generator.keras`.
+
+    Raises:
+        RunError: When the directory is not a GAN run or has no generator file.
+    """
+    run_dir = Path(run_dir)
+    record = runs.load_run(run_dir)
+    if record.get("kind") != "gan":
+        raise RunError(str(run_dir), "is not a GAN run", "name a run made by kerascli gan")
+    path = run_dir / "generator.keras"
+    if path.is_symlink() or not path.is_file():
+        raise RunError(str(run_dir), f"has no generator.keras (status: "
+                       f"{record.get('status', 'unknown')})",
+                       "a GAN run has it once training completes")
+    return path
 
 
 def _check_archive(path: Path) -> None:
