@@ -213,10 +213,12 @@ class GanConfig(_Section):
         return value
 
     @model_validator(mode="after")
-    def _update_fits_loss(self):
+    def _settings_fit_loss(self):
         if self.update == "simultaneous" and (self.loss != "bce" or self.critic_steps != 1):
             raise ValueError("update: simultaneous is for loss bce with one discriminator step "
                              "(WGAN-GP alternates)")
+        if self.label_smoothing and self.loss != "bce":
+            raise ValueError("label_smoothing is for loss bce: a WGAN critic has no labels")
         return self
 
     @property

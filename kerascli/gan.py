@@ -272,8 +272,10 @@ def _fit_gan(config, networks, x_train, run_dir, *, state, judge, callbacks, dev
     if recorder.diverged_at is not None:
         runs.update_run_json(run_dir, status="failed", ended=runs.utc_now(), epochs=epochs_done,
                              error=f"a loss became NaN or infinite in epoch {recorder.diverged_at}")
+        kept = ("the last good checkpoint is kept" if recorder.diverged_at > 1
+                else "no epoch finished cleanly, so there is no checkpoint")
         raise TrainingFailed(str(run_dir), f"a loss became NaN or infinite in epoch "
-                             f"{recorder.diverged_at}; the last good checkpoint is kept",
+                             f"{recorder.diverged_at}; {kept}",
                              "lower the learning rates or check the data range")
     for name, network in zip(NETWORKS, networks):
         runs.atomic_save_model(network, run_dir / f"{name}.keras")

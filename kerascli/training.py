@@ -184,8 +184,10 @@ def _fit(config, model, data, run_dir, *, state, devices, quiet, console, comman
     if recorder.diverged_at is not None:
         runs.update_run_json(run_dir, status="failed", ended=runs.utc_now(), epochs=epochs_done,
                              error=f"loss became NaN or infinite in epoch {recorder.diverged_at}")
+        kept = ("the last good checkpoint is kept" if recorder.diverged_at > 1
+                else "no epoch finished cleanly, so there is no checkpoint")
         raise TrainingFailed(str(run_dir), f"the loss became NaN or infinite in epoch "
-                             f"{recorder.diverged_at}; the last good checkpoint is kept",
+                             f"{recorder.diverged_at}; {kept}",
                              "lower the learning rate or check the data scaling")
     runs.atomic_save_model(model, run_dir / "model.keras")
     evaluation = None

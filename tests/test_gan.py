@@ -595,6 +595,9 @@ CONFIG_ERRORS = [
         _replace("gan.update", "simultaneous")(c)),
         "simultaneous is for loss bce with one discriminator step", id="simultaneous-wgan"),
     pytest.param("gan", _replace("gan.update", "together"), "gan.update", id="update-typo"),
+    pytest.param("gan", lambda c: _replace("gan.loss", "wgan-gp")(
+        _replace("gan.label_smoothing", 0.1)(c)), "label_smoothing is for loss bce",
+        id="smoothing-wgan"),
 ]
 
 

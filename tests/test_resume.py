@@ -137,6 +137,8 @@ def test_nan_loss_fails_the_run_cleanly(tmp_path, runs_dir):
     result = invoke("train", write_config(tmp_path / "nan.yaml", config), "-q")
     assert result.exit_code == 1, result.output
     assert "NaN or infinite" in result.output and "Traceback" not in result.output
+    # It diverges in the first epoch, so no checkpoint is promised.
+    assert "no epoch finished cleanly" in result.output
     record = record_of(the_run(runs_dir))
     assert record["status"] == "failed"
     assert not (the_run(runs_dir) / "model.keras").exists()
