@@ -30,6 +30,13 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+def _named(value, kind: str):
+    """Refuses `null` where a Keras object must be named (`optimizer:` left empty)."""
+    if value is None:
+        raise ValueError(f"must name a Keras {kind}, not null")
+    return value
+
+
 class SplitFiles(_Section):
     """A pair of files holding images and labels (IDX, or `.npy`)."""
 
@@ -147,12 +154,7 @@ class CompileConfig(_Section):
     optimizer: Any = "adam"
     loss: Any
 
-    @field_validator("loss", "optimizer")
-    @classmethod
-    def _given(cls, value):
-        if value is None:
-            raise ValueError("must name a Keras loss or optimizer, not null")
-        return value
+    _given = field_validator("loss", "optimizer")(lambda value: _named(value, "loss or optimizer"))
     metrics: list[Any] | dict[str, list[Any]] = []
     loss_weights: list[float] | dict[str, float] | None = None
     steps_per_execution: int = Field(default=1, gt=0)
@@ -205,12 +207,8 @@ class GanConfig(_Section):
     judge_confidence: float = Field(default=0.9, gt=0, lt=1)
     jit_compile: bool | Literal["auto"] = "auto"
 
-    @field_validator("generator_optimizer", "discriminator_optimizer")
-    @classmethod
-    def _optimizer_given(cls, value):
-        if value is None:
-            raise ValueError("must name a Keras optimizer, not null")
-        return value
+    _optimizer_given = field_validator("generator_optimizer", "discriminator_optimizer")(
+        lambda value: _named(value, "optimizer"))
 
     @model_validator(mode="after")
     def _settings_fit_loss(self):

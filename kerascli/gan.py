@@ -21,10 +21,10 @@ from kerascli.config import ExperimentConfig, load_saved_config
 from kerascli.data.pipeline import make_dataset
 from kerascli.data.preprocess import preprocess_images
 from kerascli.data.sources import load_splits
-from kerascli.errors import ConfigError, Interrupted, RunError, TrainingFailed
+from kerascli.errors import ConfigError, RunError, TrainingFailed
 from kerascli.progress import RichProgress
 from kerascli.saved_runs import load_keras_file, open_gan_run
-from kerascli.signals import sigterm_as_interrupt
+from kerascli.signals import recording_outcome
 
 NETWORKS = ("generator", "discriminator")
 # Settings that only change what is reported, so a resumed run may change them.
@@ -251,21 +251,12 @@ def _fit_gan(config, networks, x_train, run_dir, *, state, judge, callbacks, dev
     watchers = [JudgeCallback(judge, generator, config.data.preprocess)] if judge else []
     callbacks = [*watchers, SampleGrid(generator, noise, config.data.preprocess, run_dir / "samples"),
                  RichProgress(fit.epochs, console=console, quiet=quiet), recorder, *callbacks]
-    try:
-        with sigterm_as_interrupt():
-            if initial_epoch < fit.epochs:
-                gan.fit(dataset, epochs=fit.epochs, initial_epoch=initial_epoch,
-                        callbacks=callbacks, verbose=0, shuffle=False,
-                        steps_per_epoch=fit.steps_per_epoch)
-    except KeyboardInterrupt:
-        save_progress_gif(run_dir / "samples")
-        runs.update_run_json(run_dir, status="interrupted", ended=runs.utc_now(),
-                             epochs=len(history.get("d_loss", [])))
-        raise Interrupted(run_dir) from None
-    except BaseException as error:
-        runs.update_run_json(run_dir, status="failed", ended=runs.utc_now(),
-                             error=f"{type(error).__name__}: {error}"[:500])
-        raise
+    with recording_outcome(run_dir, lambda: len(history.get("d_loss", [])),
+                           on_interrupt=lambda: save_progress_gif(run_dir / "samples")):
+        if initial_epoch < fit.epochs:
+            gan.fit(dataset, epochs=fit.epochs, initial_epoch=initial_epoch,
+                    callbacks=callbacks, verbose=0, shuffle=False,
+                    steps_per_epoch=fit.steps_per_epoch)
     epochs_done = len(history.get("d_loss", []))
     _plot(history, run_dir / "plots")
     save_progress_gif(run_dir / "samples")

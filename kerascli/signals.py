@@ -5,7 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
+from pathlib import Path
+
+from kerascli import runs
+from kerascli.errors import Interrupted
 
 
 @contextmanager
@@ -33,3 +38,35 @@ def sigterm_as_interrupt():
 
 def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
+
+
+@contextmanager
+def recording_outcome(run_dir: Path, epochs_done: Callable[[], int],
+                      on_interrupt: Callable[[], object] | None = None):
+    """Runs a training loop so that an early stop is recorded in `run.json`.
+
+    Ctrl-C or SIGTERM marks the run `interrupted` (with the epochs completed) and raises
+    `Interrupted`; any other exception marks it `failed` and propagates.
+
+    Args:
+        run_dir: The run directory.
+        epochs_done: Returns how many epochs are complete, when the run stops.
+        on_interrupt: Called first when interrupted (e.g. to draw what there is). Defaults to
+            `None`.
+
+    Raises:
+        Interrupted: On Ctrl-C or SIGTERM.
+    """
+    try:
+        with sigterm_as_interrupt():
+            yield
+    except KeyboardInterrupt:
+        if on_interrupt is not None:
+            on_interrupt()
+        runs.update_run_json(run_dir, status="interrupted", ended=runs.utc_now(),
+                             epochs=epochs_done())
+        raise Interrupted(run_dir) from None
+    except BaseException as error:
+        runs.update_run_json(run_dir, status="failed", ended=runs.utc_now(),
+                             error=f"{type(error).__name__}: {error}"[:500])
+        raise

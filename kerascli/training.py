@@ -19,13 +19,13 @@ from kerascli import models, plots, runs
 from kerascli.checkpoints import EpochRecorder, read_state
 from kerascli.config import ExperimentConfig, load_saved_config
 from kerascli.backend import setup_backend, versions
-from kerascli.signals import sigterm_as_interrupt
+from kerascli.signals import recording_outcome
 from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes, make_dataset
 from kerascli.data.preprocess import Prepared, prepare
 from kerascli.data.preprocess import display_range
 from kerascli.data.sources import class_names as data_class_names
 from kerascli.data.sources import load_splits
-from kerascli.errors import ConfigError, Interrupted, RunError, TrainingFailed
+from kerascli.errors import ConfigError, RunError, TrainingFailed
 from kerascli.evaluation import evaluate_model, task_of
 from kerascli.progress import RichProgress
 
@@ -165,20 +165,11 @@ def _fit(config, model, data, run_dir, *, state, devices, quiet, console, comman
                               batch_size=fit.batch_size)
     recorder = EpochRecorder(run_dir, history)
     callbacks = [RichProgress(fit.epochs, console=console, quiet=quiet), recorder, *callbacks]
-    try:
-        with sigterm_as_interrupt():
-            if initial_epoch < fit.epochs:
-                model.fit(train_ds, validation_data=val_ds, epochs=fit.epochs,
-                          initial_epoch=initial_epoch, callbacks=callbacks, verbose=0, shuffle=False,
-                          class_weight=fit.class_weight, steps_per_epoch=fit.steps_per_epoch)
-    except KeyboardInterrupt:
-        runs.update_run_json(run_dir, status="interrupted", ended=runs.utc_now(),
-                             epochs=len(history.get("loss", [])))
-        raise Interrupted(run_dir) from None
-    except BaseException as error:
-        runs.update_run_json(run_dir, status="failed", ended=runs.utc_now(),
-                             error=f"{type(error).__name__}: {error}"[:500])
-        raise
+    with recording_outcome(run_dir, lambda: len(history.get("loss", []))):
+        if initial_epoch < fit.epochs:
+            model.fit(train_ds, validation_data=val_ds, epochs=fit.epochs,
+                      initial_epoch=initial_epoch, callbacks=callbacks, verbose=0, shuffle=False,
+                      class_weight=fit.class_weight, steps_per_epoch=fit.steps_per_epoch)
     epochs_done = len(history.get("loss", []))
     plots.plot_history(history, run_dir / "plots")
     if recorder.diverged_at is not None:
