@@ -1,5 +1,5 @@
 """`python -m kerascli` runs the command line."""
 
-from kerascli.cli import run
+from kerascli.cli.main import run
 
 run()

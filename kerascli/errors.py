@@ -9,12 +9,16 @@ the error's `exit_code`; nothing below the CLI prints or exits.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_KERAS_CALL = re.compile(r"^Exception encountered when calling [\w.]+\(\)\.\s*")
 
 
 class KerascliError(Exception):
@@ -105,3 +109,46 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     if close:
         return f"did you mean {by_lower[close[0]]!r}?"
     return None
+
+
+def one_line(error: BaseException | str, limit: int = 200) -> str:
+    """An exception's message (Keras' included) as part of one line: the one message shortener.
+
+    Keras wraps the real complaint: a failed deserialization re-raises "could not be
+    deserialized properly" over the cause ("Could not locate class ..."), a failed call opens
+    with "Exception encountered when calling ..." and ends with the arguments it received, and
+    messages embed whole configs and terminal colour codes. What is left without those says
+    what went wrong.
+
+    Args:
+        error: The exception (its innermost cause is used), or a message.
+        limit: The most characters kept. Defaults to 200.
+
+    Returns:
+        The message, one line, at most `limit` characters (cut at a word, ending in `...`), or the
+        exception's class name when it has no message.
+    """
+    if isinstance(error, BaseException):
+        fallback = type(error).__name__
+        while error.__cause__ is not None or (
+                error.__context__ is not None and not error.__suppress_context__):
+            error = error.__cause__ or error.__context__
+        text = str(error)
+    else:
+        fallback, text = "no reason given", error
+    text = _ANSI.sub("", text)
+    for tail in ("config=", "Full object config:", "Arguments received by"):
+        text = text.split(tail)[0]
+    text = text.split("Exception encountered:")[-1]
+    text = _KERAS_CALL.sub("", " ".join(text.split()))
+    return clip(text, limit) or fallback
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` on one line, unquoted, cut at a word to at most `limit` characters (`...` added)."""
+    text = " ".join(text.split())
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
+        text = text[1:-1]  # a KeyError's message is its quoted key
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(" ,.:;") + "..."

@@ -54,8 +54,8 @@ def train_tiny_run(base: Path) -> Path:
 
     from rich.console import Console
 
-    from kerascli.config import load_config
-    from kerascli.training import train
+    from kerascli.config.loading import load_config
+    from kerascli.commands.train import train
 
     config = tiny_config(name="tiny")
     config["data"]["limit"] = {"train": 300, "test": 50}

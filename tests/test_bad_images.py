@@ -20,7 +20,7 @@ import pytest
 from PIL import GifImagePlugin, Image, TiffImagePlugin, WebPImagePlugin
 from typer.testing import CliRunner
 
-from kerascli.cli import app
+from kerascli.cli.main import app
 from kerascli.data.idx import read_idx
 from tests.conftest import MNIST_DIR, train_tiny_run
 
@@ -334,7 +334,7 @@ def test_awkward_images_are_converted_and_predicted(run_dir, plain_prediction, t
 
 
 def test_mpo_and_jpeg_orientation_is_applied(tmp_path):
-    from kerascli.images import load_image
+    from kerascli.data.images.decode import load_image
 
     for fmt in ("JPEG", "MPO"):
         path = tmp_path / f"rotated-{fmt}.jpg"
@@ -378,7 +378,7 @@ def test_a_mixed_directory_predicts_the_good_and_reports_each_bad(run_dir, tmp_p
 
 
 def test_only_bad_inputs_exit_2_without_loading_the_model(run_dir, tmp_path, monkeypatch):
-    from kerascli import predict
+    from kerascli.commands import predict
 
     def no_load(run):
         raise AssertionError("no image to predict: the model need not be loaded")

@@ -20,7 +20,7 @@ import yaml
 from PIL import Image
 from typer.testing import CliRunner
 
-from kerascli.cli import app
+from kerascli.cli.main import app
 from tests.conftest import train_tiny_run
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kerascli import catalog
+from kerascli.config import keras_names as catalog
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -24,7 +24,7 @@ def _run(script: str) -> subprocess.CompletedProcess:
 
 def test_catalog_reads_keras_names_without_importing_keras():
     result = _run(
-        "import sys, kerascli.catalog as c\n"
+        "import sys, kerascli.config.keras_names as c\n"
         "assert 'Dense' in c.layer_names()\n"
         "assert 'Adam' in c.optimizer_names() and 'ExponentialDecay' in c.schedule_names()\n"
         "assert 'mse' in c.loss_names() and 'accuracy' in c.metric_names()\n"

@@ -16,8 +16,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from kerascli.cli import app
-from kerascli.config import DataConfig, LimitConfig
+from kerascli.cli.main import app
+from kerascli.config.schema import DataConfig, LimitConfig
 from kerascli.data import cifar
 from kerascli.data.cifar import md5_of, read_cifar10_archive, read_cifar10_dir
 from kerascli.data.sources import load_splits

@@ -10,7 +10,7 @@ import yaml
 from PIL import Image
 from typer.testing import CliRunner
 
-from kerascli.cli import app
+from kerascli.cli.main import app
 from tests.conftest import tiny_config, write_config
 
 runner = CliRunner()

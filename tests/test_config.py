@@ -13,15 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from kerascli.config import (
-    ExperimentConfig,
-    apply_overrides,
-    format_key_path,
-    load_config,
-    validate_data,
-)
+from kerascli.config.keys import format_key_path
+from kerascli.config.loading import load_config, validate_data
+from kerascli.config.overrides import apply_overrides
+from kerascli.config.schema import ExperimentConfig
 from kerascli.errors import ConfigError
-from kerascli.yaml_source import parse_yaml
+from kerascli.config.yaml_source import parse_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
@@ -693,7 +690,7 @@ def _env() -> dict:
 def test_cli_validate_bad_config_is_one_line(tmp_path, text, fragment):
     path = write(tmp_path, text)
     result = subprocess.run(
-        [sys.executable, "-c", "from kerascli.cli import run; run()", "validate", str(path)],
+        [sys.executable, "-c", "from kerascli.cli.main import run; run()", "validate", str(path)],
         capture_output=True, text=True, timeout=120, env=_env(), cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
@@ -709,7 +706,7 @@ def test_cli_validate_bad_config_never_imports_tensorflow(tmp_path):
     script = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
-        "from kerascli.cli import app\n"
+        "from kerascli.cli.main import app\n"
         f"args = ['validate', {str(path)!r}, '--set', 'fit.batch_size=8']\n"
         "result = CliRunner().invoke(app, args)\n"
         "assert result.exit_code == 2, (result.exit_code, result.output)\n"
@@ -726,7 +723,7 @@ def test_loading_every_config_never_imports_tensorflow(tmp_path):
     bad = write(tmp_path, edit("optimizer: adam", "optimizer: {Adamm: {}}"))
     script = (
         "import sys\n"
-        "from kerascli.config import load_config\n"
+        "from kerascli.config.loading import load_config\n"
         "from kerascli.errors import ConfigError\n"
         f"for path in {[str(p) for p in CONFIGS]!r}:\n"
         "    load_config(path, require='any')\n"

@@ -13,8 +13,9 @@ from PIL import Image
 from rich.console import Console
 from typer.testing import CliRunner
 
-from kerascli.cli import app
-from kerascli.config import load_config
+from kerascli.cli.main import app
+from kerascli.config.loading import load_config
+from kerascli.runs.saved import open_run
 from kerascli.errors import DataError, RunError
 from tests.conftest import MNIST_DIR, tiny_config, write_config
 
@@ -29,7 +30,7 @@ def invoke(*args):
 
 
 def train_run(base: Path, config: dict) -> Path:
-    from kerascli.training import train
+    from kerascli.commands.train import train
 
     path = write_config(base / f"{config['name']}.yaml", config)
     return train(load_config(path), runs_dir=base / "runs", quiet=True,
@@ -99,10 +100,10 @@ def assert_readable_png(path: Path, min_side: int = 300) -> None:
 
 
 def test_evaluate_run_writes_per_class_figures_and_plots(mnist_run, tmp_path):
-    from kerascli.evaluation import evaluate_run
+    from kerascli.commands.evaluate import evaluate_run
 
     run = fresh_copy(mnist_run, tmp_path)
-    record = evaluate_run(run)
+    record = evaluate_run(open_run(run))
 
     saved = json.loads((run / "evaluation.json").read_text())
     assert saved == json.loads(json.dumps(record))
@@ -122,9 +123,9 @@ def test_evaluate_run_writes_per_class_figures_and_plots(mnist_run, tmp_path):
 
 
 def test_cli_evaluate_on_another_test_set(mnist_run, tmp_path, monkeypatch):
-    from kerascli import cli
+    from kerascli.cli import reporting
 
-    monkeypatch.setattr(cli.out, "width", 120)
+    monkeypatch.setattr(reporting.out, "width", 120)
     run = fresh_copy(mnist_run, tmp_path)
     result = invoke("evaluate", run, "--set", f"data.test.images={TRAIN_FILES['images']}",
                     "--set", f"data.test.labels={TRAIN_FILES['labels']}",
@@ -191,18 +192,18 @@ def test_regression_model(regression_run, tmp_path):
 
 
 def test_data_without_a_test_split(regression_run, tmp_path):
-    from kerascli.evaluation import evaluate_run
+    from kerascli.commands.evaluate import evaluate_run
 
     path = tmp_path / "train_only.npz"
     np.savez(path, x_train=np.zeros((10, 8), np.float32), y_train=np.zeros(10, np.float32))
     with pytest.raises(DataError, match="has no test split"):
-        evaluate_run(regression_run, [f"data.path={path}"])
+        evaluate_run(open_run(regression_run, [f"data.path={path}"]))
 
 
 def test_predict_refuses_a_regression_run(regression_run, tmp_path):
-    from kerascli.predict import predict_files
+    from kerascli.commands.predict import predict_files
 
     image = tmp_path / "x.png"
     Image.new("L", (8, 8)).save(image)
     with pytest.raises(RunError, match="is a regression run; predict needs a classifier"):
-        predict_files([image], regression_run)
+        predict_files([image], open_run(regression_run))

@@ -24,8 +24,8 @@ import yaml
 from PIL import Image
 from typer.testing import CliRunner
 
-from kerascli.cli import app
-from kerascli.config import load_config
+from kerascli.cli.main import app
+from kerascli.config.loading import load_config
 from tests.conftest import MNIST_DIR, ROOT, tiny_config, write_config
 from tests.test_resume import history_of, record_of
 

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from kerascli.gan_model import GAN, ends_in_sigmoid
+from kerascli.models.gan import GAN, ends_in_sigmoid
 
 LATENT = 4
 

@@ -12,10 +12,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kerascli import images
+from kerascli.data.images import decode, ink
+from kerascli.data.images import files as image_files
 from kerascli.data.idx import read_idx
 from kerascli.errors import DataError
-from kerascli.images import ImageReader, bomb_guard, border_level, find_images, load_image
+from kerascli.data.images.decode import bomb_guard, load_image
+from kerascli.data.images.files import find_images
+from kerascli.data.images.ink import border_level
+from kerascli.data.images.reader import ImageReader
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 MNIST28 = dict(height=28, width=28, channels=1)
@@ -47,7 +51,7 @@ def test_find_images_expands_directories_in_order(tmp_path, digits):
     folder = tmp_path / "digits"
     folder.mkdir()
     for name in ("b.png", "a.PNG", "c.jpeg", "d.bmp"):
-        fmt = images.EXTENSIONS[Path(name).suffix.lower()]
+        fmt = image_files.EXTENSIONS[Path(name).suffix.lower()]
         Image.fromarray(digits[0]).save(folder / name, format=fmt)
     (folder / "notes.txt").write_text("not an image")
     (folder / ".hidden.png").write_bytes(b"")
@@ -237,7 +241,7 @@ def test_other_formats_are_refused_unopened(tmp_path, monkeypatch):
     def no_open(*args, **kwargs):
         raise AssertionError("Image.open must not see a .gif")
 
-    monkeypatch.setattr(images.Image, "open", no_open)
+    monkeypatch.setattr(decode.Image, "open", no_open)
     path = tmp_path / "a.gif"
     path.write_bytes(b"GIF89a")
 
@@ -247,7 +251,7 @@ def test_other_formats_are_refused_unopened(tmp_path, monkeypatch):
 
 def test_pillow_limit_applies_without_the_guard(tmp_path, monkeypatch, digits):
     # Between MAX_IMAGE_PIXELS and twice that, Pillow alone would only warn.
-    monkeypatch.setattr(images.Image, "MAX_IMAGE_PIXELS", 500)
+    monkeypatch.setattr(decode.Image, "MAX_IMAGE_PIXELS", 500)
     path = tmp_path / "digit.png"
     Image.fromarray(digits[0]).save(path)  # 784 pixels
 
@@ -285,11 +289,11 @@ def test_invert_takes_grey_paper_to_black(digits):
     photo = (190 - digits[:4].astype(np.float32) * (150 / 255)).astype(np.uint8)
     already_dark = digits[4:5]
 
-    inverted = images.invert(photo)
-    flipped_back = images.invert(already_dark)
+    inverted = ink.invert(photo)
+    flipped_back = ink.invert(already_dark)
 
     assert inverted.dtype == np.uint8 and inverted.shape == photo.shape
-    assert (border_levels := images.border_levels(inverted)).max() == 0, border_levels
+    assert (border_levels := ink.border_levels(inverted)).max() == 0, border_levels
     assert np.abs(inverted.astype(int) - digits[:4]).mean() < 3  # ink back at full strength
     np.testing.assert_array_equal(flipped_back, 255 - already_dark)  # plain inversion
 
@@ -320,7 +324,7 @@ def test_large_images_are_reduced_first_to_the_same_result(tmp_path, digits, mon
     image.save(path, transparency=0) if mode == "P-transparent" else image.save(path)
 
     reduced = load_image(path, **MNIST28)[..., 0].astype(int)
-    monkeypatch.setattr(images, "_reduced", lambda image, width, height: image)
+    monkeypatch.setattr(decode, "_reduced", lambda image, width, height: image)
     direct = load_image(path, **MNIST28)[..., 0].astype(int)
 
     # The shortcut only saves memory (float32 copies of 2 million pixels): same picture.

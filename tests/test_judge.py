@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from kerascli.judge import frechet_distance
+from kerascli.evaluation.judge import frechet_distance
 
 
 def gaussian(rng, n, mean, scale=1.0):

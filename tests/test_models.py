@@ -5,13 +5,15 @@ from __future__ import annotations
 import keras
 import pytest
 
-from kerascli import models
-from kerascli.config import CompileConfig, ModelConfig
+from kerascli.models.callbacks import build_callbacks
+from kerascli.models.compiling import compile_model
+from kerascli.models.layers import build_layer, build_model
+from kerascli.config.schema import CompileConfig, ModelConfig
 from kerascli.errors import ConfigError
 
 
 def test_nested_objects_become_keras_objects():
-    layer = models.build_layer({"Dense": {
+    layer = build_layer({"Dense": {
         "units": 4, "kernel_initializer": {"HeNormal": {"seed": 3}},
         "kernel_regularizer": {"L2": {"l2": 0.01}}, "kernel_constraint": "non_neg"}}, ("l",))
     assert isinstance(layer, keras.layers.Dense)
@@ -20,7 +22,7 @@ def test_nested_objects_become_keras_objects():
 
 
 def test_wrappers_take_nested_layers():
-    model = models.build_model(ModelConfig(input_shape=[5, 3], layers=[
+    model = build_model(ModelConfig(input_shape=[5, 3], layers=[
         {"Bidirectional": {"layer": {"LSTM": {"units": 4, "return_sequences": True}}}},
         {"TimeDistributed": {"layer": {"Dense": {"units": 2}}}},
         "GlobalAveragePooling1D", {"Dense": {"units": 1, "activation": "sigmoid"}}]))
@@ -29,7 +31,7 @@ def test_wrappers_take_nested_layers():
 
 
 def test_rnn_cells_one_or_stacked():
-    model = models.build_model(ModelConfig(input_shape=[5, 3], layers=[
+    model = build_model(ModelConfig(input_shape=[5, 3], layers=[
         {"RNN": {"cell": [{"LSTMCell": {"units": 4}}, {"GRUCell": {"units": 6}}],
                  "return_sequences": True}},
         {"RNN": {"cell": {"SimpleRNNCell": {"units": 2}}}}]))
@@ -38,7 +40,7 @@ def test_rnn_cells_one_or_stacked():
 
 
 def test_any_keras_layer_can_be_named():
-    model = models.build_model(ModelConfig(input_shape=[8, 8, 3], layers=[
+    model = build_model(ModelConfig(input_shape=[8, 8, 3], layers=[
         {"Rescaling": {"scale": 0.5}}, {"SeparableConv2D": {"filters": 4, "kernel_size": 3}},
         "LayerNormalization", "GlobalMaxPooling2D",
         {"Dense": {"units": 3}}]))
@@ -46,7 +48,7 @@ def test_any_keras_layer_can_be_named():
 
 
 def test_functional_model_with_two_inputs_and_outputs():
-    model = models.build_model(ModelConfig(
+    model = build_model(ModelConfig(
         inputs={"a": [4], "b": [3]},
         layers=[{"Dense": {"units": 2, "name": "left", "inputs": "a"}},
                 {"Concatenate": {"name": "joined", "inputs": ["left", "b"]}},
@@ -65,19 +67,19 @@ def test_functional_model_with_two_inputs_and_outputs():
 ])
 def test_bad_layer_arguments(layers, message):
     with pytest.raises(ConfigError) as caught:
-        models.build_model(ModelConfig(input_shape=[4], layers=layers))
+        build_model(ModelConfig(input_shape=[4], layers=layers))
     assert message in caught.value.format()
     assert "\n" not in caught.value.format()
 
 
 def test_lambda_is_refused_even_past_the_config_checks():
     with pytest.raises(ConfigError, match="Lambda is refused"):
-        models.build_layer({"Lambda": {"function": "x"}}, ("model", "layers", 0))
+        build_layer({"Lambda": {"function": "x"}}, ("model", "layers", 0))
 
 
 def test_compile_with_schedule_losses_and_metrics():
-    model = models.build_model(ModelConfig(input_shape=[4], layers=[{"Dense": {"units": 3}}]))
-    models.compile_model(model, CompileConfig(
+    model = build_model(ModelConfig(input_shape=[4], layers=[{"Dense": {"units": 3}}]))
+    compile_model(model, CompileConfig(
         optimizer={"SGD": {"momentum": 0.9, "learning_rate": {"CosineDecay": {
             "initial_learning_rate": 0.1, "decay_steps": 100}}}},
         loss={"CategoricalCrossentropy": {"from_logits": True, "label_smoothing": 0.1}},
@@ -87,14 +89,14 @@ def test_compile_with_schedule_losses_and_metrics():
 
 
 def test_optimizer_names_are_case_insensitive():
-    model = models.build_model(ModelConfig(input_shape=[4], layers=[{"Dense": {"units": 1}}]))
-    models.compile_model(model, CompileConfig(optimizer="RMSprop", loss="mse"))
+    model = build_model(ModelConfig(input_shape=[4], layers=[{"Dense": {"units": 1}}]))
+    compile_model(model, CompileConfig(optimizer="RMSprop", loss="mse"))
     assert isinstance(model.optimizer, keras.optimizers.RMSprop)
 
 
 def test_callbacks_resolve_files_inside_the_run(tmp_path):
-    made = models.build_callbacks([{"ModelCheckpoint": {"filepath": "best.keras"}},
+    made = build_callbacks([{"ModelCheckpoint": {"filepath": "best.keras"}},
                                    {"ReduceLROnPlateau": {"factor": 0.5}}], tmp_path)
     assert made[0].filepath == str(tmp_path / "best.keras")
     with pytest.raises(ConfigError, match="must stay inside the run directory"):
-        models.build_callbacks([{"ModelCheckpoint": {"filepath": "/tmp/x.keras"}}], tmp_path)
+        build_callbacks([{"ModelCheckpoint": {"filepath": "/tmp/x.keras"}}], tmp_path)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kerascli.plots import plot_confusion_matrix, plot_history, plot_image_grid
+from kerascli.visuals.plots import plot_confusion_matrix, plot_history, plot_image_grid
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -188,7 +188,7 @@ def test_image_grid_rejects_bad_input(tmp_path, images, kwargs):
 
 def test_import_does_not_load_tensorflow():
     code = (
-        "import sys, kerascli.plots; "
+        "import sys, kerascli.visuals.plots; "
         "assert 'tensorflow' not in sys.modules; assert 'keras' not in sys.modules; "
         "assert 'matplotlib.pyplot' not in sys.modules"
     )

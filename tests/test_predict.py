@@ -17,9 +17,10 @@ from PIL import Image
 from rich.console import Console
 from typer.testing import CliRunner
 
-from kerascli.cli import app
-from kerascli.config import load_config
+from kerascli.cli.main import app
+from kerascli.config.loading import load_config
 from kerascli.data.idx import read_idx
+from kerascli.runs.saved import open_run
 from kerascli.errors import RunError
 from tests.conftest import MNIST_DIR, ROOT, tiny_config, write_config
 
@@ -34,15 +35,15 @@ def invoke(*args):
 @pytest.fixture
 def wide(monkeypatch):
     """A wide console, so that table rows keep whole paths on one line."""
-    from kerascli import cli
+    from kerascli.cli import reporting
 
-    monkeypatch.setattr(cli.out, "width", 250)
+    monkeypatch.setattr(reporting.out, "width", 250)
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A real run: an MLP trained for two epochs on 3,000 MNIST training images."""
-    from kerascli.training import train
+    from kerascli.commands.train import train
 
     base = tmp_path_factory.mktemp("predict")
     config = tiny_config()
@@ -84,10 +85,10 @@ def model_classes(run_dir: Path, x: np.ndarray) -> np.ndarray:
 
 
 def test_png_digits_are_predicted_as_the_model_does(trained, digit_files):
-    from kerascli.predict import predict_files
+    from kerascli.commands.predict import predict_files
 
     base, x, y = digit_files
-    report = predict_files([base / "png"], trained)
+    report = predict_files([base / "png"], open_run(trained))
 
     assert report.errors == []
     assert [Path(p.file).name for p in report.predictions] == [f"{i:03d}.png" for i in range(COUNT)]
@@ -100,12 +101,12 @@ def test_png_digits_are_predicted_as_the_model_does(trained, digit_files):
 
 
 def test_black_on_white_scans_are_inverted_and_agree(trained, digit_files):
-    from kerascli.predict import predict_files
+    from kerascli.commands.predict import predict_files
 
     base, x, y = digit_files
-    scans = predict_files([base / "scans"], trained)
-    plain = predict_files([base / "png"], trained)
-    not_inverted = predict_files([base / "scans"], trained, invert="no")
+    scans = predict_files([base / "scans"], open_run(trained))
+    plain = predict_files([base / "png"], open_run(trained))
+    not_inverted = predict_files([base / "scans"], open_run(trained), invert="no")
 
     assert all(p.inverted for p in scans.predictions)
     scan_classes = np.array([p.index for p in scans.predictions])
@@ -117,11 +118,11 @@ def test_black_on_white_scans_are_inverted_and_agree(trained, digit_files):
 
 
 def test_grey_photos_are_inverted_and_levelled(trained, digit_files):
-    from kerascli.predict import predict_files
+    from kerascli.commands.predict import predict_files
 
     base, _, y = digit_files
-    photos = predict_files([base / "photos"], trained)
-    plain = predict_files([base / "png"], trained)
+    photos = predict_files([base / "photos"], open_run(trained))
+    plain = predict_files([base / "png"], open_run(trained))
 
     assert all(p.inverted for p in photos.predictions)
     photo_classes = np.array([p.index for p in photos.predictions])
@@ -130,15 +131,15 @@ def test_grey_photos_are_inverted_and_levelled(trained, digit_files):
 
 
 def test_invert_yes_inverts_everything(trained, digit_files):
-    from kerascli.predict import predict_files
+    from kerascli.commands.predict import predict_files
 
     base, _, _ = digit_files
-    report = predict_files([base / "png" / "000.png"], trained, invert="yes")
+    report = predict_files([base / "png" / "000.png"], open_run(trained), invert="yes")
     assert report.predictions[0].inverted
 
 
 def test_model_is_loaded_once_and_called_in_batches(trained, digit_files, monkeypatch):
-    from kerascli import predict
+    from kerascli.commands import predict
 
     loads, batches = [], []
     real_load, real_probabilities = predict.load_model, predict._Classifier.probabilities
@@ -154,7 +155,7 @@ def test_model_is_loaded_once_and_called_in_batches(trained, digit_files, monkey
     monkeypatch.setattr(predict, "load_model", counting_load)
     monkeypatch.setattr(predict._Classifier, "probabilities", recording)
     base, _, _ = digit_files
-    report = predict.predict_files([base / "png"], trained, batch_size=25, workers=2)
+    report = predict.predict_files([base / "png"], open_run(trained), batch_size=25, workers=2)
 
     assert len(report.predictions) == COUNT
     assert loads == [trained]
@@ -247,7 +248,7 @@ def test_not_a_run(tmp_path, digit_files):
 
 
 def test_a_symlinked_model_is_refused(trained, tmp_path):
-    from kerascli.saved_runs import open_run
+    from kerascli.runs.saved import open_run
 
     run = Path(shutil.copytree(trained, tmp_path / trained.name))
     (run / "model.keras").unlink()
@@ -257,7 +258,7 @@ def test_a_symlinked_model_is_refused(trained, tmp_path):
 
 
 def test_image_geometry_for_flat_inputs(tmp_path):
-    from kerascli.predict import image_geometry
+    from kerascli.commands.predict import image_geometry
 
     config = load_config(write_config(tmp_path / "geometry.yaml", tiny_config()))
     flat = config.model_copy(update={"data": config.data.model_copy(update={
@@ -270,7 +271,7 @@ def test_image_geometry_for_flat_inputs(tmp_path):
 
 
 def test_training_data_background_is_measured(tmp_path):
-    from kerascli.predict import trained_on_dark_background
+    from kerascli.commands.predict import trained_on_dark_background
 
     dark = load_config(write_config(tmp_path / "dark.yaml", tiny_config()))
     digits = read_idx(MNIST_DIR / "t10k-images-idx3-ubyte.gz")[:50]
@@ -285,7 +286,7 @@ def test_training_data_background_is_measured(tmp_path):
 
 
 def test_importing_the_cli_and_use_cases_does_not_import_tensorflow():
-    code = ("import sys, kerascli.cli, kerascli.predict, kerascli.images, kerascli.evaluation, "
-            "kerascli.saved_runs; "
+    code = ("import sys, kerascli.cli.main, kerascli.commands.predict, kerascli.data.images.reader, "
+            "kerascli.evaluation.metrics, kerascli.runs.saved; "
             "assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

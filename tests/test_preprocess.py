@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kerascli.config import DataConfig, PreprocessConfig
+from kerascli.config.schema import DataConfig, PreprocessConfig
 from kerascli.data.preprocess import prepare, preprocess_images, preprocess_labels
-from kerascli.data.sources import Splits
+from kerascli.data.splits import Splits
 from kerascli.errors import DataError
 
 IMAGES = np.arange(10 * 4, dtype=np.uint8).reshape(10, 2, 2) * 6

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kerascli.cli import app
+from kerascli.cli.main import app
 from tests.conftest import ROOT, tiny_config, write_config
 
 runner = CliRunner()
-CLI = [sys.executable, "-c", "from kerascli.cli import run; run()"]
+CLI = [sys.executable, "-c", "from kerascli.cli.main import run; run()"]
 
 
 def invoke(*args):

@@ -7,57 +7,57 @@ import os
 
 import pytest
 
-from kerascli import runs
+from kerascli.runs import files, layout, lock, records
 from kerascli.errors import RunError
 
 
 def test_run_directories_are_never_reused(tmp_path):
-    made = {runs.create_run_dir(tmp_path, "exp") for _ in range(3)}
+    made = {layout.create_run_dir(tmp_path, "exp") for _ in range(3)}
     assert len(made) == 3 and all(p.is_dir() and p.parent == tmp_path for p in made)
 
 
 @pytest.mark.parametrize("name", ["../x", "a/b", "/abs", ".", "..", "", "x" * 101, "a b"])
 def test_unsafe_names_are_refused(tmp_path, name):
     with pytest.raises(RunError, match="invalid run name"):
-        runs.create_run_dir(tmp_path, name)
+        layout.create_run_dir(tmp_path, name)
     assert list(tmp_path.iterdir()) == []
 
 
 def test_atomic_write_replaces_whole_files_and_leaves_no_temporaries(tmp_path):
     target = tmp_path / "f.json"
-    runs.atomic_write_json(target, {"a": 1, "loss": float("nan")})
+    files.atomic_write_json(target, {"a": 1, "loss": float("nan")})
     assert json.loads(target.read_text()) == {"a": 1, "loss": None}
-    runs.atomic_write_json(target, {"b": 2})
+    files.atomic_write_json(target, {"b": 2})
     assert json.loads(target.read_text()) == {"b": 2}
     assert os.listdir(tmp_path) == ["f.json"]
 
 
 def test_failed_write_keeps_the_old_file(tmp_path):
     target = tmp_path / "f.json"
-    runs.atomic_write_json(target, {"kept": True})
+    files.atomic_write_json(target, {"kept": True})
     with pytest.raises(TypeError):
-        runs.atomic_write_json(target, {"bad": object()})
+        files.atomic_write_json(target, {"bad": object()})
     assert json.loads(target.read_text()) == {"kept": True}
     assert os.listdir(tmp_path) == ["f.json"]
 
 
 def test_lock_refuses_a_second_holder(tmp_path):
-    with runs.locked(tmp_path):
+    with lock.locked(tmp_path):
         import subprocess
         import sys
 
-        code = ("import sys; from kerascli import runs\n"
-                "try:\n    runs.locked(sys.argv[1]).__enter__()\n"
-                "except runs.RunError as e:\n    print(e.what)")
+        code = ("import sys; from kerascli.runs import lock\n"
+                "try:\n    lock.locked(sys.argv[1]).__enter__()\n"
+                "except lock.RunError as e:\n    print(e.what)")
         out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
                              text=True).stdout
         assert "another kerascli process" in out
-    with runs.locked(tmp_path):  # released: can be taken again
+    with lock.locked(tmp_path):  # released: can be taken again
         pass
 
 
 def test_history_csv_matches_json(tmp_path):
-    runs.write_history(tmp_path, {"loss": [1.0, 0.5], "val_loss": [1.2, None]})
+    files.write_history(tmp_path, {"loss": [1.0, 0.5], "val_loss": [1.2, None]})
     lines = (tmp_path / "history.csv").read_text().splitlines()
     assert lines == ["epoch,loss,val_loss", "0,1.0,1.2", "1,0.5,"]
 
@@ -66,15 +66,15 @@ def test_listing_and_latest(tmp_path):
     older, newer = tmp_path / "a", tmp_path / "b"
     for path, started, status in ((older, "2026-01-01", "completed"), (newer, "2026-02-01", "failed")):
         path.mkdir()
-        runs.update_run_json(path, started=started, status=status, task="classification")
+        files.update_run_json(path, started=started, status=status, task="classification")
         (path / "model.keras").write_bytes(b"")
-    assert [p.name for p, _ in runs.list_runs(tmp_path)] == ["a", "b"]
-    assert runs.latest_run(tmp_path) == older
+    assert [p.name for p, _ in records.list_runs(tmp_path)] == ["a", "b"]
+    assert records.latest_run(tmp_path) == older
     (tmp_path / "junk").mkdir()
     (tmp_path / "junk" / "run.json").write_text("{not json")
-    assert len(runs.list_runs(tmp_path)) == 2
+    assert len(records.list_runs(tmp_path)) == 2
     with pytest.raises(RunError, match="no completed classification run"):
-        runs.latest_run(tmp_path / "empty")
+        records.latest_run(tmp_path / "empty")
 
 
 @pytest.mark.parametrize("setup, message", [
@@ -86,4 +86,4 @@ def test_load_run_errors(tmp_path, setup, message):
     run = tmp_path / "r"
     setup(run)
     with pytest.raises(RunError, match=message):
-        runs.load_run(run)
+        records.load_run(run)

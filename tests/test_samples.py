@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from kerascli.config import PreprocessConfig
-from kerascli.samples import fixed_noise, save_grid, save_progress_gif, tile
+from kerascli.config.schema import PreprocessConfig
+from kerascli.visuals.samples import fixed_noise, save_grid, save_progress_gif, tile
 
 GAP, BORDER = 2, 40  # the gap between tiles and its grey level
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kerascli.config import DataConfig
+from kerascli.config.schema import DataConfig
 from kerascli.data.idx import write_idx
-from kerascli.data.sources import builtin_candidates, load_splits
+from kerascli.data.builtin import builtin_candidates
+from kerascli.data.sources import load_splits
 from kerascli.errors import DataError
 from tests.conftest import MNIST_DIR
 

@@ -11,10 +11,10 @@ import copy
 
 import pytest
 
-from kerascli.config import load_config, validate_data
+from kerascli.config.loading import load_config, validate_data
 from kerascli.errors import ConfigError, did_you_mean
-from kerascli.specs import SpecError, split_spec
-from kerascli.yaml_source import YamlDocument
+from kerascli.config.specs import SpecError, split_spec
+from kerascli.config.yaml_source import YamlDocument
 
 WHERE = "spec.yaml"
 

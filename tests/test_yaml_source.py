@@ -12,7 +12,7 @@ import time
 import pytest
 
 from kerascli.errors import ConfigError, KerascliError
-from kerascli.yaml_source import MAX_CONFIG_BYTES, YamlDocument, parse_yaml, read_yaml
+from kerascli.config.yaml_source import MAX_CONFIG_BYTES, YamlDocument, parse_yaml, read_yaml
 
 NAME = "cfg.yaml"
 

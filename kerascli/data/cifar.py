@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kerascli.data.sources import Splits
+from kerascli.data.splits import Splits
 from kerascli.errors import DataError
 
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"

@@ -54,6 +54,20 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         DataError: If the file is missing, unreadable, not a valid IDX file, or its size does
             not match its header.
     """
+    return _with_stream(path, _read)
+
+
+def read_idx_shape(path: str | os.PathLike) -> tuple[int, ...]:
+    """Reads only the header of an IDX file (raw or gzip) and returns the shape it declares.
+
+    Raises:
+        DataError: If the file is missing, unreadable, or its header is not a valid IDX header.
+    """
+    return _with_stream(path, lambda stream, where, file_size: _read_header(stream, where)[0])
+
+
+def _with_stream(path: str | os.PathLike, parse):
+    """Opens an IDX file, raw or gzip, and calls `parse(stream, where, file_size)` on it."""
     where = os.fspath(path)
     if os.path.isdir(where):
         raise DataError(where, "is a directory, not an IDX file")
@@ -63,9 +77,9 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
             compressed = raw.read(2) == _GZIP_MAGIC
             raw.seek(0)
             if not compressed:
-                return _read(raw, where, os.fstat(raw.fileno()).st_size)
+                return parse(raw, where, os.fstat(raw.fileno()).st_size)
             with gzip.GzipFile(fileobj=raw) as stream:
-                return _read(stream, where, None)
+                return parse(stream, where, None)
     except FileNotFoundError:
         raise DataError(where, "file not found", "check the path") from None
     except PermissionError:
@@ -79,8 +93,8 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
         raise DataError(where, f"cannot read: {e.strerror or e}") from None
 
 
-def _read(stream, where: str, file_size: int | None) -> np.ndarray:
-    """Parses an IDX stream; `file_size` is `None` when the stream is decompressed."""
+def _read_header(stream, where: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Parses and checks an IDX header; returns the declared shape and element type."""
     head = stream.read(4)
     if len(head) < 4:
         what = "the file is empty" if not head else f"{len(head)} of 4 bytes"
@@ -110,9 +124,17 @@ def _read(stream, where: str, file_size: int | None) -> np.ndarray:
         if size == 0:
             raise DataError(where, f"dimension {axis} is 0")
     dtype = _DTYPES[code]
+    if math.prod(shape) * dtype.itemsize > _MAX_BYTES:
+        raise DataError(where, f"declares {math.prod(shape) * dtype.itemsize} bytes, more than "
+                        "the 4 GiB limit")
+    return shape, dtype
+
+
+def _read(stream, where: str, file_size: int | None) -> np.ndarray:
+    """Parses an IDX stream; `file_size` is `None` when the stream is decompressed."""
+    shape, dtype = _read_header(stream, where)
+    ndim = len(shape)
     expected = math.prod(shape) * dtype.itemsize
-    if expected > _MAX_BYTES:
-        raise DataError(where, f"declares {expected} bytes, more than the 4 GiB limit")
 
     if file_size is not None:
         held = file_size - 4 - 4 * ndim

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kerascli.config import DataConfig, PreprocessConfig
-from kerascli.data.sources import Splits
+from kerascli.config.schema import DataConfig, PreprocessConfig
+from kerascli.data.splits import Splits
 from kerascli.errors import DataError
 
 
@@ -98,7 +98,9 @@ def preprocess_labels(y: np.ndarray, config: PreprocessConfig, where: str = "dat
     return np.eye(config.one_hot, dtype=np.float32)[y]
 
 
-def _count_classes(y: np.ndarray, config: PreprocessConfig) -> int | None:
+def count_classes(y: np.ndarray, config: PreprocessConfig) -> int | None:
+    """The number of classes raw labels `y` stand for, or `None` for regression targets."""
+    y = np.asarray(y)
     if config.one_hot:
         return config.one_hot
     if np.issubdtype(y.dtype, np.integer) and (y.ndim == 1 or y.shape[1:] == (1,)):
@@ -141,4 +143,4 @@ def prepare(splits: Splits, config: DataConfig) -> Prepared:
         x_test = preprocess_images(splits.x_test, pre, "data.test")
         y_test = preprocess_labels(splits.y_test, pre, "data.test")
     return Prepared(x_train, y_train, x_val, y_val, x_test, y_test,
-                    _count_classes(np.asarray(splits.y_train), pre))
+                    count_classes(splits.y_train, pre))

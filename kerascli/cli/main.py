@@ -1,0 +1,45 @@
+"""The `kerascli` Typer app: the commands, in the order `--help` lists them, and the entry point."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kerascli import __version__
+from kerascli.cli import run_commands, train_commands
+from kerascli.cli.reporting import out
+
+app = typer.Typer(
+    name="kerascli", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    help="Train, evaluate and use Keras models described by YAML experiment files.")
+
+
+def _version(value: bool):
+    if value:
+        out.print(f"kerascli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False):
+    """Train, evaluate and use Keras models described by YAML experiment files."""
+
+
+app.command()(train_commands.train)
+app.command()(train_commands.gan)
+app.command()(run_commands.sample)
+app.command()(train_commands.validate)
+app.command()(run_commands.evaluate)
+app.command()(run_commands.predict)
+app.command("runs")(run_commands.runs)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    run()

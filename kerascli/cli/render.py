@@ -1,0 +1,93 @@
+"""Rendering results for people: scores, tables of classes, predictions and runs (rich)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from rich.table import Table
+from rich.text import Text
+
+from kerascli.cli.reporting import out
+
+
+def scores(record: dict) -> str:
+    """`loss 0.1234 · accuracy 0.9712`: an evaluation's loss and metrics on one line."""
+    return " · ".join(f"{key} {value:.4f}" for key, value in
+                      {"loss": record["loss"], **record["metrics"]}.items())
+
+
+def print_training(run_dir: Path, evaluation: dict | None) -> None:
+    """What `train` ends with: the test scores, when evaluated, and the run directory."""
+    if evaluation:
+        out.print(f"test: {scores(evaluation)}")
+    out.print(f"run: {run_dir}")
+
+
+def print_gan(run_dir: Path, final_metrics: dict, samples_dir: Path) -> None:
+    """What `gan` ends with: the last epoch's logs, the samples and the run directory."""
+    if final_metrics:
+        from kerascli.training.progress import format_logs
+
+        out.print(f"last epoch: {format_logs(final_metrics)}", markup=False)
+    out.print(f"samples: {samples_dir}", markup=False)
+    out.print(f"run: {run_dir}", markup=False)
+
+
+def print_evaluation(record: dict, written: list[Path]) -> None:
+    """An evaluation: scores, the per-class table of classifiers, and the files written."""
+    out.print(f"test ({record['examples']} examples, {record['task']}): {scores(record)}",
+              markup=False)
+    if record.get("per_class"):
+        table = Table(title="per class")
+        for column in ("class", "precision", "recall", "F1", "support"):
+            table.add_column(column, justify="left" if column == "class" else "right")
+        rows = [(row["class"], row) for row in record["per_class"]]
+        rows += [("macro avg", record["macro_avg"]), ("weighted avg", record["weighted_avg"])]
+        for index, (label, row) in enumerate(rows):
+            table.add_row(Text(label), f"{row['precision']:.4f}", f"{row['recall']:.4f}",
+                          f"{row['f1']:.4f}", str(row["support"]),
+                          end_section=index == len(record["per_class"]) - 1)
+        out.print(table)
+    for path in written:
+        out.print(f"wrote: {path}", markup=False)
+
+
+def print_predictions(report, *, top_k: int, json_lines: bool) -> None:
+    """Predictions as a table, or as one JSON object per line (`--json`)."""
+    if json_lines:
+        # Plain writes: machine-read output needs no rich markup or wrapping, and is faster.
+        sys.stdout.write("".join(json.dumps(p.to_json()) + "\n" for p in report.predictions))
+        sys.stdout.flush()
+        return
+    if not report.predictions:
+        return
+    table = Table(title=Text(f"predictions of {report.run_dir}"))
+    for column in ("file", "class", "probability", *(["top k"] if top_k > 1 else [])):
+        table.add_column(column, justify="right" if column == "probability" else "left",
+                         overflow="fold")  # a path cut short with "…" names no file
+    for p in report.predictions:
+        top = " · ".join(f"{name} {prob:.3f}" for name, prob in p.top_k)
+        table.add_row(Text(p.file), Text(p.class_name), f"{p.probability:.4f}",
+                      *([Text(top)] if top_k > 1 else []))
+    out.print(table)
+
+
+def print_runs(directory: Path, found: list[tuple[Path, dict]]) -> None:
+    """The table of runs: name, kind, status, epochs, start, the most telling metrics."""
+    if not found:
+        out.print(f"no runs in {directory}")
+        return
+    table = Table(title=f"runs in {directory}")
+    for column in ("run", "kind", "status", "epochs", "started (UTC)", "metrics"):
+        table.add_column(column, no_wrap=column != "metrics")
+    for run_dir, record in found:
+        metrics = record.get("final_metrics") or {}
+        shown = [key for key in metrics if key.startswith("test_")] or [
+            key for key in metrics if key.startswith("val_")] or list(metrics)
+        text = " ".join(f"{key} {metrics[key]:.4f}" for key in shown[:4]
+                        if isinstance(metrics[key], (int, float)))
+        table.add_row(run_dir.name, str(record.get("kind", "?")), str(record.get("status", "?")),
+                      str(record.get("epochs", "")), str(record.get("started", ""))[:19], text)
+    out.print(table)

@@ -1,0 +1,89 @@
+"""The commands that use finished runs: `evaluate`, `predict`, `sample`, and `runs` to list them.
+
+Each opens its run once, without TensorFlow (so a bad run is reported at once), and hands the
+opened run down to its story in `kerascli.commands`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+import typer
+
+from kerascli.cli import render
+from kerascli.cli.options import RunsDirOption, SetOption
+from kerascli.cli.reporting import load_backend, out, print_error, reported
+from kerascli.errors import EXIT_USAGE
+from kerascli.runs.layout import EVALUATION_FILE, runs_dir_from
+from kerascli.runs.records import latest_run, list_runs
+from kerascli.runs.saved import open_gan_run, open_run
+
+
+@reported
+def evaluate(run_dir: Annotated[Path, typer.Argument(
+                 metavar="RUN_DIR", help="A run directory made by kerascli train.")],
+             set_: SetOption = None):
+    """Evaluate a run's model on its test data; write evaluation.json and plots."""
+    run = open_run(run_dir, set_)
+    load_backend()
+    from kerascli.commands.evaluate import evaluate_run
+
+    record = evaluate_run(run)
+    render.print_evaluation(record, [run_dir / written for written in
+                                     [EVALUATION_FILE, *record.get("plots", [])]])
+
+
+@reported
+def predict(
+    images: Annotated[list[Path], typer.Argument(
+        metavar="IMAGE_OR_DIR", help="Image files (PNG, JPEG, BMP) and directories of them.")],
+    run: Annotated[Optional[Path], typer.Option(
+        "--run", help="The run whose model predicts (default: the newest completed "
+        "classification run in the runs directory).")] = None,
+    top_k: Annotated[int, typer.Option(
+        "--top-k", min=1, help="List the K most probable classes.")] = 1,
+    json_lines: Annotated[bool, typer.Option(
+        "--json", help="One JSON object per line per file.")] = False,
+    invert: Annotated[Literal["auto", "yes", "no"], typer.Option(
+        help="Invert images to white-on-black; auto does it for light-background images when "
+        "the model was trained on dark-background (MNIST-like) data.")] = "auto",
+    runs_dir: RunsDirOption = None,
+):
+    """Classify image files with a trained run's model."""
+    opened = open_run(run if run is not None else latest_run(runs_dir_from(runs_dir)))
+    load_backend()
+    from kerascli.commands.predict import predict_files
+
+    report = predict_files(images, opened, top_k=top_k, invert=invert)
+    for problem in report.errors:
+        print_error(problem)
+    render.print_predictions(report, top_k=top_k, json_lines=json_lines)
+    if report.errors:
+        raise typer.Exit(EXIT_USAGE)
+
+
+@reported
+def sample(
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run made by kerascli gan.")],
+    count: Annotated[int, typer.Option("-n", "--count", min=1, max=1024,
+                                       help="How many images to draw.")] = 64,
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The grid image to write "
+                                           "(.png, .jpg or .bmp).")] = Path("samples.png"),
+    seed: Annotated[Optional[int], typer.Option(
+        min=0, help="Seed the noise for the same images every time.")] = None,
+):
+    """Draw new images from a trained GAN's generator into one grid image."""
+    run = open_gan_run(run_dir)
+    load_backend()
+    from kerascli.commands.sample import sample as draw
+
+    written = draw(run, count=count, out=out_file, seed=seed)
+    out.print(f"wrote: {written} ({count} images)", markup=False)
+
+
+@reported
+def runs(runs_dir: RunsDirOption = None):
+    """List the runs: name, kind, status, epochs, best metrics."""
+    directory = runs_dir_from(runs_dir)
+    render.print_runs(directory, list_runs(directory))

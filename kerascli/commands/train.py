@@ -1,0 +1,118 @@
+"""`kerascli train`: a config in, a trained, evaluated run directory out.
+
+The story: read and prepare the data, build and compile the model (or restore it from the run
+being resumed), check with one tiny step that its output fits the labels, then hand over to the
+shared run lifecycle (`kerascli.training.lifecycle`), which fits it with checkpoints every epoch.
+When the fit completes the model is evaluated on the test split.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kerascli.config.schema import ExperimentConfig
+from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes, make_dataset
+from kerascli.data.preprocess import Prepared, display_range, prepare
+from kerascli.data.sources import class_names, load_splits
+from kerascli.evaluation.evaluate import evaluate_model
+from kerascli.evaluation.metrics import task_of
+from kerascli.models.checks import check_output_fits
+from kerascli.models.compiling import compile_model
+from kerascli.models.layers import build_augmentation, build_model
+from kerascli.models.loading import load_keras_file
+from kerascli.runs.layout import PLOTS_DIR
+from kerascli.training.lifecycle import Finish, RunResult, TrainingPlan, run_training
+from kerascli.visuals.plots import plot_history
+
+
+class TrainPlan(TrainingPlan):
+    """A model from the `model` and `compile` sections, fitted on the data's training split."""
+
+    kind = "train"
+    networks = ("model",)
+    loss_keys = ("loss",)
+    diverged = "the loss"
+    diverged_hint = "lower the learning rate or check the data scaling"
+    wrong_kind = ("this is a GAN run", "resume it with kerascli gan")
+
+    def prepare(self, checkpoints: dict[str, Path] | None) -> None:
+        config = self.config
+        self.data: Prepared = prepare(load_splits(config.data), config.data)
+        if checkpoints:
+            self.model = load_keras_file(checkpoints["model"], "start a new run instead")
+        else:
+            self.model = build_model(config.model)
+            compile_model(self.model, config.compile)
+        self.shapes = input_shapes(self.model)
+        self.train_xy = (feed_inputs(self.data.x_train, self.shapes),
+                         feed_targets(self.data.y_train, self.model))
+        check_output_fits(self.model, *self.train_xy)
+        self.augment = build_augmentation(config.data.augment)
+
+    def record_fields(self) -> dict:
+        return {"train_examples": int(len(self.data.y_train)),
+                "num_classes": self.data.num_classes}
+
+    def fit(self, callbacks: list, initial_epoch: int) -> None:
+        config, data, fit = self.config, self.data, self.config.fit
+        train_ds = make_dataset(*self.train_xy, batch_size=fit.batch_size, shuffle=fit.shuffle,
+                                seed=config.seed, augment=self.augment)
+        val_ds = None
+        if data.x_val is not None:
+            val_ds = make_dataset(feed_inputs(data.x_val, self.shapes),
+                                  feed_targets(data.y_val, self.model), batch_size=fit.batch_size)
+        self.model.fit(train_ds, validation_data=val_ds, epochs=fit.epochs,
+                       initial_epoch=initial_epoch, callbacks=callbacks, verbose=0, shuffle=False,
+                       class_weight=fit.class_weight, steps_per_epoch=fit.steps_per_epoch)
+
+    def draw(self, history: dict[str, list], run_dir: Path) -> None:
+        plot_history(history, run_dir / PLOTS_DIR)
+
+    def final_networks(self) -> dict:
+        return {"model": self.model}
+
+    def finish(self, run_dir: Path) -> Finish:
+        config, data, model = self.config, self.data, self.model
+        evaluation = None
+        if config.evaluate.enabled and data.x_test is not None:
+            evaluation = evaluate_model(
+                model, feed_inputs(data.x_test, self.shapes), feed_targets(data.y_test, model),
+                run_dir=run_dir, class_names=class_names(config.data, data.num_classes),
+                num_classes=data.num_classes,
+                batch_size=config.evaluate.batch_size or max(config.fit.batch_size, 256),
+                images=data.x_test, value_range=display_range(config.data.preprocess))
+        metrics = {}
+        if evaluation is not None:
+            metrics = {f"test_{key}": value for key, value in evaluation["metrics"].items()}
+            metrics["test_loss"] = evaluation["loss"]
+            task = evaluation["task"]
+        else:
+            task = task_of(int(model.outputs[0].shape[-1] or 1), data.y_train[:1000],
+                           data.num_classes)
+        return Finish(fields={"task": task}, metrics=metrics, evaluation=evaluation)
+
+
+def train(config: ExperimentConfig, *, runs_dir: Path, name: str | None = None,
+          resume: Path | None = None, quiet: bool = False, console=None,
+          command: list[str] | None = None) -> RunResult:
+    """Trains the model a config describes and writes its run directory.
+
+    Args:
+        config: The validated experiment config (with `model` and `compile`).
+        runs_dir: Where new run directories are created.
+        name: The run name. Defaults to `config.name`.
+        resume: A run directory to continue from its last complete epoch. Defaults to `None`.
+        quiet: One line per epoch instead of a live progress bar. Defaults to `False`.
+        console: A `rich.console.Console` for progress. Defaults to stderr.
+        command: The command line, recorded in `run.json`. Defaults to `sys.argv`.
+
+    Returns:
+        A `RunResult`, with the test evaluation when one was made.
+
+    Raises:
+        ConfigError, DataError, RunError: For bad input, before anything is written.
+        Interrupted: On Ctrl-C or SIGTERM; the run is marked interrupted and resumable.
+        TrainingFailed: When the loss becomes NaN or infinite.
+    """
+    return run_training(TrainPlan(config), runs_dir=runs_dir, name=name, resume=resume,
+                        quiet=quiet, console=console, command=command)

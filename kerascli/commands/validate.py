@@ -1,0 +1,53 @@
+"""`kerascli validate`: build everything a config describes, train nothing, print the summary."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+
+from kerascli.config.schema import ExperimentConfig
+from kerascli.data.preprocess import preprocess_images
+from kerascli.data.sources import example_shape
+from kerascli.models.callbacks import build_callbacks
+from kerascli.models.compiling import compile_model
+from kerascli.models.gan_networks import build_networks
+from kerascli.models.layers import build_augmentation, build_model
+
+
+def validate_experiment(config: ExperimentConfig) -> str:
+    """Builds and compiles the model (or a GAN's two networks), the augmentation and the callbacks.
+
+    Args:
+        config: A validated experiment config.
+
+    Returns:
+        The summary of every network, as text.
+
+    Raises:
+        ConfigError: When Keras refuses any part of the config.
+        DataError: When a GAN's training data cannot be read (its image shape decides whether the
+            generator fits).
+    """
+    if config.gan is not None:
+        # One example's shape is enough to know the image shape: no need to read the data.
+        blank = np.zeros((1, *example_shape(config.data)), dtype=np.uint8)
+        image_shape = preprocess_images(blank, config.data.preprocess, "data.train").shape[1:]
+        networks = list(build_networks(config, tuple(image_shape)))
+    else:
+        model = build_model(config.model)
+        compile_model(model, config.compile)
+        networks = [model]
+    build_augmentation(config.data.augment)
+    with tempfile.TemporaryDirectory() as scratch:
+        build_callbacks(config.fit.callbacks, Path(scratch))
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=100, force_terminal=False, color_system=None)
+    for network in networks:
+        # Keras prints its summary through rich when given no print_fn; capture it as plain text.
+        network.summary(print_fn=lambda line, line_break=True: console.print(
+            line, markup=False, end="\n" if line_break else ""))
+    return buffer.getvalue().rstrip()

@@ -1,0 +1,71 @@
+"""Loading a config: read the YAML, apply `--set`, validate, check every rule, all before TensorFlow.
+
+`load_config` is the one way a command gets an `ExperimentConfig`; every problem becomes a
+`ConfigError` whose *where* is `file:line:column` or the `--set` that caused it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from kerascli.config import rules, specs
+from kerascli.config.diagnostics import Blame, check_finite, schema_errors
+from kerascli.config.keys import KeyPath
+from kerascli.config.overrides import apply_overrides
+from kerascli.config.schema import ExperimentConfig
+from kerascli.config.yaml_source import YamlDocument, read_yaml
+
+
+def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] | None = None
+                  ) -> ExperimentConfig:
+    """Validates raw config data (already parsed and overridden) into an `ExperimentConfig`.
+
+    Args:
+        data: The raw mapping.
+        doc: The document it came from (for file:line:column).
+        overrides: The key path each `--set` wrote. Defaults to none.
+
+    Returns:
+        The validated config; its Keras names and cross-section rules are checked too.
+
+    Raises:
+        ConfigError: For the first problem found; the others are in its `others` attribute.
+    """
+    blame = Blame(doc, overrides or {})
+    check_finite(data, blame)
+    try:
+        config = ExperimentConfig.model_validate(data)
+    except ValidationError as error:
+        raise schema_errors(error, blame) from None
+    try:
+        specs.check_experiment(config)
+        rules.check_gan(config)
+    except specs.SpecError as error:
+        raise blame.error(error.key_path, error.what, error.hint) from None
+    return config
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None, *,
+                require: str = "model") -> ExperimentConfig:
+    """Loads, overrides and validates an experiment config file.
+
+    Args:
+        path: The YAML file.
+        overrides: `KEY.PATH=VALUE` strings from `--set`. Defaults to none.
+        require: The section the command needs: `"model"` (train, evaluate), `"gan"` (gan) or
+            `"any"` (validate). Defaults to `"model"`.
+
+    Returns:
+        The validated `ExperimentConfig`.
+
+    Raises:
+        ConfigError: For any problem in the file, an override or the schema.
+    """
+    doc = read_yaml(path)
+    applied = apply_overrides(doc.data, list(overrides or []))
+    config = validate_data(doc.data, doc, applied)
+    rules.check_command(config, require, doc.path)
+    return config
+

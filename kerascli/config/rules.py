@@ -1,0 +1,93 @@
+"""Rules that span config sections: what each command needs, what a GAN uses, what a resume keeps.
+
+Field-level rules are in `schema`, Keras names and layer wiring in `specs`. Everything here is
+raised before TensorFlow loads, as a `SpecError` at a key path (or a `ConfigError` for a whole
+file), which `loading` places at the file:line:column it was written.
+"""
+
+from __future__ import annotations
+
+from kerascli.config.schema import ExperimentConfig
+from kerascli.config.specs import SpecError, split_spec
+from kerascli.errors import ConfigError
+
+# Callbacks that need the fitted model's one optimizer, or save the fitted model whole: a GAN has
+# an optimizer per network and is saved as its two networks, so these fail after the first epoch.
+GAN_REFUSED_CALLBACKS = {
+    "ReduceLROnPlateau": "a GAN has an optimizer per network; give gan.generator_optimizer and "
+                         "gan.discriminator_optimizer a learning_rate schedule instead",
+    "ModelCheckpoint": "kerascli gan saves the generator and discriminator every epoch itself "
+                       "(see --resume)",
+}
+# GAN settings that only change what is reported, so a resumed run may change them.
+GAN_REPORTING = {"samples", "judge", "judge_samples", "judge_confidence"}
+# The sections a resumed run must keep as they were, by the command that trains it.
+RESUMED_SECTIONS = {"model": ("data", "model", "compile"), "gan": ("data", "gan")}
+
+
+def check_gan(config: ExperimentConfig) -> None:
+    """Refuses data settings and callbacks a GAN does not use, rather than failing or ignoring them.
+
+    Raises:
+        SpecError: For `data.validation`, `data.augment`, or a callback a GAN cannot run.
+    """
+    if config.gan is None:
+        return
+    for key in ("validation", "augment"):
+        if getattr(config.data, key):
+            raise SpecError(("data", key), "is not used by kerascli gan",
+                            "a GAN learns from the training images alone; remove it")
+    for index, callback in enumerate(config.fit.callbacks):
+        name, _ = split_spec(callback, ("fit", "callbacks", index), "callback")
+        if name in GAN_REFUSED_CALLBACKS:
+            raise SpecError(("fit", "callbacks", index, name), "is not supported by kerascli gan",
+                            GAN_REFUSED_CALLBACKS[name])
+
+
+def check_command(config: ExperimentConfig, require: str, path: str) -> None:
+    """Checks that a config has the sections its command needs.
+
+    Args:
+        config: The validated config.
+        require: `"model"` (train, evaluate, predict), `"gan"` (gan, sample), `"any"` (validate:
+            either) or `"data"` (only the data section).
+        path: The config file, for errors.
+
+    Raises:
+        ConfigError: When a needed section is missing.
+    """
+    if require == "any":
+        require = "gan" if config.gan is not None else "model"
+    if require == "model":
+        for section in ("model", "compile"):
+            if getattr(config, section) is None:
+                hint = ("this is a GAN config: run it with kerascli gan" if config.gan is not None
+                        else f"kerascli train needs {section}")
+                raise ConfigError(path, f"the config has no {section} section", hint)
+    elif require == "gan" and config.gan is None:
+        raise ConfigError(path, "the config has no gan section",
+                          "kerascli gan needs gan: {latent_dim, generator, discriminator}")
+
+
+def resume_difference(saved: ExperimentConfig, config: ExperimentConfig) -> str | None:
+    """The first section a resumed run changes that it must keep, or `None`.
+
+    A run resumes with the same data and network sections; `fit` settings (more epochs) and a
+    GAN's reporting settings (`GAN_REPORTING`) may change.
+    """
+    sections = RESUMED_SECTIONS["gan" if config.gan is not None else "model"]
+    for section in sections:
+        before, after = getattr(saved, section), getattr(config, section)
+        if section == "gan" and before is not None and after is not None:
+            before = before.model_dump(exclude=GAN_REPORTING)
+            after = after.model_dump(exclude=GAN_REPORTING)
+        if before != after:
+            return section
+    return None
+
+
+def resume_hint(config: ExperimentConfig) -> str:
+    """How to resume: which sections stay as they were."""
+    sections = RESUMED_SECTIONS["gan" if config.gan is not None else "model"]
+    return (f"resume with the same {', '.join(sections[:-1])} and {sections[-1]} sections; only "
+            "fit settings such as epochs may change")

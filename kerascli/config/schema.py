@@ -1,0 +1,330 @@
+"""The experiment config's schema: pydantic models, one per section, with a description per field.
+
+The descriptions are the config's reference documentation (and become its JSON Schema). Rules that
+need more than one field live in the validators here; rules that span sections or read Keras'
+names live in `rules` and `specs`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from kerascli.config.sources import SOURCES
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+GAN_LOSSES = ("bce", "wgan-gp")
+GAN_UPDATES = ("simultaneous", "alternating")
+
+
+class _Section(BaseModel):
+    # strict: YAML already gives real ints, floats and bools, so a string where a number belongs is
+    # a mistake worth reporting (YAML 1.1 reads `1e-3` as a string), not something to coerce.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _named(value, kind: str):
+    """Refuses `null` where a Keras object must be named (`optimizer:` left empty)."""
+    if value is None:
+        raise ValueError(f"must name a Keras {kind}, not null")
+    return value
+
+
+class SplitFiles(_Section):
+    """A pair of files holding images and labels (IDX, gzip or raw, or `.npy`)."""
+
+    images: str = Field(description="The images file.")
+    labels: str = Field(description="The labels file, one label per image.")
+
+
+class ValidationConfig(_Section):
+    """Where validation data comes from: exactly one of `split`, `first`, or files."""
+
+    split: float | None = Field(default=None, gt=0, lt=1, description=(
+        "Hold out the last fraction of the training data, as Keras' validation_split does."))
+    first: int | None = Field(default=None, gt=0, description=(
+        "Hold out the first N training examples (the Keras tour's held-out slice)."))
+    images: str | None = Field(default=None, description="Validation images from a file.")
+    labels: str | None = Field(default=None, description="Validation labels from a file.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        given = [self.split is not None, self.first is not None,
+                 self.images is not None or self.labels is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of split, first, or images with labels")
+        if (self.images is None) != (self.labels is None):
+            raise ValueError("images and labels go together")
+        return self
+
+
+class PreprocessConfig(_Section):
+    """Preprocessing applied to every image and label, in training, evaluation and prediction."""
+
+    reshape: list[int] | None = Field(default=None, description=(
+        "Each example's shape, e.g. [28, 28, 1]; one dimension may be -1."))
+    scale: float | None = Field(default=None, gt=0, description="Divide inputs by this (255: x/255).")
+    range: list[float] | None = Field(default=None, min_length=2, max_length=2, description=(
+        "Map [0, scale or 255] linearly onto [low, high], e.g. [-1, 1] for a tanh generator."))
+    one_hot: int | None = Field(default=None, ge=2, description=(
+        "One-hot encode integer labels into this many classes."))
+
+    @field_validator("reshape")
+    @classmethod
+    def _positive_dims(cls, value):
+        if value is not None and (not value or any(d == 0 or d < -1 for d in value)):
+            raise ValueError("dimensions must be positive (or -1 once)")
+        if value is not None and value.count(-1) > 1:
+            raise ValueError("only one dimension may be -1")
+        return value
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, value):
+        if value is not None and not value[0] < value[1]:
+            raise ValueError("range must be [low, high] with low < high")
+        return value
+
+
+class LimitConfig(_Section):
+    """Use only the first N examples of a split (quick experiments and tests)."""
+
+    train: int | None = Field(default=None, gt=0, description="Training examples to use.")
+    test: int | None = Field(default=None, gt=0, description="Test examples to use.")
+
+
+class DataConfig(_Section):
+    """Where the data comes from and how it is prepared."""
+
+    source: Literal[SOURCES] = Field(description=(
+        "A built-in dataset (mnist, fashion_mnist, cifar10) or the format of your files "
+        "(idx, npz)."))
+    path: str | None = Field(default=None, description=(
+        "npz: the .npz file; built-in datasets: a directory to look in first."))
+    train: SplitFiles | None = Field(default=None, description="idx: the training files.")
+    test: SplitFiles | None = Field(default=None, description="idx: the test files.")
+    validation: ValidationConfig | None = Field(default=None, description=(
+        "Validation data: a split of train, its first examples, or files."))
+    preprocess: PreprocessConfig = Field(default=PreprocessConfig(), description=(
+        "Reshape, scale or range, one-hot: applied in training, evaluation and prediction."))
+    augment: list[Any] = Field(default=[], description=(
+        "Keras preprocessing layers applied to training batches only, e.g. "
+        "[{RandomRotation: {factor: 0.05}}]."))
+    class_names: list[str] | None = Field(default=None, description=(
+        "Names for the classes, by label (built-in datasets name their own)."))
+    limit: LimitConfig = Field(default=LimitConfig(), description=(
+        "Use only the first N examples of a split."))
+    shuffle_buffer: int | None = Field(default=None, gt=0, description=(
+        "Accepted for older configs; shuffling permutes the whole training set."))
+
+    @model_validator(mode="after")
+    def _paths_fit_source(self):
+        if self.source == "idx" and self.train is None:
+            raise ValueError("source idx needs train: {images: ..., labels: ...}")
+        if self.source == "npz" and self.path is None:
+            raise ValueError("source npz needs path: FILE.npz")
+        if self.source in ("npz",) and (self.train or self.test):
+            raise ValueError("source npz reads x_train/y_train/x_test/y_test from path; "
+                             "train and test are for source idx")
+        return self
+
+
+class ModelConfig(_Section):
+    """A Sequential model (`input_shape`) or a Functional one (`inputs`, `outputs`)."""
+
+    name: str | None = Field(default=None, pattern=NAME_PATTERN, description="The model's name.")
+    input_shape: list[int | None] | None = Field(default=None, description=(
+        "A Sequential model's input shape without the batch axis, e.g. [28, 28, 1]."))
+    inputs: dict[str, list[int | None]] | None = Field(default=None, description=(
+        "A Functional model's named inputs and their shapes, e.g. {image: [28, 28, 1]}."))
+    layers: list[Any] = Field(min_length=1, description=(
+        "Keras layers in order: `Name: {arguments}` or a bare `Name`; Functional layers take "
+        "`inputs:` and a `name`."))
+    outputs: list[str] | None = Field(default=None, description=(
+        "A Functional model's output layers by name (default: the last layer)."))
+
+    @model_validator(mode="after")
+    def _one_kind(self):
+        if (self.input_shape is None) == (self.inputs is None):
+            raise ValueError("give input_shape (Sequential) or inputs (Functional), not both")
+        if self.input_shape is not None and self.outputs is not None:
+            raise ValueError("outputs is for Functional models (with inputs)")
+        if self.inputs is not None and not self.inputs:
+            raise ValueError("inputs must name at least one input")
+        for shape in [self.input_shape, *(self.inputs or {}).values()]:
+            if shape is not None and any(d is not None and d <= 0 for d in shape):
+                raise ValueError("input dimensions must be positive (or null for any size)")
+        return self
+
+    @property
+    def functional(self) -> bool:
+        return self.inputs is not None
+
+
+class CompileConfig(_Section):
+    """Arguments to `model.compile`: optimizer, loss(es) and metrics by Keras name."""
+
+    optimizer: Any = Field(default="adam", description=(
+        "A Keras optimizer: `adam`, or {Adam: {learning_rate: 0.001}}, with a schedule if wanted."))
+    loss: Any = Field(description=(
+        "A Keras loss by name or {Name: {arguments}}; or one per output name."))
+
+    _given = field_validator("loss", "optimizer")(lambda value: _named(value, "loss or optimizer"))
+    metrics: list[Any] | dict[str, list[Any]] = Field(default=[], description=(
+        "Keras metrics, e.g. [accuracy]; or a list per output name."))
+    loss_weights: list[float] | dict[str, float] | None = Field(default=None, description=(
+        "Weights of the outputs' losses in the total."))
+    steps_per_execution: int = Field(default=1, gt=0, description=(
+        "Batches run per call into the compiled step."))
+    jit_compile: bool | Literal["auto"] = Field(default="auto", description=(
+        "Compile the step with XLA (auto: Keras decides)."))
+
+
+class FitConfig(_Section):
+    """Arguments to `model.fit`."""
+
+    epochs: int = Field(default=10, gt=0, description="Epochs to train (may grow on --resume).")
+    batch_size: int = Field(default=32, gt=0, description="Examples per batch.")
+    shuffle: bool = Field(default=True, description="Reshuffle the training data every epoch.")
+    callbacks: list[Any] = Field(default=[], description=(
+        "Keras callbacks, e.g. [{EarlyStopping: {monitor: val_loss, patience: 2}}]; file "
+        "arguments land inside the run directory."))
+    class_weight: dict[int, float] | None = Field(default=None, description=(
+        "Weight of each class index in the loss."))
+    steps_per_epoch: int | None = Field(default=None, gt=0, description=(
+        "Batches per epoch (default: the whole training set)."))
+
+
+class EvaluateConfig(_Section):
+    """Evaluation on the test split at the end of training."""
+
+    enabled: bool = Field(default=True, description=(
+        "Evaluate on the test split after training (evaluation.json)."))
+    batch_size: int | None = Field(default=None, gt=0, description=(
+        "Evaluation batch size (default: the larger of fit.batch_size and 256)."))
+
+
+_GAN_OPTIMIZER = {"Adam": {"learning_rate": 0.0002, "beta_1": 0.5}}
+
+
+def resolve_update(loss: str, discriminator_steps: int, update: str | None) -> str:
+    """How a GAN step updates its networks: the one home of that rule.
+
+    Args:
+        loss: `"bce"` or `"wgan-gp"`.
+        discriminator_steps: Discriminator updates per generator update.
+        update: `"simultaneous"`, `"alternating"` or `None` (choose).
+
+    Returns:
+        `"simultaneous"` (both networks from one forward pass, as the TensorFlow DCGAN tutorial)
+        or `"alternating"`. `None` chooses simultaneous for bce with one discriminator step.
+
+    Raises:
+        ValueError: For simultaneous updates with another loss or several discriminator steps.
+    """
+    one_pass = loss == "bce" and discriminator_steps == 1
+    if update is None:
+        return "simultaneous" if one_pass else "alternating"
+    if update == "simultaneous" and not one_pass:
+        raise ValueError("update: simultaneous is for loss bce with one discriminator step "
+                         "(WGAN-GP alternates)")
+    return update
+
+
+class GanConfig(_Section):
+    """A generative adversarial network: two layer stacks and how they are trained (`kerascli gan`).
+
+    The generator maps `latent_dim` standard-normal numbers to an image of the data's shape; the
+    discriminator maps an image to one score (a logit, or a probability when its last layer ends
+    in a sigmoid). Defaults follow the DCGAN paper (Adam 2e-4, beta_1 0.5).
+    """
+
+    latent_dim: int = Field(default=100, gt=0, description="Length of the generator's noise input.")
+    generator: list[Any] = Field(min_length=1, description="Layers from noise to an image.")
+    discriminator: list[Any] = Field(min_length=1, description="Layers from an image to one score.")
+    generator_optimizer: Any = Field(default=_GAN_OPTIMIZER, description=(
+        "The generator's optimizer (default: Adam 2e-4, beta_1 0.5, as the DCGAN paper)."))
+    discriminator_optimizer: Any = Field(default=_GAN_OPTIMIZER, description=(
+        "The discriminator's optimizer (default as the generator's)."))
+    loss: Literal[GAN_LOSSES] = Field(default="bce", description=(
+        "bce (the DCGAN loss) or wgan-gp (Wasserstein loss with gradient penalty)."))
+    gradient_penalty: float = Field(default=10.0, ge=0, description="WGAN-GP's penalty weight.")
+    discriminator_steps: int | None = Field(default=None, gt=0, description=(
+        "Discriminator updates per generator update (default: 5 for wgan-gp, else 1)."))
+    update: Literal[GAN_UPDATES] | None = Field(default=None, description=(
+        "simultaneous (one forward pass serves both losses) or alternating (default: "
+        "simultaneous for bce with one discriminator step)."))
+    label_smoothing: float = Field(default=0.0, ge=0, lt=0.5, description=(
+        "One-sided: real images are labelled 1 - this (bce only)."))
+    instance_noise: float = Field(default=0.0, ge=0, description=(
+        "Standard deviation of Gaussian noise added to real images."))
+    samples: int = Field(default=64, gt=0, le=400, description="Images in each epoch's sample grid.")
+    judge: str | None = Field(default=None, description=(
+        "A classification run directory whose model scores the samples every epoch."))
+    judge_samples: int = Field(default=1000, ge=20, le=20000, description=(
+        "Images generated for each judgement."))
+    judge_confidence: float = Field(default=0.9, gt=0, lt=1, description=(
+        "The probability above which the judge's classification counts as confident."))
+    jit_compile: bool | Literal["auto"] = Field(default="auto", description=(
+        "Compile the GAN step with XLA (auto: wherever every layer supports it)."))
+
+    _optimizer_given = field_validator("generator_optimizer", "discriminator_optimizer")(
+        lambda value: _named(value, "optimizer"))
+
+    @model_validator(mode="after")
+    def _settings_fit_loss(self):
+        resolve_update(self.loss, self.critic_steps, self.update)
+        if self.label_smoothing and self.loss != "bce":
+            raise ValueError("label_smoothing is for loss bce: a WGAN critic has no labels")
+        return self
+
+    @property
+    def critic_steps(self) -> int:
+        """Discriminator updates per generator update: 5 for WGAN-GP (its paper), else 1."""
+        if self.discriminator_steps is not None:
+            return self.discriminator_steps
+        return 5 if self.loss == "wgan-gp" else 1
+
+    @property
+    def update_mode(self) -> str:
+        """`simultaneous` or `alternating`, as `resolve_update` decides."""
+        return resolve_update(self.loss, self.critic_steps, self.update)
+
+
+class ExperimentConfig(_Section):
+    """A whole experiment: the root of every config file."""
+
+    name: str = Field(default="experiment", pattern=NAME_PATTERN, description=(
+        "Run directories are runs/<name>-<UTC timestamp>/."))
+    seed: int | None = Field(default=None, ge=0, description="Seeds Python, NumPy and TensorFlow.")
+    deterministic: bool = Field(default=False, description=(
+        "Bit-identical reruns through TensorFlow's op determinism (slower; needs a seed)."))
+    data: DataConfig = Field(description="Where the data comes from and how it is prepared.")
+    model: ModelConfig | None = Field(default=None, description="The model (kerascli train).")
+    compile: CompileConfig | None = Field(default=None, description=(
+        "Optimizer, loss and metrics (kerascli train)."))
+    gan: GanConfig | None = Field(default=None, description="The GAN (kerascli gan).")
+    fit: FitConfig = Field(default=FitConfig(), description="Epochs, batches and callbacks.")
+    evaluate: EvaluateConfig = Field(default=EvaluateConfig(), description=(
+        "Evaluation on the test split after training."))
+
+    @model_validator(mode="after")
+    def _model_or_gan(self):
+        if self.gan is not None and (self.model is not None or self.compile is not None):
+            raise ValueError("give model and compile (kerascli train) or gan (kerascli gan), "
+                             "not both")
+        return self
+
+    @field_validator("deterministic")
+    @classmethod
+    def _deterministic_needs_seed(cls, value, info):
+        if value and info.data.get("seed") is None:
+            raise ValueError("needs a seed (deterministic runs repeat a seeded run)")
+        return value
+
+    def to_yaml(self) -> str:
+        """Returns the resolved config as YAML: exactly what runs, re-loadable by `load_config`."""
+        # mode="python" keeps int keys (class_weight) ints, so the file re-validates as it was.
+        return yaml.safe_dump(self.model_dump(mode="python", exclude_none=True), sort_keys=False)

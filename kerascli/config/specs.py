@@ -1,0 +1,263 @@
+"""The one-key syntax for anything Keras builds, and its checks before TensorFlow is imported.
+
+A spec is a bare Keras name (`Flatten`, `adam`) or a one-key mapping from the name to its
+arguments (`{Dense: {units: 10}}`). This module splits specs into (name, arguments) and checks the
+names against Keras' exports (`catalog`) so that a misspelt layer gets a did-you-mean at once; the
+arguments themselves are checked by Keras when `models` builds them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from kerascli.config import keras_names as catalog
+from kerascli.errors import article, did_you_mean
+
+# Reserved keys in a Functional model's layer arguments: they wire the graph, Keras never sees them.
+WIRING_KEYS = ("inputs",)
+# YAML 1.1 has no float without a dot, so `1e-3` arrives as a string; Keras would fail obscurely.
+_EXPONENT_STRING = re.compile(r"[-+]?\d+(\.\d*)?[eE][-+]?\d+")
+
+
+@dataclass
+class SpecError(Exception):
+    """A spec problem at `key_path` (a tuple of keys and indices into the config)."""
+
+    key_path: tuple
+    what: str
+    hint: str | None = None
+
+
+def split_spec(value: Any, key_path: tuple, kind: str = "object") -> tuple[str, dict]:
+    """Splits a spec into its Keras name and its arguments.
+
+    Args:
+        value: A bare name or a one-key mapping `{Name: {arguments} or null}`.
+        key_path: Where the spec is, for errors.
+        kind: What the spec names (`layer`, `optimizer`, ...), for errors. Defaults to `"object"`.
+
+    Returns:
+        `(name, arguments)`; arguments is a new dict (empty for a bare name).
+
+    Raises:
+        SpecError: When the value has another shape.
+    """
+    example = "{Dense: {units: 10}}" if kind == "layer" else "{Name: {argument: value}}"
+    if isinstance(value, str) and value:
+        return value, {}
+    if isinstance(value, dict) and len(value) == 1:
+        name, args = next(iter(value.items()))
+        if isinstance(name, str) and (args is None or isinstance(args, dict)):
+            if args and any(not isinstance(key, str) for key in args):
+                raise SpecError(key_path + (name,), "argument names must be strings")
+            return name, dict(args or {})
+        if isinstance(name, str):
+            raise SpecError(key_path + (name,), f"the arguments of {name} must be a mapping, "
+                            f"got {type(args).__name__}", f"write it as {example}")
+    if isinstance(value, dict) and len(value) > 1:
+        keys = ", ".join(map(str, list(value)[:3]))
+        raise SpecError(key_path, f"{article(kind)} {kind} is a one-key mapping, this one has keys {keys}",
+                        f"indent the arguments under the {kind} name: {example}")
+    raise SpecError(key_path, f"{article(kind)} {kind} is a name or a one-key mapping, got "
+                    f"{type(value).__name__} {value!r}"[:150], f"e.g. {example}")
+
+
+def _check_name(name: str, known: set[str], refused: dict[str, str], key_path: tuple, kind: str,
+                case_insensitive: bool = False) -> None:
+    if name in refused:
+        raise SpecError(key_path, f"{name} is refused", refused[name])
+    if not catalog.available():
+        return  # Keras' namespaces could not be read; Keras itself checks when building.
+    if name in known or (case_insensitive and name.lower() in {k.lower() for k in known}):
+        return
+    raise SpecError(key_path, f"unknown {kind} {name!r}", did_you_mean(name, known))
+
+
+def _check_numbers(value: Any, here: tuple) -> None:
+    """Refuses `1e-3`-style strings anywhere in an argument value, lists and mappings included."""
+    if isinstance(value, str) and _EXPONENT_STRING.fullmatch(value):
+        raise SpecError(here, f"{value!r} is a string, not a number",
+                        f"YAML 1.1 reads {value} as a string; write it as 1.0e-3 style, "
+                        "with a dot and a signed exponent")
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        _check_numbers(item, here + (key,))
+
+
+def _check_arguments(args: dict, key_path: tuple) -> None:
+    """Checks argument values that name Keras objects (activations, initializers, regularizers,
+    constraints, nested layers and cells, schedules), at any depth."""
+    for key, value in args.items():
+        here = key_path + (key,)
+        _check_numbers(value, here)
+        if key == "activation" and isinstance(value, str):
+            _check_name(value, catalog.activation_names(), {}, here, "activation")
+        elif key.endswith("_initializer"):
+            check_object(value, here, "initializer", catalog.initializer_names())
+        elif key.endswith("_regularizer"):
+            check_object(value, here, "regularizer", catalog.regularizer_names())
+        elif key.endswith("_constraint"):
+            check_object(value, here, "constraint", catalog.constraint_names())
+        elif key in ("layer", "backward_layer", "cell"):
+            # An RNN's cell may be a list of cells (stacked).
+            for index, item in enumerate(value) if isinstance(value, list) else [(None, value)]:
+                check_layer(item, here if index is None else here + (index,))
+        elif key == "learning_rate" and isinstance(value, dict):
+            check_object(value, here, "learning-rate schedule", catalog.schedule_names())
+
+
+def check_object(value: Any, key_path: tuple, kind: str, known: set[str],
+                 refused: dict[str, str] | None = None, case_insensitive: bool = False) -> None:
+    """Checks a spec's shape, its name against `known`, and the arguments that name objects."""
+    if value is None or isinstance(value, (int, float)):
+        return
+    name, args = split_spec(value, key_path, kind)
+    name_path = key_path + (name,) if isinstance(value, dict) else key_path
+    _check_name(name, known, refused or {}, name_path, kind, case_insensitive)
+    _check_arguments(args, name_path)
+
+
+def check_layer(value: Any, key_path: tuple) -> tuple[str, dict]:
+    """Checks one layer spec; returns its (name, arguments)."""
+    name, args = split_spec(value, key_path, "layer")
+    name_path = key_path + (name,) if isinstance(value, dict) else key_path
+    _check_name(name, catalog.layer_names(), catalog.REFUSED_LAYERS, name_path, "layer")
+    _check_arguments({k: v for k, v in args.items() if k not in WIRING_KEYS}, name_path)
+    return name, args
+
+
+@dataclass(frozen=True)
+class LayerWiring:
+    """One layer of a Functional model: what it is, what it is called and what it takes.
+
+    Args:
+        index: Its place in `model.layers`. class_name: The Keras class.
+        args: Its arguments, `inputs` included. reference: The name later layers and `outputs`
+            use (its `name`, else `<class>_<index>`). sources: The model inputs or earlier layers
+            it takes: a name or a list of names.
+    """
+
+    index: int
+    class_name: str
+    args: dict
+    reference: str
+    sources: str | list
+
+
+def functional_wiring(model, key_path: tuple = ("model",)) -> list[LayerWiring]:
+    """Resolves a Functional model's graph: the one home of its naming and wiring rule.
+
+    Each layer takes `inputs:` (a name or a list of names of model inputs or earlier layers; by
+    default the previous layer) and is referred to by its `name`, else `<class>_<index>`.
+
+    Args:
+        model: The `model` section (with `inputs`).
+        key_path: Where it is in the config. Defaults to `("model",)`.
+
+    Returns:
+        One `LayerWiring` per layer, in order.
+
+    Raises:
+        SpecError: When a layer names an unknown input, a name is used twice, or an output names
+            no layer.
+    """
+    known = set(model.inputs)
+    previous = None
+    wiring = []
+    for index, layer in enumerate(model.layers):
+        here = key_path + ("layers", index)
+        name, args = split_spec(layer, here, "layer")
+        sources = args.get("inputs", previous)
+        if sources is None and "inputs" not in args:
+            raise SpecError(here + (name,), "the first layer must name its inputs",
+                            f"add inputs: {next(iter(model.inputs))}")
+        if not (isinstance(sources, str) or (isinstance(sources, list) and sources)):
+            raise SpecError(here + (name, "inputs"), "inputs must be a name or a list of names",
+                            "name model inputs or earlier layers")
+        for source in [sources] if isinstance(sources, str) else sources:
+            if not isinstance(source, str) or source not in known:
+                raise SpecError(here + (name, "inputs"), f"unknown input {source!r}",
+                                did_you_mean(str(source), known) or
+                                "name a model input or an earlier layer's name")
+        reference = args.get("name") or f"{name.lower()}_{index}"
+        if reference in known:
+            raise SpecError(here + (name, "name"), f"the name {reference!r} is used twice")
+        known.add(reference)
+        wiring.append(LayerWiring(index, name, args, reference, sources))
+        previous = reference
+    for index, output in enumerate(model.outputs or []):
+        if output not in known:
+            raise SpecError(key_path + ("outputs", index), f"unknown output {output!r}",
+                            did_you_mean(output, known) or "name a layer")
+    return wiring
+
+
+def check_experiment(config) -> None:
+    """Checks every spec in a validated `ExperimentConfig` (duck-typed to stay import-light).
+
+    Raises:
+        SpecError: For the first problem found.
+    """
+    if config.model is not None:
+        for index, layer in enumerate(config.model.layers):
+            check_layer(layer, ("model", "layers", index))
+        if config.model.functional:
+            functional_wiring(config.model)
+        else:
+            for index, layer in enumerate(config.model.layers):
+                _, args = split_spec(layer, (), "layer")
+                if "inputs" in args:
+                    raise SpecError(("model", "layers", index), "inputs wires Functional models",
+                                    "give the model inputs: {name: shape} instead of input_shape")
+    for index, layer in enumerate(config.data.augment):
+        check_layer(layer, ("data", "augment", index))
+    if getattr(config, "gan", None) is not None:
+        for network in ("generator", "discriminator"):
+            for index, layer in enumerate(getattr(config.gan, network)):
+                name, args = check_layer(layer, ("gan", network, index))
+                if "inputs" in args:
+                    raise SpecError(("gan", network, index), "a GAN network is a stack of layers",
+                                    "remove inputs: each layer takes the previous one's output")
+            check_object(getattr(config.gan, f"{network}_optimizer"),
+                         ("gan", f"{network}_optimizer"), "optimizer", catalog.optimizer_names(),
+                         case_insensitive=True)
+    if config.compile is not None:
+        check_object(config.compile.optimizer, ("compile", "optimizer"), "optimizer",
+                     catalog.optimizer_names(), case_insensitive=True)
+        outputs = set(config.model.outputs or []) if config.model is not None else set()
+        losses = config.compile.loss
+        per_output = isinstance(losses, dict) and losses and set(losses) <= outputs
+        # `{name: "mse"}` (a string value) is per-output: a spec's arguments are a mapping.
+        looks_per_output = isinstance(losses, dict) and (
+            len(losses) > 1 or set(losses) & outputs
+            or any(isinstance(value, str) for value in losses.values()))
+        if looks_per_output and not per_output:
+            # Some keys name outputs, so all of them should: the others are misspelt outputs.
+            stray = next(key for key in losses if key not in outputs)
+            raise SpecError(("compile", "loss", stray), f"unknown output {stray!r}",
+                            did_you_mean(str(stray), outputs) or (
+                                f"the model's outputs are {', '.join(sorted(outputs))}" if outputs
+                                else "losses per output are for Functional models with outputs"))
+        if isinstance(config.compile.metrics, dict):
+            for key in config.compile.metrics:
+                if key not in outputs:
+                    raise SpecError(("compile", "metrics", key), f"unknown output {key!r}",
+                                    did_you_mean(str(key), outputs) or (
+                                        "metrics per output name the model's outputs" if outputs
+                                        else "metrics per output are for Functional models with "
+                                        "outputs"))
+        for key, loss in losses.items() if per_output else [(None, losses)]:
+            path = ("compile", "loss") + ((key,) if key else ())
+            check_object(loss, path, "loss", catalog.loss_names())
+        metrics = config.compile.metrics
+        groups = metrics.items() if isinstance(metrics, dict) else [(None, metrics)]
+        for key, group in groups:
+            for index, metric in enumerate(group):
+                path = ("compile", "metrics") + ((key,) if key else ()) + (index,)
+                check_object(metric, path, "metric", catalog.metric_names())
+    for index, callback in enumerate(config.fit.callbacks):
+        check_object(callback, ("fit", "callbacks", index), "callback", catalog.callback_names(),
+                     catalog.REFUSED_CALLBACKS)

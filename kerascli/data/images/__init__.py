@@ -1,0 +1,5 @@
+"""Image files from users: finding them, decoding them safely, ink and paper, a reading pool.
+
+Pillow only, restricted to PNG, JPEG and BMP; nothing here imports TensorFlow (an import-linter
+contract checks it).
+"""

@@ -1,0 +1,167 @@
+"""A GAN as one `keras.Model`: a single compiled `train_step` updates both networks.
+
+The Keras DCGAN tutorial trains with a Python loop of `generator.predict`, `train_on_batch` on
+the discriminator and `train_on_batch` on the stacked model: three dispatches and a round trip
+through numpy per batch. Here one traced step does the discriminator update(s) and the generator
+update, so `fit` drives it with its callbacks, progress and checkpoints like any model.
+
+Each network carries its own optimizer (`network.compile(optimizer=...)`), so saving a network
+as `.keras` saves its optimizer state with it and a resumed run continues exactly.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from kerascli.config.schema import resolve_update
+
+
+def ends_in_sigmoid(network) -> bool:
+    """Whether a network's last layer outputs probabilities (a sigmoid) rather than logits."""
+    last = network.layers[-1]
+    activation = getattr(last, "activation", None)
+    return getattr(activation, "__name__", None) == "sigmoid"
+
+
+class GAN(keras.Model):
+    """Trains a generator against a discriminator with BCE (DCGAN) or WGAN-GP losses.
+
+    Args:
+        generator: Maps `(batch, latent_dim)` noise to images; compiled with its optimizer.
+        discriminator: Maps images to one score each; compiled with its optimizer.
+        latent_dim: The length of the noise vector.
+        loss: `"bce"` (non-saturating DCGAN loss) or `"wgan-gp"`. Defaults to `"bce"`.
+        gradient_penalty: The WGAN-GP penalty weight. Defaults to 10.
+        discriminator_steps: Discriminator updates per generator update. Defaults to 1.
+        label_smoothing: One-sided: real images are labelled `1 - label_smoothing` (BCE only).
+            Defaults to 0.
+        instance_noise: Standard deviation of Gaussian noise added to real images. Defaults to 0.
+        update: `"simultaneous"` (both networks updated from one forward pass, as the TensorFlow
+            DCGAN tutorial) or `"alternating"` (discriminator first, then the generator against the
+            updated discriminator). Defaults to `None`: simultaneous for bce with one
+            discriminator step, else alternating.
+        seed: Seeds the noise. Defaults to `None`.
+    """
+
+    def __init__(self, generator, discriminator, *, latent_dim: int, loss: str = "bce",
+                 gradient_penalty: float = 10.0, discriminator_steps: int = 1,
+                 label_smoothing: float = 0.0, instance_noise: float = 0.0,
+                 update: str | None = None, seed: int | None = None, **kwargs):
+        super().__init__(name="gan", **kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.loss_kind = loss
+        self.gradient_penalty = gradient_penalty
+        self.discriminator_steps = discriminator_steps
+        self.label_smoothing = label_smoothing
+        self.instance_noise = instance_noise
+        # The config's own rule (`resolve_update`), so the model and the config never disagree.
+        self.simultaneous = resolve_update(loss, discriminator_steps, update) == "simultaneous"
+        self.noise_seed = keras.random.SeedGenerator(seed)
+        self.bce = keras.losses.BinaryCrossentropy(from_logits=not ends_in_sigmoid(discriminator))
+        names = (["d_loss", "g_loss", "d_real", "d_fake"] if loss == "bce"
+                 else ["d_loss", "g_loss", "wasserstein", "gradient_penalty"])
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+
+    @property
+    def metrics(self):
+        # Listed here so that `fit` resets them every epoch.
+        return list(self.trackers.values())
+
+    def call(self, noise, training=False):
+        return self.generator(noise, training=training)
+
+    def _noise(self, batch):
+        return keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
+
+    def _with_instance_noise(self, real):
+        if not self.instance_noise:
+            return real
+        return real + self.instance_noise * keras.random.normal(tf.shape(real),
+                                                                seed=self.noise_seed)
+
+    def _discriminator_loss(self, real, fake):
+        """Returns the discriminator's loss, the figures to log, and its scores of `fake`."""
+        real_score = self.discriminator(real, training=True)
+        fake_score = self.discriminator(fake, training=True)
+        if self.loss_kind == "bce":
+            loss = (self.bce(tf.fill(tf.shape(real_score), 1.0 - self.label_smoothing), real_score)
+                    + self.bce(tf.zeros_like(fake_score), fake_score))
+            as_probability = (lambda s: s) if not self.bce.from_logits else tf.sigmoid
+            return loss, {"d_real": tf.reduce_mean(as_probability(real_score)),
+                          "d_fake": tf.reduce_mean(as_probability(fake_score))}, fake_score
+        distance = tf.reduce_mean(real_score) - tf.reduce_mean(fake_score)
+        penalty = self._gradient_penalty(real, fake)
+        return (-distance + self.gradient_penalty * penalty,
+                {"wasserstein": distance, "gradient_penalty": penalty}, fake_score)
+
+    def _generator_loss(self, fake_score):
+        if self.loss_kind == "bce":
+            return self.bce(tf.ones_like(fake_score), fake_score)
+        return -tf.reduce_mean(fake_score)
+
+    def _gradient_penalty(self, real, fake):
+        """Penalises critic gradients away from norm 1 at points between real and fake images."""
+        batch = tf.shape(real)[0]
+        shape = tf.concat([[batch], tf.ones([tf.rank(real) - 1], tf.int32)], axis=0)
+        mix = keras.random.uniform(shape, seed=self.noise_seed)
+        between = real + mix * (fake - real)
+        with tf.GradientTape() as tape:
+            tape.watch(between)
+            score = self.discriminator(between, training=True)
+        gradients = tape.gradient(score, between)
+        norms = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=tf.range(1, tf.rank(real))) + 1e-12)
+        return tf.reduce_mean(tf.square(norms - 1.0))
+
+    def train_step(self, data):
+        real = data[0] if isinstance(data, (tuple, list)) else data
+        real = tf.cast(real, self.compute_dtype)
+        if self.simultaneous:
+            d_loss, g_loss, extras = self._simultaneous_step(real)
+        else:
+            d_loss, g_loss, extras = self._alternating_step(real)
+        for name, value in {"d_loss": d_loss, "g_loss": g_loss, **extras}.items():
+            self.trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def _simultaneous_step(self, real):
+        """Both updates from one forward pass, as the TensorFlow DCGAN tutorial trains.
+
+        The generator's images and the discriminator's scores of them serve both losses, so each
+        network runs forward once per batch instead of twice; both gradients are taken against
+        the weights before either update.
+        """
+        fake_source = self._noise(tf.shape(real)[0])
+        with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
+            fake = self.generator(fake_source, training=True)
+            d_loss, extras, fake_score = self._discriminator_loss(
+                self._with_instance_noise(real), fake)
+            g_loss = self._generator_loss(fake_score)
+        d_weights = self.discriminator.trainable_weights
+        g_weights = self.generator.trainable_weights
+        d_gradients = discriminator_tape.gradient(d_loss, d_weights)
+        g_gradients = generator_tape.gradient(g_loss, g_weights)
+        self.discriminator.optimizer.apply(d_gradients, d_weights)
+        self.generator.optimizer.apply(g_gradients, g_weights)
+        return d_loss, g_loss, extras
+
+    def _alternating_step(self, real):
+        """`discriminator_steps` discriminator updates, then a generator update against the
+        updated discriminator (the WGAN-GP algorithm; each update draws new noise)."""
+        batch = tf.shape(real)[0]
+        # A Python loop: unrolled once when the step is traced, so it costs nothing per batch.
+        for _ in range(self.discriminator_steps):
+            fake = self.generator(self._noise(batch), training=True)
+            with tf.GradientTape() as tape:
+                d_loss, extras, _ = self._discriminator_loss(self._with_instance_noise(real), fake)
+            weights = self.discriminator.trainable_weights
+            self.discriminator.optimizer.apply(tape.gradient(d_loss, weights), weights)
+        with tf.GradientTape() as tape:
+            fake_score = self.discriminator(self.generator(self._noise(batch), training=True),
+                                            training=True)
+            g_loss = self._generator_loss(fake_score)
+        weights = self.generator.trainable_weights
+        self.generator.optimizer.apply(tape.gradient(g_loss, weights), weights)
+        return d_loss, g_loss, extras

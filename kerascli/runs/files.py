@@ -1,0 +1,112 @@
+"""Writing a run's files so that a kill never leaves half of one, and reading them back.
+
+Every file is written to a temporary name in the same directory and renamed into place, so a
+kill at any moment leaves either the old file or the new one, never half of one. This is the one
+atomic writer: JSON, text, images, plots and Keras models all go through `atomic_write_bytes` or
+`atomic_save_model`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from kerascli.errors import RunError
+from kerascli.runs.layout import HISTORY_CSV, HISTORY_JSON, RUN_RECORD
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Writes `data` to `path` through a temporary file and a rename."""
+    path = Path(path)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Writes text (UTF-8) to `path` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _json_safe(value: Any) -> Any:
+    # JSON has no NaN or infinity; a diverged loss is recorded as null rather than invalid JSON.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return _json_safe(value.item())
+    return value
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    """Writes `data` as indented JSON to `path` atomically."""
+    atomic_write_text(path, json.dumps(_json_safe(data), indent=2) + "\n")
+
+
+def atomic_save_model(model, path: Path) -> None:
+    """Saves a Keras model (`.keras`) through a temporary file and a rename."""
+    path = Path(path)
+    # Keras picks the format from the suffix, so the temporary name keeps `.keras`.
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def read_json(path: Path) -> Any:
+    """Reads a JSON file of a run.
+
+    Raises:
+        RunError: When it is missing or not valid JSON.
+    """
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RunError(str(path), "file not found") from None
+    except (OSError, ValueError) as error:
+        raise RunError(str(path), f"unreadable: {error}") from None
+
+
+def update_run_json(run_dir: Path, **fields: Any) -> dict:
+    """Merges `fields` into `run.json` (creating it) and returns the result."""
+    path = Path(run_dir) / RUN_RECORD
+    record = read_json(path) if path.exists() else {}
+    record.update(fields)
+    atomic_write_json(path, record)
+    return record
+
+
+def write_history(run_dir: Path, history: dict[str, list]) -> None:
+    """Writes `history.json` and `history.csv` (one row per epoch, like Keras' CSVLogger)."""
+    atomic_write_json(Path(run_dir) / HISTORY_JSON, history)
+    keys = sorted(history)
+    epochs = max((len(values) for values in history.values()), default=0)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["epoch", *keys])
+    for epoch in range(epochs):
+        row = [history[key][epoch] if epoch < len(history[key]) else "" for key in keys]
+        writer.writerow([epoch, *("" if value is None else value for value in row)])
+    atomic_write_text(Path(run_dir) / HISTORY_CSV, buffer.getvalue())

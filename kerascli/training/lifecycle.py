@@ -1,0 +1,232 @@
+"""One run's life, shared by `train` and `gan`: from the checks before it to its last record.
+
+The order is the design. Everything that can fail because of bad input (a resume that does not
+fit, data files, layer arguments, a model whose output does not fit the labels, callback
+arguments) is checked before the run directory exists or while it is still empty, so bad input
+leaves nothing behind. Once training starts, every epoch is checkpointed (`recorder`), and
+`run.json` always says whether the run is running, completed, failed or interrupted.
+
+What differs between a classifier and a GAN is a `TrainingPlan`: the command's own story
+(`kerascli.commands.train`, `kerascli.commands.gan`) supplies one, and `run_training` drives it.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
+
+from kerascli.backend import setup_backend, versions
+from kerascli.config import rules
+from kerascli.config.schema import ExperimentConfig
+from kerascli.errors import ConfigError, RunError, TrainingFailed
+from kerascli.models.callbacks import build_callbacks
+from kerascli.runs.files import atomic_save_model, atomic_write_text, update_run_json
+from kerascli.runs.layout import (CHECKPOINTS_DIR, CONFIG_FILE, check_run_name, create_run_dir,
+                                  network_file, utc_now)
+from kerascli.runs.lock import locked
+from kerascli.runs.records import load_run, read_state
+from kerascli.runs.saved import load_saved_config
+from kerascli.training.progress import RichProgress
+from kerascli.training.recorder import EpochRecorder
+from kerascli.training.signals import recording_outcome
+
+
+@dataclass
+class Finish:
+    """What a plan adds when its fit completed: run.json fields, final metrics, an evaluation."""
+
+    fields: dict = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    evaluation: dict | None = None
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced.
+
+    Args:
+        run_dir: The run directory. epochs: Epochs completed in all (resumed ones included).
+        history: Every epoch's logs. final_metrics: The last epoch's logs and any test figures,
+            as recorded in `run.json`. evaluation: The test evaluation, when one was made.
+    """
+
+    run_dir: Path
+    epochs: int
+    history: dict[str, list] = field(default_factory=dict)
+    final_metrics: dict = field(default_factory=dict)
+    evaluation: dict | None = None
+
+
+class TrainingPlan(abc.ABC):
+    """What one kind of training supplies to the shared lifecycle.
+
+    Subclasses set the class attributes and implement `prepare` and `fit`; the other hooks have
+    defaults. Every hook that can fail because of bad input runs before the run directory exists.
+
+    Args:
+        config: The validated experiment config.
+    """
+
+    kind: ClassVar[str]  # run.json's `kind`: "train" or "gan"
+    networks: ClassVar[tuple[str, ...]]  # what each checkpoint and the finished run save
+    loss_keys: ClassVar[tuple[str, ...]]  # logs that stop the run when NaN or infinite
+    diverged: ClassVar[str]  # "the loss" or "a loss", in the divergence message
+    diverged_hint: ClassVar[str]
+    wrong_kind: ClassVar[tuple[str, str]]  # (what, hint) when resuming another kind of run
+
+    def __init__(self, config: ExperimentConfig):
+        self.config = config
+
+    def check(self) -> None:
+        """Checks what can be checked before TensorFlow loads (e.g. a run the plan reads)."""
+
+    @abc.abstractmethod
+    def prepare(self, checkpoints: dict[str, Path] | None) -> None:
+        """Loads the data and builds the networks, or restores them from `checkpoints`."""
+
+    def record_fields(self) -> dict:
+        """Fields for `run.json` when the run starts (after `prepare`)."""
+        return {}
+
+    def callbacks(self, run_dir: Path) -> list:
+        """The plan's own callbacks, run before progress and checkpoints each epoch."""
+        return []
+
+    def checkpointed(self) -> dict | None:
+        """The networks each checkpoint saves, by name; `None` saves the fitted model."""
+        return None
+
+    @abc.abstractmethod
+    def fit(self, callbacks: list, initial_epoch: int) -> None:
+        """Runs `fit` from `initial_epoch` to `fit.epochs` with `callbacks`."""
+
+    def draw(self, history: dict[str, list], run_dir: Path) -> None:
+        """Draws what the run has so far (plots); called however the fit ended."""
+
+    def on_interrupt(self, run_dir: Path) -> None:
+        """Called when Ctrl-C or SIGTERM stops the fit, before the run is marked interrupted."""
+
+    def final_networks(self) -> dict:
+        """The networks saved as the finished run's files, by name."""
+        return {}
+
+    def finish(self, run_dir: Path) -> Finish:
+        """Completes a run whose fit ended cleanly (e.g. evaluates it)."""
+        return Finish()
+
+
+def run_training(plan: TrainingPlan, *, runs_dir: Path, name: str | None = None,
+                 resume: Path | None = None, quiet: bool = False, console=None,
+                 command: list[str] | None = None) -> RunResult:
+    """Runs a training plan from its checks to a complete run directory.
+
+    Args:
+        plan: The plan of the command (train or gan), holding the validated config.
+        runs_dir: Where new run directories are created.
+        name: The run name. Defaults to the config's name.
+        resume: A run directory to continue from its last complete epoch. Defaults to `None`.
+        quiet: One line per epoch instead of a live progress bar. Defaults to `False`.
+        console: A `rich.console.Console` for progress. Defaults to stderr.
+        command: The command line, recorded in `run.json`. Defaults to `sys.argv`.
+
+    Returns:
+        A `RunResult`.
+
+    Raises:
+        ConfigError, DataError, RunError: For bad input, before anything is written.
+        Interrupted: On Ctrl-C or SIGTERM; the run is marked interrupted and resumable.
+        TrainingFailed: When a loss becomes NaN or infinite.
+    """
+    if resume is None:
+        return _start(plan, runs_dir, name, None, quiet, console, command)
+    resume = Path(resume)
+    load_run(resume)  # a clear error for a missing run before locking it
+    # Locked before reading the checkpoint: a live run prunes old checkpoints under our feet.
+    with locked(resume):
+        return _start(plan, runs_dir, name, resume, quiet, console, command)
+
+
+def _resume_state(plan: TrainingPlan, run_dir: Path) -> dict:
+    """Checks that `run_dir` can be resumed with the plan's config; returns its checkpoint state."""
+    record = load_run(run_dir)
+    if (record.get("kind") == "gan" or record.get("task") == "gan") != (plan.kind == "gan"):
+        raise RunError(str(run_dir), *plan.wrong_kind)
+    config = plan.config
+    saved = load_saved_config(run_dir, require="gan" if plan.kind == "gan" else "model")
+    section = rules.resume_difference(saved, config)
+    if section is not None:
+        raise ConfigError(section, f"differs from the run being resumed ({run_dir})",
+                          rules.resume_hint(config))
+    state = read_state(run_dir)
+    if state is None or set(state["checkpoints"]) != set(plan.networks):
+        raise RunError(str(run_dir), "has no complete checkpoint to resume from",
+                       "start a new run instead")
+    return state
+
+
+def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
+    config = plan.config
+    state = _resume_state(plan, resume) if resume else None
+    name = config.name if name is None else name
+    if not resume:
+        check_run_name(name)
+    plan.check()
+    devices = setup_backend(config.seed, config.deterministic)
+    plan.prepare({network: resume / CHECKPOINTS_DIR / file
+                  for network, file in state["checkpoints"].items()} if state else None)
+
+    run_dir = resume if resume else create_run_dir(runs_dir, name)
+    try:
+        # Callback file arguments resolve inside the run directory, so they come after it.
+        callbacks = build_callbacks(config.fit.callbacks, run_dir)
+    except ConfigError:
+        if not resume:
+            run_dir.rmdir()  # Created a moment ago and still empty: bad input leaves nothing.
+        raise
+    with locked(run_dir) if resume is None else contextlib.nullcontext():
+        return _fit(plan, run_dir, state, devices, callbacks, quiet, console, command)
+
+
+def _fit(plan, run_dir, state, devices, callbacks, quiet, console, command) -> RunResult:
+    config = plan.config
+    initial_epoch = state["epoch"] if state else 0
+    history = state["history"] if state else {}
+    atomic_write_text(run_dir / CONFIG_FILE, config.to_yaml())
+    update_run_json(
+        run_dir, name=run_dir.name, kind=plan.kind, status="running",
+        command=command if command is not None else sys.argv, versions=versions(),
+        seed=config.seed, deterministic=config.deterministic, devices=devices,
+        started=utc_now() if state is None else load_run(run_dir).get("started"),
+        resumed=utc_now() if state else None, ended=None, **plan.record_fields())
+    recorder = EpochRecorder(run_dir, history, networks=plan.checkpointed(),
+                             loss_keys=plan.loss_keys)
+    callbacks = [*plan.callbacks(run_dir), RichProgress(config.fit.epochs, console=console,
+                                                        quiet=quiet), recorder, *callbacks]
+
+    def epochs_done() -> int:
+        return len(history.get(plan.loss_keys[0], []))
+
+    with recording_outcome(run_dir, epochs_done, on_interrupt=lambda: plan.on_interrupt(run_dir)):
+        if initial_epoch < config.fit.epochs:
+            plan.fit(callbacks, initial_epoch)
+    plan.draw(history, run_dir)
+    if recorder.diverged_at is not None:
+        update_run_json(run_dir, status="failed", ended=utc_now(), epochs=epochs_done(),
+                        error=f"{plan.diverged} became NaN or infinite in epoch "
+                        f"{recorder.diverged_at}")
+        kept = ("the last good checkpoint is kept" if recorder.diverged_at > 1
+                else "no epoch finished cleanly, so there is no checkpoint")
+        raise TrainingFailed(str(run_dir), f"{plan.diverged} became NaN or infinite in epoch "
+                             f"{recorder.diverged_at}; {kept}", plan.diverged_hint)
+    for network, model in plan.final_networks().items():
+        atomic_save_model(model, run_dir / network_file(network))
+    finish = plan.finish(run_dir)
+    final = {key: values[-1] for key, values in history.items() if values}
+    final.update(finish.metrics)
+    update_run_json(run_dir, status="completed", ended=utc_now(), epochs=epochs_done(),
+                    epoch_seconds=recorder.epoch_seconds, final_metrics=final, **finish.fields)
+    return RunResult(run_dir, epochs_done(), history, final, finish.evaluation)
