@@ -1,7 +1,7 @@
 """Benchmark: kerascli's one-step GAN (`GAN.fit`) vs. the DCGAN tutorial's train_on_batch loop.
 
 Both sides train the same networks, built from configs/dcgan_cifar10.yaml by
-`kerascli.gan.build_networks` with the same seed (so the same architecture and the same initial
+`kerascli.models.gan_networks.build_networks` with the same seed (so the same architecture and the same initial
 weights), on the same random images (uniform in [-1, 1], shape (steps * batch, 32, 32, 3)), at the
 same batch size, in one process, alternating A/B each repeat so that machine noise hits both:
 
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from kerascli.backend import import_keras, versions  # noqa: E402
-from kerascli.config import load_config  # noqa: E402
+from kerascli.config.loading import load_config  # noqa: E402
 
 CONFIG = ROOT / "configs" / "dcgan_cifar10.yaml"
 IMAGE_SHAPE = (32, 32, 3)
@@ -49,7 +49,7 @@ def build_pair(config):
     """The generator and discriminator of the config, with the config's seed: equal every call."""
     import keras
 
-    from kerascli.gan import build_networks
+    from kerascli.models.gan_networks import build_networks
 
     keras.utils.set_random_seed(config.seed if config.seed is not None else 0)
     return build_networks(config, IMAGE_SHAPE)
@@ -66,7 +66,7 @@ class KerascliSide:
 
     def __init__(self, config, images, batch_size):
         from kerascli.data.pipeline import make_dataset
-        from kerascli.gan_model import GAN
+        from kerascli.models.gan import GAN
 
         self.generator, self.discriminator = build_pair(config)
         gan = config.gan
@@ -74,7 +74,7 @@ class KerascliSide:
                        loss=gan.loss, gradient_penalty=gan.gradient_penalty,
                        discriminator_steps=gan.critic_steps, label_smoothing=gan.label_smoothing,
                        instance_noise=gan.instance_noise, update=gan.update, seed=config.seed)
-        from kerascli.gan import resolve_jit
+        from kerascli.models.gan_networks import resolve_jit
 
         # As `kerascli gan` compiles it: XLA unless a layer or deterministic mode rules it out.
         self.gan.compile(optimizer=None, jit_compile=resolve_jit(

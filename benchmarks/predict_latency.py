@@ -29,7 +29,7 @@ from PIL import Image  # noqa: E402
 
 from kerascli.data.idx import read_idx  # noqa: E402
 from kerascli.errors import RunError  # noqa: E402
-from kerascli.runs import latest_run  # noqa: E402
+from kerascli.runs.records import latest_run  # noqa: E402
 
 MNIST = ROOT / "data" / "mnist"
 REPEATS = 3
@@ -37,7 +37,7 @@ REPEATS = 3
 
 def kerascli_command() -> list[str]:
     script = Path(sys.executable).parent / "kerascli"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "kerascli.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "kerascli"]
 
 
 def wall(command: list[str], stdout=subprocess.DEVNULL) -> float:

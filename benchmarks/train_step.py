@@ -68,7 +68,7 @@ def run_plain(environment) -> dict:
 
 def run_kerascli(environment, runs_dir: Path) -> dict:
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from kerascli.cli import run; run()", "train",
+    subprocess.run([sys.executable, "-c", "from kerascli.cli.main import run; run()", "train",
                     str(ROOT / "configs" / "mnist_cnn.yaml"), "--set", "fit.epochs=1", "--quiet",
                     "--runs-dir", str(runs_dir)],
                    capture_output=True, text=True, env=environment, check=True, cwd=ROOT)

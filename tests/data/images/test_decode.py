@@ -21,7 +21,7 @@ from kerascli.data.images.files import find_images
 from kerascli.data.images.ink import border_level
 from kerascli.data.images.reader import ImageReader
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 MNIST28 = dict(height=28, width=28, channels=1)
 
 

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from kerascli.cli.main import app
 from kerascli.config.loading import load_config
 from tests.conftest import MNIST_DIR, ROOT, tiny_config, write_config
-from tests.test_resume import history_of, record_of
+from tests.training.test_lifecycle import history_of, record_of
 
 runner = CliRunner()
 SAMPLES = 16  # the per-epoch grid: 4x4 tiles

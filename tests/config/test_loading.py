@@ -20,7 +20,7 @@ from kerascli.config.schema import ExperimentConfig
 from kerascli.errors import ConfigError
 from kerascli.config.yaml_source import parse_yaml
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CONFIGS = sorted((REPO / "configs").glob("*.yaml"))
 
 # The tutorial CNN, as in configs/mnist_cnn.yaml (without comments, so that needles are unique).

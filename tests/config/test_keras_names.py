@@ -12,7 +12,7 @@ import pytest
 
 from kerascli.config import keras_names as catalog
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _run(script: str) -> subprocess.CompletedProcess:

@@ -13,7 +13,7 @@ from PIL import Image
 
 from kerascli.visuals.plots import plot_confusion_matrix, plot_history, plot_image_grid
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def assert_png(path: Path, min_size: tuple[int, int] = (100, 100)) -> tuple[int, int]:
