@@ -17,44 +17,40 @@ from kerascli.runs.layout import SAMPLES_DIR, runs_dir_from
 ConfigArgument = Annotated[Path, typer.Argument(help="The experiment YAML file.")]
 
 
-@reported
-def train(
-    config: ConfigArgument,
-    set_: SetOption = None,
-    runs_dir: RunsDirOption = None,
-    name: NameOption = None,
-    resume: Annotated[Optional[Path], typer.Option(
-        help="Continue this run directory from its last complete epoch.")] = None,
-    quiet: QuietOption = False,
-):
-    """Train the model a config describes; leave a run directory."""
-    experiment = load_config(config, set_)
-    load_backend()
-    from kerascli.commands.train import train as train_model
+def _training_command(kind: str, summary: str):
+    """The `train` or `gan` command: they take the same options and differ in their story."""
 
-    result = train_model(experiment, runs_dir=runs_dir_from(runs_dir), name=name, resume=resume,
-                         quiet=quiet, console=err, command=sys.argv)
-    render.print_training(result.run_dir, result.evaluation)
+    def command(
+        config: ConfigArgument,
+        set_: SetOption = None,
+        runs_dir: RunsDirOption = None,
+        name: NameOption = None,
+        resume: Annotated[Optional[Path], typer.Option(
+            help="Continue this run directory from its last complete epoch.")] = None,
+        quiet: QuietOption = False,
+    ):
+        experiment = load_config(config, set_, require="gan" if kind == "gan" else "model")
+        load_backend()
+        if kind == "gan":
+            from kerascli.commands.gan import train_gan as story
+        else:
+            from kerascli.commands.train import train as story
 
-
-@reported
-def gan(
-    config: Annotated[Path, typer.Argument(help="The experiment YAML file, with a gan section.")],
-    set_: SetOption = None,
-    runs_dir: RunsDirOption = None,
-    name: NameOption = None,
-    resume: Annotated[Optional[Path], typer.Option(
-        help="Continue this GAN run directory from its last complete epoch.")] = None,
-    quiet: QuietOption = False,
-):
-    """Train the GAN a config describes; leave a run directory with samples."""
-    experiment = load_config(config, set_, require="gan")
-    load_backend()
-    from kerascli.commands.gan import train_gan
-
-    result = train_gan(experiment, runs_dir=runs_dir_from(runs_dir), name=name, resume=resume,
+        result = story(experiment, runs_dir=runs_dir_from(runs_dir), name=name, resume=resume,
                        quiet=quiet, console=err, command=sys.argv)
-    render.print_gan(result.run_dir, result.final_metrics, result.run_dir / SAMPLES_DIR)
+        if kind == "gan":
+            render.print_gan(result.run_dir, result.final_metrics, result.run_dir / SAMPLES_DIR)
+        else:
+            render.print_training(result.run_dir, result.evaluation)
+
+    command.__name__ = command.__qualname__ = kind  # Typer names the command after it
+    command.__doc__ = summary
+    return reported(command)
+
+
+train = _training_command("train", "Train the model a config describes; leave a run directory.")
+gan = _training_command("gan", "Train the GAN a config describes (a gan section); leave a run "
+                        "directory with samples.")
 
 
 @reported

@@ -113,27 +113,19 @@ class GanPlan(TrainingPlan):
         save_progress_gif(run_dir / SAMPLES_DIR)
 
 
-def train_gan(config: ExperimentConfig, *, runs_dir: Path, name: str | None = None,
-              resume: Path | None = None, quiet: bool = False, console=None,
-              command: list[str] | None = None) -> RunResult:
+def train_gan(config: ExperimentConfig, **options) -> RunResult:
     """Trains the GAN a config describes and writes its run directory.
 
     Args:
         config: The validated experiment config (with `gan`).
-        runs_dir: Where new run directories are created.
-        name: The run name. Defaults to `config.name`.
-        resume: A GAN run directory to continue from its last complete epoch. Defaults to `None`.
-        quiet: One line per epoch instead of a live progress bar. Defaults to `False`.
-        console: A `rich.console.Console` for progress. Defaults to stderr.
-        command: The command line, recorded in `run.json`. Defaults to `sys.argv`.
+        **options: `runs_dir`, `name`, `resume`, `quiet`, `console` and `command`, as
+            `kerascli.training.lifecycle.run_training` takes them.
 
     Returns:
         A `RunResult`.
 
     Raises:
-        ConfigError, DataError, RunError: For bad input, before anything is written.
-        Interrupted: On Ctrl-C or SIGTERM; the run is marked interrupted and resumable.
-        TrainingFailed: When a loss becomes NaN or infinite.
+        As `run_training`: ConfigError, DataError, RunError for bad input, Interrupted, and
+        TrainingFailed when a loss becomes NaN or infinite.
     """
-    return run_training(GanPlan(config), runs_dir=runs_dir, name=name, resume=resume,
-                        quiet=quiet, console=console, command=command)
+    return run_training(GanPlan(config), **options)

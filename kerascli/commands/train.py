@@ -92,27 +92,19 @@ class TrainPlan(TrainingPlan):
         return Finish(fields={"task": task}, metrics=metrics, evaluation=evaluation)
 
 
-def train(config: ExperimentConfig, *, runs_dir: Path, name: str | None = None,
-          resume: Path | None = None, quiet: bool = False, console=None,
-          command: list[str] | None = None) -> RunResult:
+def train(config: ExperimentConfig, **options) -> RunResult:
     """Trains the model a config describes and writes its run directory.
 
     Args:
         config: The validated experiment config (with `model` and `compile`).
-        runs_dir: Where new run directories are created.
-        name: The run name. Defaults to `config.name`.
-        resume: A run directory to continue from its last complete epoch. Defaults to `None`.
-        quiet: One line per epoch instead of a live progress bar. Defaults to `False`.
-        console: A `rich.console.Console` for progress. Defaults to stderr.
-        command: The command line, recorded in `run.json`. Defaults to `sys.argv`.
+        **options: `runs_dir`, `name`, `resume`, `quiet`, `console` and `command`, as
+            `kerascli.training.lifecycle.run_training` takes them.
 
     Returns:
         A `RunResult`, with the test evaluation when one was made.
 
     Raises:
-        ConfigError, DataError, RunError: For bad input, before anything is written.
-        Interrupted: On Ctrl-C or SIGTERM; the run is marked interrupted and resumable.
-        TrainingFailed: When the loss becomes NaN or infinite.
+        As `run_training`: ConfigError, DataError, RunError for bad input, Interrupted, and
+        TrainingFailed when the loss becomes NaN or infinite.
     """
-    return run_training(TrainPlan(config), runs_dir=runs_dir, name=name, resume=resume,
-                        quiet=quiet, console=console, command=command)
+    return run_training(TrainPlan(config), **options)

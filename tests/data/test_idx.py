@@ -245,3 +245,32 @@ def test_real_mnist_test_labels():
     assert labels.min() >= 0 and labels.max() <= 9
     assert set(np.unique(labels)) == set(range(10))
     assert labels[0] == 7
+
+
+@pytest.mark.parametrize("compress", [True, False], ids=["gzip", "raw"])
+def test_read_idx_shape_reads_the_header_only(tmp_path, compress):
+    path = tmp_path / "images.idx"
+    write_idx(path, np.zeros((6, 4, 3), np.uint8), compress=compress)
+    from kerascli.data.idx import read_idx_shape
+
+    assert read_idx_shape(path) == (6, 4, 3)
+    # A file whose data is missing still has a readable header: only the header is read.
+    cut = tmp_path / "cut.idx"
+    cut.write_bytes(struct.pack(">BBBB3I", 0, 0, 0x08, 3, 6, 4, 3))
+    assert read_idx_shape(cut) == (6, 4, 3)
+    with pytest.raises(DataError, match="declares"):
+        read_idx(cut)
+
+
+@pytest.mark.parametrize("content, message", [
+    pytest.param(b"", "truncated header: the file is empty", id="empty"),
+    pytest.param(b"\x01\x02\x08\x01", "bad magic bytes", id="magic"),
+    pytest.param(b"\x00\x00\x07\x01", "unknown IDX type code 0x07", id="type-code"),
+])
+def test_read_idx_shape_refuses_bad_headers(tmp_path, content, message):
+    from kerascli.data.idx import read_idx_shape
+
+    path = tmp_path / "bad.idx"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        read_idx_shape(path)

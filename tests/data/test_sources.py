@@ -99,3 +99,26 @@ def test_offline_and_missing_names_every_place(tmp_path, monkeypatch):
     assert "download failed" in message
     for place in ("nothing/fashion_mnist", "data/fashion_mnist", ".keras/datasets/fashion-mnist"):
         assert place in message
+
+
+@pytest.mark.parametrize("source, shape", [("mnist", (28, 28)), ("fashion_mnist", (28, 28)),
+                                           ("cifar10", (32, 32, 3))])
+def test_example_shape_of_builtin_datasets_reads_nothing(tmp_path, monkeypatch, source, shape):
+    from kerascli.data.sources import example_shape
+
+    monkeypatch.setenv("HOME", str(tmp_path))  # no dataset anywhere: nothing may be read
+    monkeypatch.chdir(tmp_path)
+    assert example_shape(DataConfig(source=source)) == shape
+
+
+def test_example_shape_of_idx_and_npz_files(tmp_path):
+    from kerascli.data.sources import example_shape
+
+    write_idx(tmp_path / "x.idx", np.zeros((3, 5, 7), np.uint8))
+    write_idx(tmp_path / "y.idx", np.zeros(3, np.uint8))
+    idx = DataConfig.model_validate({"source": "idx", "train": {
+        "images": str(tmp_path / "x.idx"), "labels": str(tmp_path / "y.idx")}})
+    assert example_shape(idx) == (5, 7)
+    np.savez(tmp_path / "d.npz", x_train=np.zeros((2, 9)), y_train=np.zeros(2))
+    npz = DataConfig.model_validate({"source": "npz", "path": str(tmp_path / "d.npz")})
+    assert example_shape(npz) == (9,)
