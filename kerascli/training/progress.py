@@ -36,6 +36,10 @@ class RichProgress(keras.callbacks.Callback):
             Defaults to 0.25.
     """
 
+    # The batch hook only updates a rich Progress (which holds its own lock), so Keras may call it
+    # from its callback thread instead of waiting for each step's logs before the next step starts.
+    async_safe = True
+
     def __init__(self, epochs: int, console: Console | None = None, quiet: bool = False,
                  refresh_seconds: float = 0.25):
         super().__init__()
