@@ -14,7 +14,9 @@ from kerascli.cli.reporting import err, load_backend, out, reported
 from kerascli.config.loading import load_config
 from kerascli.runs.layout import SAMPLES_DIR, runs_dir_from
 
-ConfigArgument = Annotated[Path, typer.Argument(help="The experiment YAML file.")]
+ConfigArgument = Annotated[list[Path], typer.Argument(
+    metavar="CONFIG...", help="The experiment YAML file; several are merged in order (later files "
+    "win key by key).")]
 
 
 def _training_command(kind: str, summary: str):
@@ -61,4 +63,4 @@ def validate(config: ConfigArgument, set_: SetOption = None):
     from kerascli.commands.validate import validate_experiment
 
     out.print(validate_experiment(experiment), markup=False)
-    out.print(f"{config}: OK")
+    out.print(f"{', '.join(map(str, config))}: OK")
