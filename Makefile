@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kerascli-installed
 CONFIG ?= configs/mnist_cnn.yaml
 
-.PHONY: install train test test-all bench clean
+.PHONY: install train test test-all bench schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+# The JSON Schema editors read (schema/kerascli.schema.json): regenerate it after changing the
+# config's fields or upgrading Keras; a test checks that it is up to date.
+schema: $(STAMP)
+	$(BIN)/kerascli schema --out schema/kerascli.schema.json
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_step.py

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kerascli import __version__
-from kerascli.cli import run_commands, train_commands
+from kerascli.cli import config_commands, run_commands, train_commands
 from kerascli.cli.reporting import out
 
 app = typer.Typer(
@@ -34,6 +34,8 @@ app.command()(train_commands.validate)
 app.command()(run_commands.evaluate)
 app.command()(run_commands.predict)
 app.command("runs")(run_commands.runs)
+app.command()(config_commands.config)
+app.command()(config_commands.schema)
 
 
 def run() -> None:

@@ -15,3 +15,6 @@ QuietOption = Annotated[bool, typer.Option(
     "--quiet", "-q", help="One line per epoch instead of a live progress bar.")]
 NameOption = Annotated[Optional[str], typer.Option(
     help="Run name (default: the config's name).")]
+ConfigFilesArgument = Annotated[list[Path], typer.Argument(
+    metavar="CONFIG...", help="The experiment YAML file; several are merged in order (later files "
+    "win key by key).")]
