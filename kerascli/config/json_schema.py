@@ -49,6 +49,15 @@ def _named_spec(names: set[str], description: str, bare: set[str] | None = None)
          "additionalProperties": False}]}
 
 
+def _plain(value: Any) -> Any:
+    """A Python literal as JSON holds it: tuples (Keras' shapes) become lists, at any depth."""
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    return value
+
+
 def _argument_type(name: str, argument: catalog.Argument) -> dict:
     """What a layer argument may hold, where Keras' source says: its default, or its docstring."""
     default = argument.default
@@ -77,8 +86,7 @@ def _layer_definition(name: str, signature: catalog.Signature) -> dict:
         if argument.doc:
             prop["description"] = argument.doc
         if argument.default not in (catalog.REQUIRED, catalog.UNREADABLE):
-            default = argument.default
-            prop["default"] = list(default) if isinstance(default, tuple) else default
+            prop["default"] = _plain(argument.default)
         properties[argument_name] = prop
     properties.setdefault("inputs", _WIRING)
     required = [n for n, a in signature.arguments.items() if a.default is catalog.REQUIRED]
