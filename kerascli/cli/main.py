@@ -11,7 +11,7 @@ from kerascli.cli import config_commands, run_commands, train_commands
 from kerascli.cli.reporting import out
 
 app = typer.Typer(
-    name="kerascli", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    name="kerascli", no_args_is_help=True, pretty_exceptions_enable=False,
     help="Train, evaluate and use Keras models described by YAML experiment files.")
 
 
@@ -40,7 +40,9 @@ app.command()(config_commands.schema)
 
 def run() -> None:
     """Console-script entry point."""
-    app()
+    # A fixed program name, however it is started (`python -m kerascli` too): shell completion
+    # is driven by the `_KERASCLI_COMPLETE` variable, named after it.
+    app(prog_name="kerascli")
 
 
 if __name__ == "__main__":
