@@ -189,3 +189,14 @@ def test_keras_accepts_every_argument_the_schema_offers(name, required):
     assert isinstance(layer, keras.layers.Layer)
     with pytest.raises((TypeError, ValueError)):
         getattr(keras.layers, name)(**required, not_an_argument=1)
+
+
+MODELINE = "# yaml-language-server: $schema="
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
+def test_every_example_config_points_its_editor_at_the_schema(path):
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith(MODELINE), first
+    # VS Code's YAML extension resolves the path relative to the file.
+    assert (path.parent / first.removeprefix(MODELINE)).resolve() == SHIPPED.resolve()
