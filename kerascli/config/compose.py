@@ -67,7 +67,12 @@ def compose(docs: Sequence[YamlDocument]) -> YamlDocument:
         One document whose data is the merged mapping and whose positions name, for every key
         path, the file and line:column the value was taken from. A single document is returned
         as it is.
+
+    Raises:
+        ValueError: When `docs` is empty.
     """
+    if not docs:
+        raise ValueError("compose needs at least one config file")
     if len(docs) == 1:
         return docs[0]
     first = docs[0]

@@ -39,11 +39,11 @@ def _ref(name: str) -> dict:
     return {"$ref": f"#/$defs/{name}"}
 
 
-def _named_spec(names: set[str], description: str, bare: set[str] | None = None) -> dict:
+def _named_spec(names: set[str], description: str) -> dict:
     """A bare name or a one-key mapping from a name to its arguments (not checked here)."""
     ordered = sorted(names)
     return {"description": description, "anyOf": [
-        {"type": "string", "enum": sorted(bare if bare is not None else names)},
+        {"type": "string", "enum": ordered},
         {"type": "object", "minProperties": 1, "maxProperties": 1,
          "properties": {name: {"type": ["object", "null"]} for name in ordered},
          "additionalProperties": False}]}

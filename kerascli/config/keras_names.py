@@ -4,7 +4,9 @@ Config errors must be reported before TensorFlow is imported (a `kerascli valida
 layer answers in well under a second), yet the valid names must come from Keras itself rather than
 a hand-written table that drifts. Keras' public namespaces (`keras/layers/__init__.py`, ...) are
 files generated from its `@keras_export` decorators; parsing them with `ast` gives exactly the public
-names of the installed version at the cost of reading a few small files.
+names of the installed version at the cost of reading a few small files. Following those imports
+to the classes' own source gives each layer's constructor arguments the same way (for the JSON
+Schema editors use, `json_schema`), so there is one reader of Keras and nothing generated to drift.
 """
 
 from __future__ import annotations
