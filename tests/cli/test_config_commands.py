@@ -50,8 +50,8 @@ def test_config_round_trips_through_train_input(tmp_path, sets):
 def test_config_fills_in_the_defaults(tmp_path):
     result = invoke("config", write(tmp_path / "base.yaml", BASE))
     assert result.exit_code == 0, result.output
-    for line in ("  shuffle: true\n", "  steps_per_execution: 1\n", "evaluate:\n  enabled: true\n",
-                 "deterministic: false\n"):
+    for line in ("  shuffle: true\n", "  steps_per_execution: 1\n", "evaluate: {enabled: true}\n",
+                 "deterministic: false\n", "  input_shape: [28, 28, 1]\n"):
         assert line in result.stdout
 
 
