@@ -25,10 +25,12 @@ test: $(STAMP)
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or not slow"
 
-# The JSON Schema editors read (schema/kerascli.schema.json): regenerate it after changing the
-# config's fields or upgrading Keras; a test checks that it is up to date.
+# The JSON Schemas editors read (schema/kerascli.schema.json; .partial for files composed with
+# others): regenerate them after changing the config's fields or upgrading Keras; a test checks
+# that they are up to date.
 schema: $(STAMP)
 	$(BIN)/kerascli schema --out schema/kerascli.schema.json
+	$(BIN)/kerascli schema --partial --out schema/kerascli.partial.schema.json
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_step.py

@@ -29,10 +29,14 @@ def config(configs: ConfigFilesArgument, set_: SetOption = None):
 
 
 @reported
-def schema(out_file: Annotated[Optional[Path], typer.Option(
-        "--out", "-o", help="Write the schema to this file instead of printing it.")] = None):
+def schema(
+    out_file: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Write the schema to this file instead of printing it.")] = None,
+    partial: Annotated[bool, typer.Option(
+        "--partial", help="For files composed with others: no section or key is required.")] = False,
+):
     """Print the JSON Schema of a config, for editors (see README "Writing configs")."""
-    text = json.dumps(config_schema(), indent=2) + "\n"
+    text = json.dumps(config_schema(partial), indent=2) + "\n"
     if out_file is None:
         sys.stdout.write(text)
         return

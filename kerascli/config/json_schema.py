@@ -136,8 +136,13 @@ def _place(properties: dict, field: str, schema: dict) -> None:
     properties[field] = {**kept, **schema}
 
 
-def config_schema() -> dict[str, Any]:
+def config_schema(partial: bool = False) -> dict[str, Any]:
     """The JSON Schema of an experiment config.
+
+    Args:
+        partial: For a file that is composed with others (`kerascli train base.yaml quick.yaml`):
+            no section or field is required, everything else is checked as in a whole config.
+            Defaults to False.
 
     Returns:
         A draft 2020-12 JSON Schema as a JSON-serializable dict.
@@ -162,5 +167,11 @@ def config_schema() -> dict[str, Any]:
     for network in ("generator", "discriminator"):
         _place(gan_fields, network, {**layers, "minItems": 1})
         _place(gan_fields, f"{network}_optimizer", _ref("optimizer"))
+    if partial:
+        # The config's own sections only: a layer's required arguments stay required, because a
+        # later file replaces a list of layers whole.
+        for section in [schema, *(definitions[name] for name in list(definitions))]:
+            section.pop("required", None)
     definitions.update(_keras_definitions())
-    return {"$schema": DRAFT, **schema, "title": "kerascli experiment config"}
+    title = "kerascli config file composed with others" if partial else "kerascli experiment config"
+    return {"$schema": DRAFT, **schema, "title": title}

@@ -143,10 +143,27 @@ def test_refused_layers_are_not_offered(schema):
     assert "layer.Lambda" not in schema["$defs"]
 
 
-def test_the_shipped_schema_file_is_up_to_date(schema):
-    assert SHIPPED.is_file(), "regenerate it: make schema"
-    assert SHIPPED.read_text(encoding="utf-8") == json.dumps(schema, indent=2) + "\n", (
-        "schema/kerascli.schema.json is stale: regenerate it with `make schema`")
+@pytest.mark.parametrize("partial", [False, True], ids=["whole", "partial"])
+def test_the_shipped_schema_files_are_up_to_date(partial):
+    shipped = SHIPPED.with_name("kerascli.partial.schema.json") if partial else SHIPPED
+    assert shipped.is_file(), "regenerate it: make schema"
+    assert shipped.read_text(encoding="utf-8") == json.dumps(config_schema(partial), indent=2) + (
+        "\n"), f"{shipped.name} is stale: regenerate it with `make schema`"
+
+
+OVERLAY = {"fit": {"epochs": 1}, "data": {"limit": {"train": 2000}},
+           "compile": {"optimizer": {"SGD": {"momentum": 0.9}}}}
+
+
+def test_the_partial_schema_takes_a_file_composed_with_others(validator):
+    partial = Draft202012Validator(config_schema(partial=True))
+    assert not list(partial.iter_errors(OVERLAY))
+    assert "'data' is a required property" in best_match(validator.iter_errors(
+        {"fit": {"epochs": 1}})).message  # the whole-config schema wants every section
+    misspelt = best_match(partial.iter_errors({"fit": {"epoch": 1}}))
+    assert "'epoch' was unexpected" in misspelt.message
+    layer = best_match(partial.iter_errors({"model": {"layers": [{"Dense": {"activation": "relu"}}]}}))
+    assert "'units' is a required property" in layer.message  # a layer is still whole
 
 
 # --------------------------------------------------------------------------------------------
