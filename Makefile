@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kerascli-installed
 CONFIG ?= configs/mnist_cnn.yaml
 
-.PHONY: install train test test-all bench clean
+.PHONY: install train test test-all bench schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+# The JSON Schemas editors read (schema/kerascli.schema.json; .partial for files composed with
+# others): regenerate them after changing the config's fields or upgrading Keras; a test checks
+# that they are up to date.
+schema: $(STAMP)
+	$(BIN)/kerascli schema --out schema/kerascli.schema.json
+	$(BIN)/kerascli schema --partial --out schema/kerascli.partial.schema.json
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_step.py

@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 
 from kerascli import __version__
-from kerascli.cli import run_commands, train_commands
+from kerascli.cli import config_commands, run_commands, train_commands
 from kerascli.cli.reporting import out
 
 app = typer.Typer(
-    name="kerascli", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+    name="kerascli", no_args_is_help=True, pretty_exceptions_enable=False,
     help="Train, evaluate and use Keras models described by YAML experiment files.")
 
 
@@ -34,11 +34,15 @@ app.command()(train_commands.validate)
 app.command()(run_commands.evaluate)
 app.command()(run_commands.predict)
 app.command("runs")(run_commands.runs)
+app.command()(config_commands.config)
+app.command()(config_commands.schema)
 
 
 def run() -> None:
     """Console-script entry point."""
-    app()
+    # A fixed program name, however it is started (`python -m kerascli` too): shell completion
+    # is driven by the `_KERASCLI_COMPLETE` variable, named after it.
+    app(prog_name="kerascli")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from kerascli.cli import render
-from kerascli.cli.options import RunsDirOption, SetOption
+from kerascli.cli.options import RunsDirOption, SetOption, complete_run_dirs
 from kerascli.cli.reporting import load_backend, out, print_error, reported
 from kerascli.errors import EXIT_USAGE
 from kerascli.runs.layout import EVALUATION_FILE, runs_dir_from
@@ -22,7 +22,8 @@ from kerascli.runs.saved import open_gan_run, open_run
 
 @reported
 def evaluate(run_dir: Annotated[Path, typer.Argument(
-                 metavar="RUN_DIR", help="A run directory made by kerascli train.")],
+                 metavar="RUN_DIR", autocompletion=complete_run_dirs,
+                 help="A run directory made by kerascli train.")],
              set_: SetOption = None):
     """Evaluate a run's model on its test data; write evaluation.json and plots."""
     run = open_run(run_dir, set_)
@@ -39,7 +40,8 @@ def predict(
     images: Annotated[list[Path], typer.Argument(
         metavar="IMAGE_OR_DIR", help="Image files (PNG, JPEG, BMP) and directories of them.")],
     run: Annotated[Optional[Path], typer.Option(
-        "--run", help="The run whose model predicts (default: the newest completed "
+        "--run", autocompletion=complete_run_dirs, help="The run whose model predicts (default: "
+        "the newest completed "
         "classification run in the runs directory).")] = None,
     top_k: Annotated[int, typer.Option(
         "--top-k", min=1, help="List the K most probable classes.")] = 1,
@@ -65,7 +67,8 @@ def predict(
 
 @reported
 def sample(
-    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="A run made by kerascli gan.")],
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", autocompletion=complete_run_dirs,
+                                            help="A run made by kerascli gan.")],
     count: Annotated[int, typer.Option("-n", "--count", min=1, max=1024,
                                        help="How many images to draw.")] = 64,
     out_file: Annotated[Path, typer.Option("--out", "-o", help="The grid image to write "

@@ -9,19 +9,19 @@ from typing import Annotated, Optional
 import typer
 
 from kerascli.cli import render
-from kerascli.cli.options import NameOption, QuietOption, RunsDirOption, SetOption
+from kerascli.cli.options import (ConfigFilesArgument, NameOption, QuietOption, RunsDirOption,
+                                  SetOption)
 from kerascli.cli.reporting import err, load_backend, out, reported
 from kerascli.config.loading import load_config
 from kerascli.runs.layout import SAMPLES_DIR, runs_dir_from
 
-ConfigArgument = Annotated[Path, typer.Argument(help="The experiment YAML file.")]
 
 
 def _training_command(kind: str, summary: str):
     """The `train` or `gan` command: they take the same options and differ in their story."""
 
     def command(
-        config: ConfigArgument,
+        config: ConfigFilesArgument,
         set_: SetOption = None,
         runs_dir: RunsDirOption = None,
         name: NameOption = None,
@@ -54,11 +54,11 @@ gan = _training_command("gan", "Train the GAN a config describes (a gan section)
 
 
 @reported
-def validate(config: ConfigArgument, set_: SetOption = None):
+def validate(config: ConfigFilesArgument, set_: SetOption = None):
     """Check a config and build its model; print the summary. No training."""
     experiment = load_config(config, set_, require="any")
     load_backend()
     from kerascli.commands.validate import validate_experiment
 
     out.print(validate_experiment(experiment), markup=False)
-    out.print(f"{config}: OK")
+    out.print(f"{', '.join(map(str, config))}: OK")

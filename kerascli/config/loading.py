@@ -1,4 +1,5 @@
-"""Loading a config: read the YAML, apply `--set`, validate, check every rule, all before TensorFlow.
+"""Loading a config: read (and compose) the YAML, apply `--set`, validate, check every rule,
+all before TensorFlow.
 
 `load_config` is the one way a command gets an `ExperimentConfig`; every problem becomes a
 `ConfigError` whose *where* is `file:line:column` or the `--set` that caused it.
@@ -6,16 +7,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from kerascli.config import rules, specs
+from kerascli.config.compose import read_configs
 from kerascli.config.diagnostics import Blame, check_finite, schema_errors
 from kerascli.config.keys import KeyPath
 from kerascli.config.overrides import apply_overrides
 from kerascli.config.schema import ExperimentConfig
-from kerascli.config.yaml_source import YamlDocument, read_yaml
+from kerascli.config.yaml_source import YamlDocument
 
 
 def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] | None = None
@@ -47,12 +50,13 @@ def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] |
     return config
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None, *,
+def load_config(path: str | Path | Sequence[str | Path], overrides: list[str] | None = None, *,
                 require: str = "model") -> ExperimentConfig:
-    """Loads, overrides and validates an experiment config file.
+    """Loads, composes, overrides and validates an experiment config.
 
     Args:
-        path: The YAML file.
+        path: The YAML file, or several merged in order (later files win key by key, see
+            `compose`); the overrides apply after the last.
         overrides: `KEY.PATH=VALUE` strings from `--set`. Defaults to none.
         require: The section the command needs: `"model"` (train, evaluate), `"gan"` (gan) or
             `"any"` (validate). Defaults to `"model"`.
@@ -63,7 +67,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None, *,
     Raises:
         ConfigError: For any problem in the file, an override or the schema.
     """
-    doc = read_yaml(path)
+    doc = read_configs(path)
     applied = apply_overrides(doc.data, list(overrides or []))
     config = validate_data(doc.data, doc, applied)
     rules.check_command(config, require, doc.path)

@@ -12,7 +12,8 @@ _SPEC_SLOTS = (("compile", "optimizer"), ("compile", "loss"), ("model", "layers"
                ("gan", "discriminator_optimizer"))
 
 
-def _is_spec_slot(key_path: KeyPath) -> bool:
+def is_spec_slot(key_path: KeyPath) -> bool:
+    """Whether `key_path` is a place that holds a Keras spec (an optimizer, a layer, ...)."""
     return any(len(slot) == len(key_path) and all(
         (isinstance(k, int) if s is int else k == s) for s, k in zip(slot, key_path))
         for slot in _SPEC_SLOTS)
@@ -75,11 +76,11 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict[KeyPath, str]:
             if isinstance(part, int):
                 if not isinstance(node, list) or part >= len(node):
                     raise ConfigError(where, f"{here}: no such list item")
-                if _is_spec_slot(key_path[: depth + 1]):
+                if is_spec_slot(key_path[: depth + 1]):
                     node = _spec_arguments(node, part, key_path[depth + 1])
                     continue
                 node = node[part]
-            elif _is_spec_slot(key_path[: depth + 1]) and isinstance(node, dict) and isinstance(
+            elif is_spec_slot(key_path[: depth + 1]) and isinstance(node, dict) and isinstance(
                     node.get(part), (str, dict)):
                 node = _spec_arguments(node, part, key_path[depth + 1])
             else:

@@ -327,4 +327,6 @@ class ExperimentConfig(_Section):
     def to_yaml(self) -> str:
         """Returns the resolved config as YAML: exactly what runs, re-loadable by `load_config`."""
         # mode="python" keeps int keys (class_weight) ints, so the file re-validates as it was.
-        return yaml.safe_dump(self.model_dump(mode="python", exclude_none=True), sort_keys=False)
+        # Collections of scalars inline (`input_shape: [28, 28, 1]`), as configs are written.
+        return yaml.safe_dump(self.model_dump(mode="python", exclude_none=True), sort_keys=False,
+                              default_flow_style=None, width=100)

@@ -30,18 +30,22 @@ class YamlDocument:
         path: The file the document was read from (as the user wrote it).
         data: The constructed mapping.
         positions: `(line, column)`, both 1-based, for each key path such as `("fit", "epochs")`.
+        files: The file each key path was written in, where it is not `path` (a document composed
+            from several files, see `compose`).
     """
 
     path: str
     data: dict
     positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    files: dict[KeyPath, str] = field(default_factory=dict)
 
     def where(self, key_path: KeyPath) -> str:
         """Returns `file:line:column` for the deepest known prefix of `key_path`."""
         for end in range(len(key_path), -1, -1):
-            position = self.positions.get(tuple(key_path[:end]))
+            prefix = tuple(key_path[:end])
+            position = self.positions.get(prefix)
             if position:
-                return f"{self.path}:{position[0]}:{position[1]}"
+                return f"{self.files.get(prefix, self.path)}:{position[0]}:{position[1]}"
         return self.path
 
 

@@ -170,3 +170,19 @@ def test_run_names_cannot_escape_the_runs_directory(tmp_path, runs_dir, name):
     assert result.exit_code == 2
     assert "invalid run name" in result.output
     assert not (tmp_path / "escape").exists()
+
+
+def test_train_merges_several_config_files_and_saves_the_merged_config(tmp_path, runs_dir):
+    base = tiny_config()
+    base["data"]["limit"] = {"train": 300, "test": 50}
+    faster = tmp_path / "faster.yaml"
+    faster.write_text("name: merged\nfit:\n  epochs: 1\n", encoding="utf-8")
+    result = invoke("train", write_config(tmp_path / "tiny.yaml", base), faster,
+                    "--set", "fit.batch_size=50", "--quiet")
+    assert result.exit_code == 0, result.output
+    run = only_run(runs_dir)
+    assert run.name.startswith("merged-")
+    saved = yaml.safe_load((run / "config.yaml").read_text())
+    assert saved["fit"] == {"epochs": 1, "batch_size": 50, "shuffle": True, "callbacks": []}
+    assert saved["data"]["limit"] == {"train": 300, "test": 50}  # from the first file
+    assert json.loads((run / "run.json").read_text())["epochs"] == 1
