@@ -60,6 +60,16 @@ class ValidationConfig(_Section):
         return self
 
 
+class TestSplit(_Section):
+    """A test set held out of the one file or folder `data.path` names."""
+
+    split: float = Field(gt=0, lt=1, description=(
+        "The fraction of the examples held out for testing, e.g. 0.2."))
+    seed: int = Field(default=1337, ge=0, description=(
+        "Seeds the shuffle that picks them: the same seed, the same test set (evaluate relies "
+        "on it)."))
+
+
 class PreprocessConfig(_Section):
     """Preprocessing applied to every image and label, in training, evaluation and prediction."""
 
@@ -100,11 +110,25 @@ class DataConfig(_Section):
 
     source: Literal[SOURCES] = Field(description=(
         "A built-in dataset (mnist, fashion_mnist, cifar10) or the format of your files "
-        "(idx, npz)."))
+        "(idx, npz, csv: a table, text: class folders of text files)."))
     path: str | None = Field(default=None, description=(
-        "npz: the .npz file; built-in datasets: a directory to look in first."))
-    train: SplitFiles | None = Field(default=None, description="idx: the training files.")
-    test: SplitFiles | None = Field(default=None, description="idx: the test files.")
+        "npz: the .npz file; csv: one CSV file to split with test: {split: F}; text: the folder "
+        "of class folders (or of train/, test/, val/); built-in datasets: a directory to look "
+        "in first."))
+    train: SplitFiles | str | None = Field(default=None, description=(
+        "idx: the training files; csv: the training CSV file."))
+    test: SplitFiles | str | TestSplit | None = Field(default=None, description=(
+        "idx: the test files; csv: the test CSV file; csv or text with path: {split: F} holds "
+        "out a fraction as the test set."))
+    target: str | None = Field(default=None, description=(
+        "csv: the column to predict. Strings or integers are classes (named by their values), "
+        "floats make a regression."))
+    features: dict[str, Any] | None = Field(default=None, description=(
+        "csv: column -> Keras FeatureSpace kind (float, float_normalized, float_rescaled, "
+        "{float_discretized: {num_bins: N}}, integer_categorical, string_categorical, "
+        "{integer_hashed: {num_bins: N}}, {string_hashed: {num_bins: N}}). Without it, every "
+        "column but the target, its kind inferred from the values (kerascli validate shows "
+        "them)."))
     validation: ValidationConfig | None = Field(default=None, description=(
         "Validation data: a split of train, its first examples, or files."))
     preprocess: PreprocessConfig = Field(default=PreprocessConfig(), description=(
@@ -121,6 +145,18 @@ class DataConfig(_Section):
 
     @model_validator(mode="after")
     def _paths_fit_source(self):
+        if self.source == "csv":
+            _csv_paths(self)
+        if self.source == "text" and (self.path is None or isinstance(self.test, (str, SplitFiles))
+                                      or self.train is not None):
+            raise ValueError("source text needs path: DIR (DIR/train/<class>/*.txt, "
+                             "DIR/test/<class>/*.txt) and at most test: {split: F}")
+        if self.source not in ("csv", "text") and (self.target or self.features):
+            raise ValueError("target and features are for source csv")
+        if self.source not in ("csv", "text") and (
+                isinstance(self.train, str) or isinstance(self.test, (str, TestSplit))):
+            raise ValueError(f"source {self.source} takes train and test as "
+                             "{images: FILE, labels: FILE}")
         if self.source == "idx" and self.train is None:
             raise ValueError("source idx needs train: {images: ..., labels: ...}")
         if self.source == "npz" and self.path is None:
@@ -131,12 +167,28 @@ class DataConfig(_Section):
         return self
 
 
+def _csv_paths(data: DataConfig) -> None:
+    """The files a csv source reads: `train` (and `test`) files, or one `path` (and a split)."""
+    if not data.target:
+        raise ValueError("source csv needs target: the column to predict")
+    if (data.train is None) == (data.path is None):
+        raise ValueError("source csv needs train: FILE (with test: FILE) or path: FILE (with "
+                         "test: {split: F})")
+    if isinstance(data.train, SplitFiles) or isinstance(data.test, SplitFiles):
+        raise ValueError("source csv takes train: FILE and test: FILE, one CSV file each")
+    if data.path is not None and isinstance(data.test, str):
+        raise ValueError("with path: FILE, the test set is a split of it: test: {split: F}")
+    if data.train is not None and isinstance(data.test, TestSplit):
+        raise ValueError("test: {split: F} splits path: FILE; with train: FILE give test: FILE")
+
+
 class ModelConfig(_Section):
     """A Sequential model (`input_shape`) or a Functional one (`inputs`, `outputs`)."""
 
     name: str | None = Field(default=None, pattern=NAME_PATTERN, description="The model's name.")
     input_shape: list[int | None] | None = Field(default=None, description=(
-        "A Sequential model's input shape without the batch axis, e.g. [28, 28, 1]."))
+        "A Sequential model's input shape without the batch axis, e.g. [28, 28, 1]; left out, "
+        "the data decides it (csv: the encoded features' width, text: one string)."))
     inputs: dict[str, list[int | None]] | None = Field(default=None, description=(
         "A Functional model's named inputs and their shapes, e.g. {image: [28, 28, 1]}."))
     layers: list[Any] = Field(min_length=1, description=(
@@ -147,7 +199,7 @@ class ModelConfig(_Section):
 
     @model_validator(mode="after")
     def _one_kind(self):
-        if (self.input_shape is None) == (self.inputs is None):
+        if self.input_shape is not None and self.inputs is not None:
             raise ValueError("give input_shape (Sequential) or inputs (Functional), not both")
         if self.input_shape is not None and self.outputs is not None:
             raise ValueError("outputs is for Functional models (with inputs)")
