@@ -60,7 +60,7 @@ class ValidationConfig(_Section):
         return self
 
 
-class TestSplit(_Section):
+class HeldOut(_Section):
     """A test set held out of the one file or folder `data.path` names."""
 
     split: float = Field(gt=0, lt=1, description=(
@@ -117,7 +117,7 @@ class DataConfig(_Section):
         "in first."))
     train: SplitFiles | str | None = Field(default=None, description=(
         "idx: the training files; csv: the training CSV file."))
-    test: SplitFiles | str | TestSplit | None = Field(default=None, description=(
+    test: SplitFiles | str | HeldOut | None = Field(default=None, description=(
         "idx: the test files; csv: the test CSV file; csv or text with path: {split: F} holds "
         "out a fraction as the test set."))
     target: str | None = Field(default=None, description=(
@@ -154,7 +154,7 @@ class DataConfig(_Section):
         if self.source not in ("csv", "text") and (self.target or self.features):
             raise ValueError("target and features are for source csv")
         if self.source not in ("csv", "text") and (
-                isinstance(self.train, str) or isinstance(self.test, (str, TestSplit))):
+                isinstance(self.train, str) or isinstance(self.test, (str, HeldOut))):
             raise ValueError(f"source {self.source} takes train and test as "
                              "{images: FILE, labels: FILE}")
         if self.source == "idx" and self.train is None:
@@ -178,7 +178,7 @@ def _csv_paths(data: DataConfig) -> None:
         raise ValueError("source csv takes train: FILE and test: FILE, one CSV file each")
     if data.path is not None and isinstance(data.test, str):
         raise ValueError("with path: FILE, the test set is a split of it: test: {split: F}")
-    if data.train is not None and isinstance(data.test, TestSplit):
+    if data.train is not None and isinstance(data.test, HeldOut):
         raise ValueError("test: {split: F} splits path: FILE; with train: FILE give test: FILE")
 
 

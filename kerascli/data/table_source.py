@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kerascli.config.schema import DataConfig, TestSplit
+from kerascli.config.schema import DataConfig, HeldOut
 from kerascli.data.tables import (INTEGER, NUMBER, Columns, RawTable, feature_columns,
                                   infer_kind, read_table, require_column)
 from kerascli.errors import DataError, clip
@@ -44,7 +44,7 @@ class TableData:
                 "class_names": self.class_names}
 
 
-def split_table(table: RawTable, split: TestSplit) -> tuple[RawTable, RawTable]:
+def split_table(table: RawTable, split: HeldOut) -> tuple[RawTable, RawTable]:
     """Holds out a seeded random fraction of the rows as the test set (rows keep file order).
 
     Raises:
@@ -61,7 +61,7 @@ def split_table(table: RawTable, split: TestSplit) -> tuple[RawTable, RawTable]:
 
     def part(mask):
         return RawTable(table.path, table.header, [r for r, m in zip(table.rows, mask) if m],
-                        [line for line, m in zip(table.lines, mask) if m])
+                        [line for line, m in zip(table.lines, mask) if m], table.header_line)
 
     return part(~is_test), part(is_test)
 
@@ -166,7 +166,7 @@ def load_table_data(config: DataConfig) -> TableData:
     if config.path is not None:
         train_table, test_table = read_table(config.path, "data.path"), None
         require_column(train_table, config.target, "data.target")
-        if isinstance(config.test, TestSplit):
+        if isinstance(config.test, HeldOut):
             train_table, test_table = split_table(train_table, config.test)
     else:
         train_table = read_table(config.train, "data.train")
@@ -190,7 +190,7 @@ def load_table_data(config: DataConfig) -> TableData:
 def test_table(config: DataConfig) -> RawTable | None:
     """The test rows a csv source names (its test file, or its seeded split), or `None`."""
     if config.path is not None:
-        if not isinstance(config.test, TestSplit):
+        if not isinstance(config.test, HeldOut):
             return None
         return _first(split_table(read_table(config.path, "data.path"), config.test)[1],
                       config.limit.test)
@@ -200,7 +200,8 @@ def test_table(config: DataConfig) -> RawTable | None:
 def _first(table: RawTable, count: int | None) -> RawTable:
     if not count:
         return table
-    return RawTable(table.path, table.header, table.rows[:count], table.lines[:count])
+    return RawTable(table.path, table.header, table.rows[:count], table.lines[:count],
+                    table.header_line)
 
 
 def describe_features(data: TableData) -> str:

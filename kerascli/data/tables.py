@@ -39,6 +39,7 @@ class RawTable:
     header: list[str]
     rows: list[list[str]]
     lines: list[int]
+    header_line: int = 1
 
     def column(self, name: str) -> list[str]:
         index = self.header.index(name)
@@ -122,7 +123,7 @@ def read_table(path: str | Path, key: str) -> RawTable:
     if not rows:
         raise DataError(str(path), "has a header but no rows of values",
                         "add one row per example")
-    table = RawTable(str(path), header, rows, lines)
+    table = RawTable(str(path), header, rows, lines, kept[0][1])
     _CACHE.clear()  # only the newest table is kept: the train/check/story sequence reads it twice
     _CACHE[cache_key] = table
     return table
@@ -135,10 +136,9 @@ def require_column(table: RawTable, name: str, role: str = "column") -> None:
         table: The table. name: The column. role: What the config calls it (for the hint).
     """
     if name not in table.header:
-        raise DataError(f"{table.path}:{table.lines[0] - 1 if table.lines else 1}",
-                        f"column {name}: not in the header ({role})",
-                        did_you_mean(name, table.header) or
-                        f"the columns are {clip(', '.join(table.header), 120)}")
+        raise DataError(f"{table.path}:{table.header_line}", f"column {name}: not in the header",
+                        f"{role}: " + (did_you_mean(name, table.header) or
+                                       f"the columns are {clip(', '.join(table.header), 120)}"))
 
 
 def _is_number(cell: str) -> bool:
@@ -238,7 +238,7 @@ def feature_columns(table: RawTable, features: dict, *, lenient: bool = False) -
         DataError: For a column not in the header, or (not lenient) a bad value.
     """
     for name in features:
-        require_column(table, name, "named in data.features")
+        require_column(table, name, "data.features")
     bad, errors = (set(), []) if lenient else (None, None)
     values = {name: typed_column(table, name, spec, bad, errors) for name, spec in features.items()}
     lines = np.array(table.lines)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kerascli.config.schema import DataConfig, TestSplit
+from kerascli.config.schema import DataConfig, HeldOut
 from kerascli.errors import DataError, clip
 
 TEXT_SUFFIX = ".txt"  # the only files text_dataset_from_directory reads
@@ -29,7 +29,7 @@ class TextFolders:
     class_names: tuple[str, ...]
     test: Path | None = None
     val: Path | None = None
-    split: TestSplit | None = None
+    split: HeldOut | None = None
 
 
 def _classes(folder: Path) -> list[str]:
@@ -70,7 +70,7 @@ def check_text_folder(config: DataConfig) -> TextFolders:
     if not root.is_dir():
         raise DataError(str(root), "no such folder" if not root.exists() else "is not a folder",
                         "data.path names a folder of class folders of .txt files")
-    split = config.test if isinstance(config.test, TestSplit) else None
+    split = config.test if isinstance(config.test, HeldOut) else None
     if (root / "train").is_dir():
         if split is not None:
             raise DataError(str(root), "has a train/ folder, so its test set is test/",
