@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kerascli.config.sources import SOURCES
+from kerascli.config.tables import own_data_paths
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 GAN_LOSSES = ("bce", "wgan-gp")
@@ -63,11 +64,8 @@ class ValidationConfig(_Section):
 class HeldOut(_Section):
     """A test set held out of the one file or folder `data.path` names."""
 
-    split: float = Field(gt=0, lt=1, description=(
-        "The fraction of the examples held out for testing, e.g. 0.2."))
-    seed: int = Field(default=1337, ge=0, description=(
-        "Seeds the shuffle that picks them: the same seed, the same test set (evaluate relies "
-        "on it)."))
+    split: float = Field(gt=0, lt=1, description="The fraction held out for testing, e.g. 0.2.")
+    seed: int = Field(default=1337, ge=0, description="Seeds the pick: the same seed, the same set.")
 
 
 class PreprocessConfig(_Section):
@@ -113,22 +111,18 @@ class DataConfig(_Section):
         "(idx, npz, csv: a table, text: class folders of text files)."))
     path: str | None = Field(default=None, description=(
         "npz: the .npz file; csv: one CSV file to split with test: {split: F}; text: the folder "
-        "of class folders (or of train/, test/, val/); built-in datasets: a directory to look "
-        "in first."))
+        "of class folders (or of train/, test/, val/); built-in datasets: a folder to look in."))
     train: SplitFiles | str | None = Field(default=None, description=(
         "idx: the training files; csv: the training CSV file."))
     test: SplitFiles | str | HeldOut | None = Field(default=None, description=(
         "idx: the test files; csv: the test CSV file; csv or text with path: {split: F} holds "
         "out a fraction as the test set."))
     target: str | None = Field(default=None, description=(
-        "csv: the column to predict. Strings or integers are classes (named by their values), "
-        "floats make a regression."))
+        "csv: the column to predict: strings or integers are classes, floats a regression."))
     features: dict[str, Any] | None = Field(default=None, description=(
-        "csv: column -> Keras FeatureSpace kind (float, float_normalized, float_rescaled, "
-        "{float_discretized: {num_bins: N}}, integer_categorical, string_categorical, "
-        "{integer_hashed: {num_bins: N}}, {string_hashed: {num_bins: N}}). Without it, every "
-        "column but the target, its kind inferred from the values (kerascli validate shows "
-        "them)."))
+        "csv: column -> Keras FeatureSpace kind (float_normalized, string_categorical, "
+        "{float_discretized: {num_bins: N}}, ...: config.tables.FEATURE_KINDS); without it, "
+        "every column but the target, kinds inferred (kerascli validate shows them)."))
     validation: ValidationConfig | None = Field(default=None, description=(
         "Validation data: a split of train, its first examples, or files."))
     preprocess: PreprocessConfig = Field(default=PreprocessConfig(), description=(
@@ -145,18 +139,7 @@ class DataConfig(_Section):
 
     @model_validator(mode="after")
     def _paths_fit_source(self):
-        if self.source == "csv":
-            _csv_paths(self)
-        if self.source == "text" and (self.path is None or isinstance(self.test, (str, SplitFiles))
-                                      or self.train is not None):
-            raise ValueError("source text needs path: DIR (DIR/train/<class>/*.txt, "
-                             "DIR/test/<class>/*.txt) and at most test: {split: F}")
-        if self.source not in ("csv", "text") and (self.target or self.features):
-            raise ValueError("target and features are for source csv")
-        if self.source not in ("csv", "text") and (
-                isinstance(self.train, str) or isinstance(self.test, (str, HeldOut))):
-            raise ValueError(f"source {self.source} takes train and test as "
-                             "{images: FILE, labels: FILE}")
+        own_data_paths(self)  # csv and text; and their keys kept off the other sources
         if self.source == "idx" and self.train is None:
             raise ValueError("source idx needs train: {images: ..., labels: ...}")
         if self.source == "npz" and self.path is None:
@@ -165,21 +148,6 @@ class DataConfig(_Section):
             raise ValueError("source npz reads x_train/y_train/x_test/y_test from path; "
                              "train and test are for source idx")
         return self
-
-
-def _csv_paths(data: DataConfig) -> None:
-    """The files a csv source reads: `train` (and `test`) files, or one `path` (and a split)."""
-    if not data.target:
-        raise ValueError("source csv needs target: the column to predict")
-    if (data.train is None) == (data.path is None):
-        raise ValueError("source csv needs train: FILE (with test: FILE) or path: FILE (with "
-                         "test: {split: F})")
-    if isinstance(data.train, SplitFiles) or isinstance(data.test, SplitFiles):
-        raise ValueError("source csv takes train: FILE and test: FILE, one CSV file each")
-    if data.path is not None and isinstance(data.test, str):
-        raise ValueError("with path: FILE, the test set is a split of it: test: {split: F}")
-    if data.train is not None and isinstance(data.test, HeldOut):
-        raise ValueError("test: {split: F} splits path: FILE; with train: FILE give test: FILE")
 
 
 class ModelConfig(_Section):

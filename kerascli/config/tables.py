@@ -25,6 +25,42 @@ FEATURE_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
+def own_data_paths(data) -> None:
+    """Checks the keys a csv or text `data` section names its files with (duck-typed: the schema
+    calls it from its validator).
+
+    Raises:
+        ValueError: For a combination the source cannot read, as pydantic reports it.
+    """
+    file_test = isinstance(data.test, str)
+    split_test = data.test is not None and not file_test and hasattr(data.test, "split")
+    if data.source == "csv":
+        if not data.target:
+            raise ValueError("source csv needs target: the column to predict")
+        if (data.train is None) == (data.path is None):
+            raise ValueError("source csv needs train: FILE (with test: FILE) or path: FILE "
+                             "(with test: {split: F})")
+        if (data.train is not None and not isinstance(data.train, str)) or (
+                data.test is not None and not (file_test or split_test)):
+            raise ValueError("source csv takes train: FILE and test: FILE, one CSV file each")
+        if data.path is not None and file_test:
+            raise ValueError("with path: FILE, the test set is a split of it: test: {split: F}")
+        if data.train is not None and split_test:
+            raise ValueError("test: {split: F} splits path: FILE; with train: FILE give "
+                             "test: FILE")
+    elif data.source == "text":
+        if data.path is None or data.train is not None or (data.test is not None
+                                                           and not split_test):
+            raise ValueError("source text needs path: DIR (DIR/train/<class>/*.txt, "
+                             "DIR/test/<class>/*.txt) and at most test: {split: F}")
+    else:
+        if data.target or data.features:
+            raise ValueError("target and features are for source csv")
+        if isinstance(data.train, str) or file_test or split_test:
+            raise ValueError(f"source {data.source} takes train and test as "
+                             "{images: FILE, labels: FILE}")
+
+
 def feature_kind(spec, key_path: tuple = ()) -> tuple[str, dict]:
     """Splits a feature spec (`float_normalized` or `{float_discretized: {num_bins: 8}}`).
 
