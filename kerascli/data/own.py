@@ -98,6 +98,8 @@ def load_own_test(config: DataConfig, record: dict):
         if found is None:
             return None
         x, y, names = found
+        if config.limit.test:
+            x, y = x[: config.limit.test], y[: config.limit.test]
         return x, preprocess_labels(y, config.preprocess, "data.test"), names
     from kerascli.data.table_features import model_inputs
 
@@ -145,6 +147,10 @@ def _texts(config: DataConfig) -> OwnData:
     from kerascli.data.texts import read_text_splits
 
     (x_train, y_train), val, test, names = read_text_splits(config)
+    if config.limit.train:
+        x_train, y_train = x_train[: config.limit.train], y_train[: config.limit.train]
+    if test is not None and config.limit.test:
+        test = test[0][: config.limit.test], test[1][: config.limit.test]
     x_val = y_val = None
     if val is not None:
         x_val, y_val = val
