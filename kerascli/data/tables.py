@@ -28,6 +28,7 @@ NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
 CATEGORICAL_INTEGERS = 20
 VOCABULARY_LIMIT = 1000
 HASH_BINS = 1024
+_CACHED_TABLES = 4
 _CACHE: dict[tuple, RawTable] = {}
 
 
@@ -124,7 +125,10 @@ def read_table(path: str | Path, key: str) -> RawTable:
         raise DataError(str(path), "has a header but no rows of values",
                         "add one row per example")
     table = RawTable(str(path), header, rows, lines, kept[0][1])
-    _CACHE.clear()  # only the newest table is kept: the train/check/story sequence reads it twice
+    # The CLI checks the files before TensorFlow loads, then the story reads them again: the
+    # newest few (a train and a test file) are kept, so each is parsed once.
+    while len(_CACHE) >= _CACHED_TABLES:
+        _CACHE.pop(next(iter(_CACHE)))
     _CACHE[cache_key] = table
     return table
 
