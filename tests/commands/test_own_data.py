@@ -148,6 +148,10 @@ def test_a_text_classifier_trains_evaluates_and_predicts(tmp_path, runs_dir):
     assert [(p["file"], p["class"]) for p in predictions] == [
         (str(good), "pos"), (str(root / "test" / "neg" / "1.txt"), "neg")]
     assert f"error: {bad}: is not UTF-8 text (byte 0) (save it as UTF-8)" in result.output
+    folder = invoke("predict", root / "test" / "pos", "--run", run, "--json")
+    assert folder.exit_code == 0, folder.output
+    found = json_lines(folder.output)
+    assert len(found) == 20 and sum(p["class"] == "pos" for p in found) >= 14
 
 
 def test_text_with_a_split_of_one_folder(tmp_path, runs_dir):
@@ -162,3 +166,19 @@ def test_text_with_a_split_of_one_folder(tmp_path, runs_dir):
     assert again.exit_code == 0, again.output
     assert json.loads((run / "evaluation.json").read_text())["loss"] == pytest.approx(
         first["loss"], rel=1e-5)
+
+
+def test_a_table_run_resumes_with_the_same_encoding(tmp_path, runs_dir):
+    train_csv, test_csv = write_weather(tmp_path, train=120, test=30)
+    config = csv_config(train_csv, test_csv)
+    config["fit"]["epochs"] = 1
+    train(tmp_path, config)
+    run = newest(runs_dir)
+    result = invoke("train", tmp_path / "c.yaml", "--quiet", "--resume", run,
+                    "--set", "fit.epochs=2")
+    assert result.exit_code == 0, result.output
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "completed" and record["epochs"] == 2
+    predicted = invoke("predict", test_csv, "--run", run, "--json")
+    assert predicted.exit_code == 0, predicted.output
+    assert len(json_lines(predicted.output)) == 30

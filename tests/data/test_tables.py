@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from kerascli.cli.main import app
 from kerascli.config.schema import HeldOut
-from kerascli.data.table_source import split_table
+from kerascli.data.table_source import classes_of, split_table, target_values
 from kerascli.data.tables import feature_columns, infer_kind, read_table
 from tests.conftest import ROOT, write_config
 from tests.own_files import WEATHER_HEADER, csv_config, weather_rows, write_csv
@@ -185,3 +185,21 @@ def test_tables_are_checked_before_tensorflow_is_imported(tmp_path):
     assert done.stdout.splitlines() == [
         f"{path}:3: column temp: missing value (fill it in or remove the row; kerascli does not "
         "guess missing values)", "False False"]
+
+
+@pytest.mark.parametrize("cells, classes", [
+    (["10", "2", "2", "-1"], ["-1", "2", "10"]),  # integers: classes in numeric order
+    (["b", "a", "b"], ["a", "b"]),
+    (["1.5", "2", "3"], None),  # floats: a regression
+])
+def test_the_target_decides_classes_or_regression(tmp_path, cells, classes):
+    path = write_csv(tmp_path / "t.csv", ["x", "y"], [[0, cell] for cell in cells])
+    table = read_table(path, "data.train")
+    assert classes_of(table, "y") == classes
+    values, bad = target_values(table, "y", classes)
+    assert not bad
+    if classes:
+        assert [classes[i] for i in values] == [str(int(c)) if c.lstrip("-").isdigit() else c
+                                                for c in cells]
+    else:
+        np.testing.assert_allclose(values, [float(c) for c in cells])
