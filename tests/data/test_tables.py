@@ -74,6 +74,10 @@ BAD_TABLES = [
                  "feature column)", id="no-features"),
     pytest.param(b"temp,wind,weather\n1,caf\xe9,sunny\n", {},
                  "{f}: is not UTF-8 text (byte 23) (save it as UTF-8 CSV)", id="not-utf8"),
+    pytest.param(HEADER + GOOD, {"features": {"wind": {"string_categorical": {"max_tokenz": 5}}}},
+                 "data.features.wind.string_categorical: FeatureSpace.string_categorical() got an "
+                 "unexpected keyword argument 'max_tokenz' (see "
+                 "keras.utils.FeatureSpace.string_categorical)", id="feature-argument-keras-refuses"),
     pytest.param(HEADER + GOOD, {"test": "missing.csv"}, "{t}: no such file (check data.test)",
                  id="missing-test-file"),
     pytest.param(HEADER + GOOD, {"test": "TEST"}, "{t}:3: column weather: 'hail' is not one of "
