@@ -63,6 +63,14 @@ def print_predictions(report, *, top_k: int, json_lines: bool) -> None:
         return
     if not report.predictions:
         return
+    if getattr(report.predictions[0], "value", None) is not None:  # a regression's values
+        table = Table(title=Text(f"predictions of {report.run_dir}"))
+        table.add_column("example", overflow="fold")
+        table.add_column("value", justify="right")
+        for p in report.predictions:
+            table.add_row(Text(p.file), f"{p.value:.6g}")
+        out.print(table)
+        return
     table = Table(title=Text(f"predictions of {report.run_dir}"))
     for column in ("file", "class", "probability", *(["top k"] if top_k > 1 else [])):
         table.add_column(column, justify="right" if column == "probability" else "left",

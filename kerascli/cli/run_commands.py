@@ -38,7 +38,8 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(
 @reported
 def predict(
     images: Annotated[list[Path], typer.Argument(
-        metavar="IMAGE_OR_DIR", help="Image files (PNG, JPEG, BMP) and directories of them.")],
+        metavar="FILE_OR_DIR", help="What the run was trained on: image files (PNG, JPEG, BMP) "
+        "and directories of them, CSV files (one prediction per row), or text files.")],
     run: Annotated[Optional[Path], typer.Option(
         "--run", autocompletion=complete_run_dirs, help="The run whose model predicts (default: "
         "the newest completed "
@@ -52,7 +53,7 @@ def predict(
         "the model was trained on dark-background (MNIST-like) data.")] = "auto",
     runs_dir: RunsDirOption = None,
 ):
-    """Classify image files with a trained run's model."""
+    """Predict with a trained run's model: images, CSV rows or text files."""
     opened = open_run(run if run is not None else latest_run(runs_dir_from(runs_dir)))
     load_backend()
     from kerascli.commands.predict import predict_files

@@ -7,6 +7,10 @@ The test split is rebuilt from the run's `config.yaml` exactly as training built
 
 from __future__ import annotations
 
+import numpy as np
+
+from kerascli.config.sources import OWN_DATA_SOURCES
+from kerascli.data.own import load_own_test
 from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes
 from kerascli.data.preprocess import (count_classes, display_range, preprocess_images,
                                       preprocess_labels)
@@ -33,6 +37,23 @@ def _recorded_classes(run: SavedRun) -> tuple[bool, int | None]:
     return trusted, count
 
 
+def _test_arrays(run: SavedRun):
+    """An array source's test split, preprocessed, and the run's class count."""
+    config = run.config
+    splits = load_splits(config.data)
+    if splits.x_test is None:
+        raise DataError("data.test", "the run's data has no test split",
+                        "point evaluate at one with --set, e.g. --set data.test.images=F "
+                        "--set data.test.labels=F for an idx source")
+    pre = config.data.preprocess
+    x_test = preprocess_images(splits.x_test, pre, "data.test")
+    y_test = preprocess_labels(splits.y_test, pre, "data.test")
+    trusted, num_classes = _recorded_classes(run)
+    if not trusted:
+        num_classes = count_classes(splits.y_train, pre)  # as training counted them
+    return x_test, y_test, num_classes
+
+
 def evaluate_run(run: SavedRun) -> dict:
     """Evaluates an opened run's model on its test data and writes `evaluation.json` and plots.
 
@@ -49,17 +70,17 @@ def evaluate_run(run: SavedRun) -> dict:
         DataError: When the test data is missing, unreadable, or does not fit the model.
     """
     config = run.config
-    splits = load_splits(config.data)
-    if splits.x_test is None:
-        raise DataError("data.test", "the run's data has no test split",
-                        "point evaluate at one with --set, e.g. --set data.test.images=F "
-                        "--set data.test.labels=F for an idx source")
-    pre = config.data.preprocess
-    x_test = preprocess_images(splits.x_test, pre, "data.test")
-    y_test = preprocess_labels(splits.y_test, pre, "data.test")
-    trusted, num_classes = _recorded_classes(run)
-    if not trusted:
-        num_classes = count_classes(splits.y_train, pre)  # as training counted them
+    if config.data.source in OWN_DATA_SOURCES:
+        # Raw rows or texts: the saved model holds its FeatureSpace or TextVectorization.
+        found = load_own_test(config.data, run.record)
+        if found is None:
+            raise DataError("data.test", "the run's data has no test split",
+                            "point evaluate at one with --set data.test=FILE (csv)")
+        x_test, y_test, names = found
+        num_classes = len(names) if names else None
+    else:
+        x_test, y_test, num_classes = _test_arrays(run)
+        names = class_names(config.data, num_classes)
     model = load_model(run)
     if not getattr(model, "compiled", False):
         compile_model(model, config.compile)
@@ -72,8 +93,8 @@ def evaluate_run(run: SavedRun) -> dict:
     with locked(run.run_dir):
         return evaluate_model(
             model, x, y, run_dir=run.run_dir,
-            class_names=class_names(config.data, num_classes), num_classes=num_classes,
+            class_names=names, num_classes=num_classes,
             batch_size=config.evaluate.batch_size or max(config.fit.batch_size, 256),
-            images=x_test, value_range=display_range(config.data.preprocess),
+            images=x_test if isinstance(x_test, np.ndarray) else None, value_range=display_range(config.data.preprocess),
             extra={"run": run.run_dir.name, "overrides": list(run.overrides),
                    "evaluated": utc_now()})

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from kerascli.config.schema import ExperimentConfig
-from kerascli.config.sources import BUILTIN_DATASETS
+from kerascli.config.sources import BUILTIN_DATASETS, OWN_DATA_SOURCES
 from kerascli.data.images.files import find_images
 from kerascli.data.images import ink
 from kerascli.data.images.reader import ImageReader
@@ -191,7 +191,8 @@ def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
     """Classifies image files with a run's model.
 
     Args:
-        paths: Image files (PNG, JPEG, BMP) and directories of them.
+        paths: Image files (PNG, JPEG, BMP) and directories of them; for a run trained on a
+            csv or text source, CSV files or text files (see `predict_own`).
         run: A completed classification (or binary) run made by `kerascli train`, opened
             (`runs.saved.open_run`).
         top_k: How many of the most probable classes to list per file. Defaults to 1.
@@ -208,6 +209,11 @@ def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
         RunError: When the run is not a classifier, or its model cannot be loaded.
         ConfigError: For an unknown `invert` value.
     """
+    if run.config.data.source in OWN_DATA_SOURCES:  # CSV rows or text files
+        from kerascli.commands.predict_own import predict_own
+
+        return predict_own(paths, run, PredictionReport(run.run_dir), top_k=top_k,
+                           batch_size=batch_size)
     if invert not in INVERT_CHOICES:
         raise ConfigError("--invert", f"unknown value {invert!r}", "use auto, yes or no")
     if run.task not in (None, "classification", "binary"):

@@ -11,11 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from kerascli.config.schema import ExperimentConfig
+from kerascli.config.sources import OWN_DATA_SOURCES
+from kerascli.data.own import OwnData, load_own_data
 from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes, make_dataset
 from kerascli.data.preprocess import Prepared, display_range, prepare
 from kerascli.data.sources import class_names, load_splits
 from kerascli.evaluation.evaluate import evaluate_model
 from kerascli.evaluation.metrics import task_of
+from kerascli.models.adapting import adapt_preprocessing
 from kerascli.models.checks import check_output_fits
 from kerascli.models.compiling import compile_model
 from kerascli.models.layers import build_augmentation, build_model
@@ -37,12 +40,23 @@ class TrainPlan(TrainingPlan):
 
     def prepare(self, checkpoints: dict[str, Path] | None) -> None:
         config = self.config
-        self.data: Prepared = prepare(load_splits(config.data), config.data)
+        # A csv or text source decides the class names, the model's input and what the saved
+        # model holds (see data.own); the other sources are arrays.
+        self.own: OwnData | None = None
+        if config.data.source in OWN_DATA_SOURCES:
+            self.own = load_own_data(config.data)
+            self.data: Prepared = self.own.prepared
+        else:
+            self.data = prepare(load_splits(config.data), config.data)
         if checkpoints:
             self.model = load_keras_file(checkpoints["model"], "start a new run instead")
         else:
-            self.model = build_model(config.model)
+            own = self.own
+            self.model = build_model(config.model, own and own.input_shape,
+                                     own and own.input_dtype)
             compile_model(self.model, config.compile)
+            # Vocabularies, means and bins: learnt from the training split, saved in the model.
+            adapt_preprocessing(self.model, self.data.x_train)
         self.shapes = input_shapes(self.model)
         self.train_xy = (feed_inputs(self.data.x_train, self.shapes),
                          feed_targets(self.data.y_train, self.model))
@@ -51,7 +65,7 @@ class TrainPlan(TrainingPlan):
 
     def record_fields(self) -> dict:
         return {"train_examples": int(len(self.data.y_train)),
-                "num_classes": self.data.num_classes}
+                "num_classes": self.data.num_classes, **(self.own.record if self.own else {})}
 
     def fit(self, callbacks: list, initial_epoch: int) -> None:
         config, data, fit = self.config, self.data, self.config.fit
@@ -69,7 +83,14 @@ class TrainPlan(TrainingPlan):
         plot_history(history, run_dir / PLOTS_DIR)
 
     def final_networks(self) -> dict:
-        return {"model": self.model}
+        if self.own is None or self.own.feature_space is None:
+            return {"model": self.model}
+        from kerascli.data.table_features import raw_row_model
+
+        # A table's saved model takes raw rows: the FeatureSpace's encoders, then the network.
+        model = raw_row_model(self.own.feature_space, self.model, self.model.name)
+        compile_model(model, self.config.compile)
+        return {"model": model}
 
     def finish(self, run_dir: Path) -> Finish:
         config, data, model = self.config, self.data, self.model
@@ -77,7 +98,8 @@ class TrainPlan(TrainingPlan):
         if config.evaluate.enabled and data.x_test is not None:
             evaluation = evaluate_model(
                 model, feed_inputs(data.x_test, self.shapes), feed_targets(data.y_test, model),
-                run_dir=run_dir, class_names=class_names(config.data, data.num_classes),
+                run_dir=run_dir, class_names=self.own.class_names if self.own else class_names(
+                    config.data, data.num_classes),
                 num_classes=data.num_classes,
                 batch_size=config.evaluate.batch_size or max(config.fit.batch_size, 256),
                 images=data.x_test, value_range=display_range(config.data.preprocess))

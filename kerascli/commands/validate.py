@@ -10,6 +10,8 @@ import numpy as np
 from rich.console import Console
 
 from kerascli.config.schema import ExperimentConfig
+from kerascli.config.sources import OWN_DATA_SOURCES
+from kerascli.data.own import load_own_data
 from kerascli.data.preprocess import preprocess_images
 from kerascli.data.sources import example_shape
 from kerascli.models.callbacks import build_callbacks
@@ -37,6 +39,12 @@ def validate_experiment(config: ExperimentConfig) -> str:
         blank = np.zeros((1, *example_shape(config.data)), dtype=np.uint8)
         image_shape = preprocess_images(blank, config.data.preprocess, "data.train").shape[1:]
         networks = list(build_networks(config, tuple(image_shape)))
+    elif config.data.source in OWN_DATA_SOURCES:
+        # The data decides the input: a table's encoded width (its FeatureSpace adapted), text.
+        own = load_own_data(config.data)
+        model = build_model(config.model, own.input_shape, own.input_dtype)
+        compile_model(model, config.compile)
+        networks = [model]
     else:
         model = build_model(config.model)
         compile_model(model, config.compile)

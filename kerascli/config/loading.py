@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kerascli.config import rules, specs
+from kerascli.config import rules, specs, tables
 from kerascli.config.compose import read_configs
 from kerascli.config.diagnostics import Blame, check_finite, schema_errors
 from kerascli.config.keys import KeyPath
@@ -47,6 +47,12 @@ def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] |
         rules.check_gan(config)
     except specs.SpecError as error:
         raise blame.error(error.key_path, error.what, error.hint) from None
+    try:
+        tables.check_own_data(config)
+    except specs.SpecError as error:
+        # Some of these rules are about a section as a whole (a model with no input shape):
+        # an override anywhere inside it is what to blame.
+        raise blame.error(error.key_path, error.what, error.hint, inside=True) from None
     return config
 
 

@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kerascli.config.sources import SOURCES
+from kerascli.config.tables import own_data_paths
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 GAN_LOSSES = ("bce", "wgan-gp")
@@ -60,6 +61,13 @@ class ValidationConfig(_Section):
         return self
 
 
+class HeldOut(_Section):
+    """A test set held out of the one file or folder `data.path` names."""
+
+    split: float = Field(gt=0, lt=1, description="The fraction held out for testing, e.g. 0.2.")
+    seed: int = Field(default=1337, ge=0, description="Seeds the pick: the same seed, the same set.")
+
+
 class PreprocessConfig(_Section):
     """Preprocessing applied to every image and label, in training, evaluation and prediction."""
 
@@ -100,11 +108,21 @@ class DataConfig(_Section):
 
     source: Literal[SOURCES] = Field(description=(
         "A built-in dataset (mnist, fashion_mnist, cifar10) or the format of your files "
-        "(idx, npz)."))
+        "(idx, npz, csv: a table, text: class folders of text files)."))
     path: str | None = Field(default=None, description=(
-        "npz: the .npz file; built-in datasets: a directory to look in first."))
-    train: SplitFiles | None = Field(default=None, description="idx: the training files.")
-    test: SplitFiles | None = Field(default=None, description="idx: the test files.")
+        "npz: the .npz file; csv: one CSV file to split with test: {split: F}; text: the folder "
+        "of class folders (or of train/, test/, val/); built-in datasets: a folder to look in."))
+    train: SplitFiles | str | None = Field(default=None, description=(
+        "idx: the training files; csv: the training CSV file."))
+    test: SplitFiles | str | HeldOut | None = Field(default=None, description=(
+        "idx: the test files; csv: the test CSV file; csv or text with path: {split: F} holds "
+        "out a fraction as the test set."))
+    target: str | None = Field(default=None, description=(
+        "csv: the column to predict: strings or integers are classes, floats a regression."))
+    features: dict[str, Any] | None = Field(default=None, description=(
+        "csv: column -> Keras FeatureSpace kind (float_normalized, string_categorical, "
+        "{float_discretized: {num_bins: N}}, ...: config.tables.FEATURE_KINDS); without it, "
+        "every column but the target, kinds inferred (kerascli validate shows them)."))
     validation: ValidationConfig | None = Field(default=None, description=(
         "Validation data: a split of train, its first examples, or files."))
     preprocess: PreprocessConfig = Field(default=PreprocessConfig(), description=(
@@ -121,6 +139,7 @@ class DataConfig(_Section):
 
     @model_validator(mode="after")
     def _paths_fit_source(self):
+        own_data_paths(self)  # csv and text; and their keys kept off the other sources
         if self.source == "idx" and self.train is None:
             raise ValueError("source idx needs train: {images: ..., labels: ...}")
         if self.source == "npz" and self.path is None:
@@ -136,7 +155,8 @@ class ModelConfig(_Section):
 
     name: str | None = Field(default=None, pattern=NAME_PATTERN, description="The model's name.")
     input_shape: list[int | None] | None = Field(default=None, description=(
-        "A Sequential model's input shape without the batch axis, e.g. [28, 28, 1]."))
+        "A Sequential model's input shape without the batch axis, e.g. [28, 28, 1]; left out, "
+        "the data decides it (csv: the encoded features' width, text: one string)."))
     inputs: dict[str, list[int | None]] | None = Field(default=None, description=(
         "A Functional model's named inputs and their shapes, e.g. {image: [28, 28, 1]}."))
     layers: list[Any] = Field(min_length=1, description=(
@@ -147,7 +167,7 @@ class ModelConfig(_Section):
 
     @model_validator(mode="after")
     def _one_kind(self):
-        if (self.input_shape is None) == (self.inputs is None):
+        if self.input_shape is not None and self.inputs is not None:
             raise ValueError("give input_shape (Sequential) or inputs (Functional), not both")
         if self.input_shape is not None and self.outputs is not None:
             raise ValueError("outputs is for Functional models (with inputs)")

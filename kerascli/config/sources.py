@@ -39,5 +39,7 @@ BUILTIN_DATASETS = {
          "truck"), (32, 32, 3), (32, 32, 3), "cifar-10-batches-py", dark_background=False),
 }
 # Sources that read the user's own files, named in the config.
-FILE_SOURCES = ("idx", "npz")
+FILE_SOURCES = ("idx", "npz", "csv", "text")
+# Own-data sources whose class names (and, for csv, feature kinds) the data itself determines.
+OWN_DATA_SOURCES = ("csv", "text")
 SOURCES = (*BUILTIN_DATASETS, *FILE_SOURCES)

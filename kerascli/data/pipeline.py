@@ -18,8 +18,8 @@ def feed_inputs(x: np.ndarray, input_shapes: dict[str, tuple] | None):
     Returns:
         `x` itself, or a dict from input name to a reshaped view of `x`.
     """
-    if not input_shapes or len(input_shapes) == 1:
-        return x
+    if not input_shapes or len(input_shapes) == 1 or isinstance(x, dict):
+        return x  # one input, or already one array per input (a table's columns)
     return {name: x.reshape((len(x), *[d if d is not None else -1 for d in shape]))
             for name, shape in input_shapes.items()}
 

@@ -110,6 +110,25 @@ def count_classes(y: np.ndarray, config: PreprocessConfig) -> int | None:
     return None
 
 
+def validation_slices(count: int, validation) -> tuple[slice, slice]:
+    """`(kept for training, held out)`: the slices a `data.validation` section makes of `count`.
+
+    `split: f` holds out the last fraction `f` (as Keras' `validation_split` does); `first: n`
+    holds out the first `n` examples (the Keras tour's held-out slice).
+
+    Raises:
+        DataError: When the held-out slice leaves no example on one side.
+    """
+    held = (validation.first if validation.first is not None
+            else int(round(count * validation.split)))
+    if not 0 < held < count:
+        raise DataError("data.validation", f"holding out {held} of {count} training "
+                        "examples leaves none to train on (or none to validate)")
+    if validation.first is not None:
+        return slice(held, None), slice(0, held)
+    return slice(0, count - held), slice(count - held, None)
+
+
 def prepare(splits: Splits, config: DataConfig) -> Prepared:
     """Preprocesses every split and carves out the validation data.
 
@@ -129,15 +148,8 @@ def prepare(splits: Splits, config: DataConfig) -> Prepared:
         x_val = preprocess_images(splits.x_val, pre, "data.validation")
         y_val = preprocess_labels(splits.y_val, pre, "data.validation")
     elif validation is not None:
-        held = (validation.first if validation.first is not None
-                else int(round(len(x_train) * validation.split)))
-        if not 0 < held < len(x_train):
-            raise DataError("data.validation", f"holding out {held} of {len(x_train)} training "
-                            "examples leaves none to train on (or none to validate)")
-        if validation.first is not None:
-            x_val, y_val, x_train, y_train = x_train[:held], y_train[:held], x_train[held:], y_train[held:]
-        else:
-            x_val, y_val, x_train, y_train = x_train[-held:], y_train[-held:], x_train[:-held], y_train[:-held]
+        kept, held = validation_slices(len(x_train), validation)
+        x_val, y_val, x_train, y_train = x_train[held], y_train[held], x_train[kept], y_train[kept]
     x_test = y_test = None
     if splits.x_test is not None:
         x_test = preprocess_images(splits.x_test, pre, "data.test")

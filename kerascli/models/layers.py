@@ -48,7 +48,8 @@ def build_layer(spec: Any, key_path: tuple):
         raise ConfigError(where, message, hint) from None
 
 
-def build_sequential(specs: list, input_shape, *, name: str, key_path: tuple):
+def build_sequential(specs: list, input_shape, *, name: str, key_path: tuple,
+                     dtype: str | None = None):
     """Stacks layers from their specs on an input of `input_shape` as a `keras.Sequential`.
 
     Args:
@@ -56,6 +57,7 @@ def build_sequential(specs: list, input_shape, *, name: str, key_path: tuple):
         input_shape: The input shape without the batch axis.
         name: The model's name.
         key_path: Where the list of specs is in the config, e.g. `("gan", "generator")`.
+        dtype: The input's dtype (`"string"` for text). Defaults to `None` (floats).
 
     Returns:
         The built `keras.Sequential`.
@@ -66,7 +68,7 @@ def build_sequential(specs: list, input_shape, *, name: str, key_path: tuple):
     import keras
 
     model = keras.Sequential(name=name)
-    model.add(keras.Input(shape=tuple(input_shape)))
+    model.add(keras.Input(shape=tuple(input_shape), dtype=dtype))
     for index, spec in enumerate(specs):
         layer = build_layer(spec, key_path + (index,))
         previous = tuple(model.layers[-1].output.shape) if model.layers else (None, *input_shape)
@@ -79,7 +81,8 @@ def build_sequential(specs: list, input_shape, *, name: str, key_path: tuple):
     return model
 
 
-def build_model(config: ModelConfig):
+def build_model(config: ModelConfig, input_shape: tuple | None = None,
+                input_dtype: str | None = None):
     """Builds a Sequential or Functional `keras.Model` from the `model` section.
 
     Sequential models stack `layers` on `input_shape`. Functional models start from the named
@@ -89,6 +92,9 @@ def build_model(config: ModelConfig):
 
     Args:
         config: The validated `model` section.
+        input_shape: The input shape the data decides (csv, text), for a Sequential model whose
+            `input_shape` is left out. Defaults to `None`.
+        input_dtype: The input dtype the data decides (`"string"` for text). Defaults to `None`.
 
     Returns:
         An unbuilt-free (fully built) `keras.Model`.
@@ -99,8 +105,9 @@ def build_model(config: ModelConfig):
     import keras
 
     if not config.functional:
-        return build_sequential(config.layers, config.input_shape,
-                                name=config.name or "sequential", key_path=("model", "layers"))
+        shape = config.input_shape if config.input_shape is not None else input_shape
+        return build_sequential(config.layers, shape, name=config.name or "sequential",
+                                key_path=("model", "layers"), dtype=input_dtype)
 
     tensors = {name: keras.Input(shape=tuple(shape), name=name)
                for name, shape in config.inputs.items()}

@@ -177,7 +177,7 @@ FILE_CASES = [
                  ["model.layers[3].Dense.kernel_initializer.RandomNormal.stddev: inf"],
                  "stddev", id="inf-deep-in-a-layer"),
     pytest.param(edit("source: mnist", "source: mnsit"),
-                 ["data.source: Input should be 'mnist', 'fashion_mnist', 'cifar10', 'idx' or "
+                 ["data.source: Input should be 'mnist', 'fashion_mnist', 'cifar10', 'idx', "
                   "'npz'", "(did you mean 'mnist'?)"], "source", id="unknown-source"),
     pytest.param(edit("source: mnist", "source: fashion-mnist"),
                  ["did you mean 'fashion_mnist'?"], "source", id="source-dash"),
