@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kerascli import __version__
-from kerascli.cli import run_commands, train_commands
+from kerascli.cli import report_commands, run_commands, runs_commands, train_commands
 from kerascli.cli.reporting import out
 
 app = typer.Typer(
@@ -33,7 +33,8 @@ app.command()(run_commands.sample)
 app.command()(train_commands.validate)
 app.command()(run_commands.evaluate)
 app.command()(run_commands.predict)
-app.command("runs")(run_commands.runs)
+app.add_typer(runs_commands.app, name="runs")
+app.command()(report_commands.report)
 
 
 def run() -> None:

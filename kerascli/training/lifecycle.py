@@ -25,6 +25,7 @@ from kerascli.config.schema import ExperimentConfig
 from kerascli.errors import ConfigError, RunError, TrainingFailed
 from kerascli.models.callbacks import build_callbacks
 from kerascli.models.tensorboard import RunTensorBoard
+from kerascli.report import write_report
 from kerascli.runs.files import atomic_save_model, atomic_write_text, update_run_json
 from kerascli.runs.layout import (CHECKPOINTS_DIR, CONFIG_FILE, check_run_name, create_run_dir,
                                   network_file, utc_now)
@@ -197,7 +198,17 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
         if isinstance(callback, RunTensorBoard):
             callback.images = plan.epoch_images
     with locked(run_dir) if resume is None else contextlib.nullcontext():
-        return _fit(plan, run_dir, state, devices, callbacks, quiet, console, command)
+        try:
+            return _fit(plan, run_dir, state, devices, callbacks, quiet, console, command)
+        finally:
+            # However the run ended, its page says so: completed, failed or interrupted.
+            _write_report(run_dir)
+
+
+def _write_report(run_dir: Path) -> None:
+    """Writes `report.html`; a page that cannot be written never fails the run it describes."""
+    with contextlib.suppress(RunError, OSError, ValueError):
+        write_report(run_dir)
 
 
 def _fit(plan, run_dir, state, devices, callbacks, quiet, console, command) -> RunResult:
