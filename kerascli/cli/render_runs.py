@@ -11,7 +11,6 @@ import json
 import sys
 from pathlib import Path
 
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -23,6 +22,8 @@ from kerascli.runs.summary import (best_metrics, final_metrics, is_score, lower_
 # Columns of the runs table, the first ones dropped first when the terminal is narrow.
 _DROPPED_FIRST = ("started (UTC)", "kind", "epochs")
 _SHOWN_METRICS = 3
+# Columns that fold onto more lines, and the narrowest they get ("run" varies by layout).
+_FOLDED = {"run": 16, "metrics": 20}
 
 
 def _headline(metrics: dict) -> list[str]:
@@ -31,28 +32,64 @@ def _headline(metrics: dict) -> list[str]:
             or [key for key in metrics if key.startswith("val_")] or list(metrics))
 
 
-def _runs_table(directory: Path, found: list[tuple[Path, dict]], columns: list[str],
-                run_width: int) -> Table:
+def _cells(run_dir: Path, record: dict) -> dict[str, str]:
+    metrics = final_metrics(record)
+    return {"run": run_dir.name, "kind": str(record.get("kind", "?")),
+            "status": str(record.get("status", "?")), "epochs": str(record.get("epochs", "")),
+            "started (UTC)": str(record.get("started", ""))[:16].replace("T", " "),
+            "metrics": "\n".join(f"{key} {metrics[key]:.4f}"
+                                 for key in _headline(metrics)[:_SHOWN_METRICS])}
+
+
+def _narrowest(rows: list[dict[str, str]], columns: list[str], run_width: int) -> int:
+    """The width a layout needs: folded columns at their floor, the others whole, and borders.
+
+    Rich's own measurement takes a folded column's longest word as its minimum, so it cannot
+    tell which layout fits; this is that sum, done by hand.
+    """
+    widths = []
+    for column in columns:
+        if column in _FOLDED:
+            widths.append(run_width if column == "run" else _FOLDED[column])
+        else:
+            widths.append(max(len(column), *(len(line) for row in rows
+                                              for line in row[column].splitlines() or [""])))
+    return sum(widths) + 3 * len(columns) + 1  # a space either side and a rule per column
+
+
+def _runs_table(directory: Path, rows: list[dict[str, str]], columns: list[str],
+                widths: dict[str, int]) -> Table:
     table = Table(title=Text(f"runs in {directory}"), expand=False)
     for column in columns:
-        if column == "run":
+        if column in _FOLDED:
             # Folded onto more lines, never cut: a run name is typed back into commands.
-            table.add_column(column, overflow="fold", min_width=run_width)
-        elif column == "metrics":
-            table.add_column(column, overflow="fold", min_width=18)
+            table.add_column(column, overflow="fold", width=widths[column])
         else:
             table.add_column(column, no_wrap=True,
                              justify="right" if column == "epochs" else "left")
-    for run_dir, record in found:
-        metrics = final_metrics(record)
-        text = "\n".join(f"{key} {metrics[key]:.4f}" for key in _headline(metrics)[:_SHOWN_METRICS])
-        cells = {"run": Text(run_dir.name), "kind": Text(str(record.get("kind", "?"))),
-                 "status": Text(str(record.get("status", "?"))),
-                 "epochs": Text(str(record.get("epochs", ""))),
-                 "started (UTC)": Text(str(record.get("started", ""))[:16].replace("T", " ")),
-                 "metrics": Text(text)}
-        table.add_row(*(cells[column] for column in columns))
+    for row in rows:
+        table.add_row(*(Text(row[column]) for column in columns))
     return table
+
+
+def _folded_widths(rows: list[dict[str, str]], columns: list[str], width: int) -> dict[str, int]:
+    """Widths of the run and metrics columns that share what the other columns leave.
+
+    Set by hand because rich shrinks wrapping columns in proportion and, with a long word in
+    them, would make the table wider than the terminal (and cut it) rather than fold more.
+    """
+    natural = {column: max(len(column), *(len(line) for row in rows
+                                          for line in row[column].splitlines() or [""]))
+               for column in columns}
+    spare = width - 3 * len(columns) - 1 - sum(natural[column] for column in columns
+                                               if column not in _FOLDED)
+    metrics = natural.get("metrics", 0)
+    if natural["run"] + metrics <= spare:
+        return {column: natural[column] for column in _FOLDED if column in columns}
+    if "metrics" not in columns:
+        return {"run": max(_FOLDED["run"], spare)}
+    metrics = min(metrics, max(_FOLDED["metrics"], spare - natural["run"]))
+    return {"run": max(_FOLDED["run"], min(natural["run"], spare - metrics)), "metrics": metrics}
 
 
 def print_runs(directory: Path, found: list[tuple[Path, dict]]) -> None:
@@ -60,21 +97,24 @@ def print_runs(directory: Path, found: list[tuple[Path, dict]]) -> None:
     if not found:
         out.print(f"no runs in {directory}", markup=False)
         return
-    # Narrower and narrower layouts: whole run names first, dropping columns; folded names last.
-    columns = ["run", "kind", "status", "epochs", "started (UTC)", "metrics"]
-    longest = max(len(run_dir.name) for run_dir, _ in found)
-    layouts = [(list(columns), longest)]
-    for dropped in _DROPPED_FIRST:
-        columns.remove(dropped)
-        layouts.append((list(columns), longest))
-    layouts.append((columns, min(longest, 16)))
+    rows = [_cells(run_dir, record) for run_dir, record in found]
+    # Narrower and narrower layouts: every column with whole names; then names longer than a
+    # typical `name-YYYYMMDDTHHMMSSZ` fold, and columns are dropped before names fold further.
+    longest = max(len(row["run"]) for row in rows)
+    everything = ["run", "kind", "status", "epochs", "started (UTC)", "metrics"]
+    layouts = [(everything, longest)]
+    for run_width in dict.fromkeys([min(longest, 30), min(longest, 16)]):
+        columns = list(everything)
+        layouts.append((list(columns), run_width))
+        for dropped in _DROPPED_FIRST:
+            columns.remove(dropped)
+            layouts.append((list(columns), run_width))
     layouts.append((["run", "status"], min(longest, 16)))  # a very narrow terminal
-    unbounded = out.options.update(max_width=10_000)  # a measurement is clamped to its max_width
-    for columns, run_width in layouts:
-        table = _runs_table(directory, found, columns, run_width)
-        if Measurement.get(out, unbounded, table).minimum <= out.width:
-            break
-    out.print(table, soft_wrap=False)  # soft wrapping would let the table overflow the width
+    columns, run_width = next((layout for layout in layouts
+                               if _narrowest(rows, *layout) <= out.width), layouts[-1])
+    # Without soft wrapping: with it, rich would let the table overflow the terminal.
+    out.print(_runs_table(directory, rows, columns, _folded_widths(rows, columns, out.width)),
+              soft_wrap=False)
 
 
 def runs_json(found: list[tuple[Path, dict]]) -> None:

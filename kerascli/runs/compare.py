@@ -18,7 +18,7 @@ def flatten(value: Any, path: tuple = ()) -> dict[str, Any]:
 
     Empty mappings and lists are leaves, so `augment: []` is still a key.
     """
-    if isinstance(value, dict) and value:
+    if isinstance(value, dict) and (value or not path):
         return {key: leaf for name, child in value.items()
                 for key, leaf in flatten(child, (*path, str(name))).items()}
     if isinstance(value, list) and value:
