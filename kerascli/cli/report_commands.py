@@ -8,7 +8,6 @@ from typing import Annotated, Optional
 import typer
 
 from kerascli.cli.reporting import out, reported
-from kerascli.report import write_report
 
 
 @reported
@@ -19,5 +18,7 @@ def report(run_dir: Annotated[Path, typer.Argument(
                help="Where to write the page (default: report.html in the run directory).")]
            = None):
     """Write one HTML page about a run: config, metrics, curves, evaluation, samples."""
+    from kerascli.report import write_report  # matplotlib, loaded only when a page is drawn
+
     written = write_report(run_dir, out_file)
     out.print(f"wrote: {written}", markup=False)

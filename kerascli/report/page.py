@@ -21,7 +21,8 @@ from kerascli.runs.layout import (CONFIG_FILE, PLOTS_DIR, PROGRESS_GIF, REPORT_F
 from kerascli.runs.records import load_run
 from kerascli.runs.summary import (best_metrics, final_metrics, is_score, lower_is_better,
                                    read_evaluation, read_history)
-from kerascli.visuals.svg import curves_svg, history_families
+from kerascli.visuals.plots import history_families
+from kerascli.visuals.svg import curves_svg
 
 # run.json fields shown in the header, not again in the record table.
 _HEADLINE = ("name", "kind", "status", "task")

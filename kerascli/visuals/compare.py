@@ -11,7 +11,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from kerascli.runs.files import atomic_write_bytes
-from kerascli.visuals.svg import history_families
+from kerascli.visuals.plots import history_families
 
 _MAX_CHARTS = 6  # loss and the first metrics; more would shrink every chart
 _DPI = 100

@@ -91,20 +91,3 @@ def curves_svg(series: dict[str, list], *, title: str, prefix: str,
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", transparent=True, metadata={"Date": None})
     return _inline(buffer.getvalue(), prefix)
-
-
-def history_families(history: dict[str, list]) -> dict[str, dict[str, list]]:
-    """Groups a history's keys as `plots.plot_history` does: `X` and `val_X` share a chart.
-
-    Returns:
-        `{chart name: {"train": values, "validation": values}}`, in the history's order.
-    """
-    families: dict[str, dict[str, list]] = {}
-    for key, values in history.items():
-        base = key[4:] if key.startswith("val_") and len(key) > 4 else None
-        if base is not None and base in history:
-            families.setdefault(base, {})["validation"] = values
-        else:
-            families.setdefault(key, {})["train"] = values
-    return {name: dict(sorted(members.items(), key=lambda item: item[0] != "train"))
-            for name, members in families.items()}
