@@ -67,8 +67,11 @@ def _summary(record: dict, history: dict) -> str:
 
 
 def _curves(history: dict) -> str:
+    # The loss first and the learning rate last; the metrics in between, as logged.
+    families = sorted(history_families(history).items(),
+                      key=lambda item: (not item[0].endswith("loss"), item[0] == "learning_rate"))
     charts = [curves_svg(series, title=name, prefix=f"c{index}")
-              for index, (name, series) in enumerate(history_families(history).items())]
+              for index, (name, series) in enumerate(families)]
     return f'<div class="charts">{"".join(f"<figure>{svg}</figure>" for svg in charts)}</div>'
 
 

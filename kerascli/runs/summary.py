@@ -16,8 +16,9 @@ from kerascli.runs.layout import EVALUATION_FILE, HISTORY_JSON
 # Metrics where lower is better; every other metric (accuracy, AUC, F1, ...) is higher-better.
 _LOWER_IS_BETTER = ("loss", "error", "crossentropy", "hinge", "divergence", "mse", "mae", "mape",
                     "msle", "poisson", "cosine_similarity_loss", "logcosh")
-# Logged per epoch but not a score: no "best" of them.
-_NOT_SCORES = ("learning_rate", "lr")
+# Logged per epoch but not scores: no "best" of them (a GAN's mean discriminator outputs on real
+# and generated images are a balance to watch, not a figure to maximise).
+_NOT_SCORES = ("learning_rate", "lr", "d_real", "d_fake")
 
 
 def is_score(key: str) -> bool:

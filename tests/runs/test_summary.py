@@ -25,6 +25,8 @@ def test_best_metrics_pick_the_right_end_and_its_epoch():
                "learning_rate": [0.1, 0.01, 0.001], "val_loss": [None, float("nan"), None],
                "note": "not a list"}
     assert best_metrics(history) == {"loss": (0.5, 2), "val_accuracy": (0.8, 3)}
+    assert best_metrics({"d_real": [0.4, 0.6], "d_fake": [0.3, 0.5], "g_loss": [2, 1]}) == {
+        "g_loss": (1.0, 2)}
 
 
 def test_final_metrics_keep_numbers_only():
