@@ -77,11 +77,11 @@ def _curves(history: dict) -> str:
 
 def _evaluation(run_dir: Path, evaluation: dict) -> str:
     scores = {"loss": evaluation.get("loss"), **(evaluation.get("metrics") or {})}
+    when = evaluation.get("evaluated")
     parts = [s.cards({key: s.number(value) for key, value in scores.items()}),
              f'<p class="note">{s.number(evaluation.get("examples"))} test examples, '
              f'task {s.text(evaluation.get("task", "?"))}'
-             + (f', evaluated {s.text(evaluation["evaluated"])}' if evaluation.get("evaluated")
-                else "") + ".</p>"]
+             + (f", evaluated {s.text(_when(when))}" if when else "") + ".</p>"]
     if evaluation.get("per_class"):
         parts += ["<h3>Per class</h3>", s.per_class(evaluation)]
     matrix = evaluation.get("confusion_matrix")
@@ -150,7 +150,7 @@ def build_report(run_dir: Path) -> str:
         title=s.text(name), version=s.text(__version__), meta=_meta(record),
         nav="".join(f'<a href="#{anchor}">{s.text(title)}</a>' for anchor, title, _ in found),
         sections="\n".join(s.section(*item) for item in found),
-        written=s.text(utc_now()), source=s.text(run_dir.name))
+        written=s.text(_when(utc_now())), source=s.text(run_dir.name))
 
 
 def write_report(run_dir: Path, out: Path | None = None) -> Path:

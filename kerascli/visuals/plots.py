@@ -60,7 +60,7 @@ def _epoch_axes(ax, epochs: int, *, title: str, ylabel: str) -> None:
 
 
 def history_families(history: dict[str, list]) -> dict[str, dict[str, list]]:
-    """Groups a history's metrics into charts: `X` and `val_X` share one, a `val_X` alone has its own.
+    """Groups a history's metrics into charts: `X` and `val_X` share one; a lone `val_X` has one.
 
     Returns:
         `{chart name: {"train": values, "validation": values}}` (either may be absent), in the

@@ -25,7 +25,8 @@ _STYLE = {"svg.fonttype": "none", "svg.hashsalt": "kerascli", "text.color": _INK
           "axes.edgecolor": _INK, "axes.labelcolor": _INK, "xtick.color": _INK,
           "ytick.color": _INK, "grid.color": _INK, "legend.edgecolor": _INK,
           "legend.facecolor": "none", "legend.framealpha": 0.0,
-          "font.family": "sans-serif", "font.size": 11, "axes.prop_cycle": mpl.cycler(color=_COLOURS)}
+          "font.family": "sans-serif", "font.size": 11,
+          "axes.prop_cycle": mpl.cycler(color=_COLOURS)}
 _ID = re.compile(r'id="([^"]+)"')
 
 

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -56,7 +55,8 @@ def test_compare_shows_the_changed_keys_and_both_runs_metrics(runs, tmp_path):
     assert "32" in lines["model.layers[1].Dense.units"] and "16" in lines[
         "model.layers[1].Dense.units"]
     assert lines["fit.epochs"].split("│")[2:4] != ["", ""] and "2" in lines["fit.epochs"]
-    assert "name" not in lines and "compile.loss" not in lines  # the same in both (--name is no key)
+    # The same in both (--name names the run, not the config).
+    assert "name" not in lines and "compile.loss" not in lines
     for run in (runs["first"], runs["second"]):
         record = json.loads((run / "run.json").read_text())
         assert run.name in output
@@ -132,7 +132,8 @@ def test_runs_json_for_scripts(runs):
 def test_runs_filters(runs, filters, expected):
     result = kerascli("runs", "--json", "--runs-dir", runs["dir"], *filters)
     assert result.returncode == 0, result.stderr
-    assert [row["name"] for row in json.loads(result.stdout)] == [runs[key].name for key in expected]
+    names = [row["name"] for row in json.loads(result.stdout)]
+    assert names == [runs[key].name for key in expected]
 
 
 def test_a_bad_filter_is_a_usage_error(runs):
