@@ -24,6 +24,8 @@ from kerascli.runs.summary import (best_metrics, final_metrics, is_score, lower_
 from kerascli.visuals.plots import history_families
 from kerascli.visuals.svg import curves_svg
 
+# Past this many classes the confusion matrix is shown as evaluation's picture, not a table.
+_MAX_TABLE_CLASSES = 40
 # run.json fields shown in the header, not again in the record table.
 _HEADLINE = ("name", "kind", "status", "task")
 
@@ -88,9 +90,13 @@ def _evaluation(run_dir: Path, evaluation: dict) -> str:
     if matrix:
         names = [str(row.get("class")) for row in evaluation.get("per_class") or []]
         names = names if len(names) == len(matrix) else [str(i) for i in range(len(matrix))]
-        parts += ["<h3>Confusion matrix</h3>",
-                  '<p class="note">Rows are true classes, columns predicted; shading is the share '
-                  "of the true class.</p>", s.confusion(matrix, names)]
+        parts.append("<h3>Confusion matrix</h3>")
+        if len(matrix) <= _MAX_TABLE_CLASSES:
+            parts += ['<p class="note">Rows are true classes, columns predicted; shading is the '
+                      "share of the true class.</p>", s.confusion(matrix, names)]
+        else:  # a table of thousands of cells helps nobody: the plot evaluation drew
+            parts.append(s.figure(run_dir / PLOTS_DIR / "confusion_matrix.png",
+                                  f"confusion matrix of {len(matrix)} classes"))
     misclassified = run_dir / PLOTS_DIR / "misclassified.png"
     if f"{PLOTS_DIR}/misclassified.png" in (evaluation.get("plots") or []) and \
             misclassified.is_file():

@@ -169,6 +169,19 @@ def test_every_user_string_is_escaped(classifier, tmp_path):
     assert hostile in page.words  # shown as text
 
 
+def test_many_classes_show_the_confusion_matrix_as_a_picture(classifier, tmp_path):
+    run = tmp_path / classifier.name
+    shutil.copytree(classifier, run)
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    evaluation["confusion_matrix"] = np.eye(100, dtype=int).tolist()
+    (run / "evaluation.json").write_text(json.dumps(evaluation))
+    html = build_report(run)
+    page = assert_self_contained(html)
+    assert 'class="confusion"' not in html  # no 10,000-cell table
+    assert "confusion matrix of 100 classes" in page.words
+    assert len(decoded_images(page)) == 2  # the matrix and the mistakes
+
+
 def test_report_command_writes_where_asked(classifier, tmp_path):
     out = tmp_path / "page.html"
     result = runner.invoke(app, ["report", str(classifier), "--out", str(out)])
