@@ -3,13 +3,15 @@
 Matplotlib draws the curves (as `plots.plot_history` does for the PNGs) to SVG. Axes, ticks and
 text are drawn in a sentinel colour that becomes `currentColor`, so the page's own text colour
 (light or dark theme) colours them; backgrounds are transparent. Element ids get a per-chart
-prefix, since several SVGs share one HTML document and their ids must not collide.
+prefix, since several SVGs share one HTML document and their ids must not collide. Each point
+(up to 30 epochs) names its value in a tooltip.
 """
 
 from __future__ import annotations
 
 import io
 import re
+from html import escape
 
 import matplotlib as mpl
 import numpy as np
@@ -28,6 +30,7 @@ _STYLE = {"svg.fonttype": "none", "svg.hashsalt": "kerascli", "text.color": _INK
           "font.family": "sans-serif", "font.size": 11,
           "axes.prop_cycle": mpl.cycler(color=_COLOURS)}
 _ID = re.compile(r'id="([^"]+)"')
+_MARKER_MAX_EPOCHS = 30  # past this, markers clutter the line (as in the PNG plots)
 
 
 def _series(values: list) -> np.ndarray:
@@ -48,6 +51,38 @@ def _inline(svg: str, prefix: str) -> str:
     return svg.replace(_INK, "currentColor").strip()
 
 
+def _group_end(svg: str, start: int) -> int:
+    """The index just past the `</g>` that closes the `<g>` opened at `start`."""
+    depth = 0
+    for tag in re.finditer(r"<g\b|</g>", svg[start:]):
+        depth += 1 if tag.group() != "</g>" else -1
+        if depth == 0:
+            return start + tag.end()
+    return len(svg)
+
+
+def _with_tooltips(svg: str, points: list[tuple[str, list[tuple[int, float]]]]) -> str:
+    """Gives every marker a `<title>` (`validation, epoch 3: 0.4521`), shown on hover.
+
+    Each line was drawn with the id `kerascli-sN`; its markers are `<use>` elements in the
+    order of its points. A line whose markers do not match its points is left as it is.
+    """
+    for index, (label, series) in enumerate(points):
+        start = svg.find(f'<g id="kerascli-s{index}">')
+        if start < 0:
+            continue
+        end = _group_end(svg, start)
+        group = svg[start:end]
+        markers = re.findall(r"<use [^>]*?/>", group)
+        if len(markers) != len(series):
+            continue
+        for marker, (epoch, value) in zip(markers, series):
+            group = group.replace(marker, f"{marker[:-2]}><title>{escape(label)}, epoch "
+                                  f"{epoch}: {value:.4g}</title></use>", 1)
+        svg = svg[:start] + group + svg[end:]
+    return svg
+
+
 def curves_svg(series: dict[str, list], *, title: str, prefix: str,
                xlabel: str = "epoch") -> str:
     """One chart of several series against the epoch, as an inline `<svg>` element.
@@ -66,14 +101,18 @@ def curves_svg(series: dict[str, list], *, title: str, prefix: str,
         fig = Figure(figsize=(5.0, 3.3))
         FigureCanvasSVG(fig)
         ax = fig.add_subplot()
-        longest, finite = 1, []
-        for label, values in series.items():
+        longest, finite, points = 1, [], []
+        for index, (label, values) in enumerate(series.items()):
             y = _series(values)
             x = np.arange(1, len(y) + 1)
             ok = np.isfinite(y)
             longest, finite = max(longest, len(y)), [*finite, y[ok]]
-            ax.plot(x[ok], y[ok], marker="o" if len(y) <= 30 else None, markersize=3.5,
-                    linewidth=1.6, label=label)
+            marked = len(y) <= _MARKER_MAX_EPOCHS
+            line, = ax.plot(x[ok], y[ok], marker="o" if marked else None, markersize=4,
+                            linewidth=1.6, label=label)
+            line.set_gid(f"kerascli-s{index}")
+            if marked:
+                points.append((label, list(zip(x[ok].tolist(), y[ok].tolist()))))
         values = np.concatenate(finite) if finite else np.array([])
         if values.size and values.min() > 0 and values.max() / values.min() > 100:
             ax.set_yscale("log")
@@ -91,4 +130,4 @@ def curves_svg(series: dict[str, list], *, title: str, prefix: str,
         fig.tight_layout()
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", transparent=True, metadata={"Date": None})
-    return _inline(buffer.getvalue(), prefix)
+    return _inline(_with_tooltips(buffer.getvalue(), points), prefix)
