@@ -16,8 +16,8 @@ from rich.text import Text
 
 from kerascli.cli.reporting import out
 from kerascli.runs.compare import MISSING
-from kerascli.runs.summary import (best_metrics, final_metrics, is_score, lower_is_better,
-                                   read_history)
+from kerascli.runs.summary import (best_metrics, final_metrics, headline, is_score,
+                                   lower_is_better, read_history)
 
 # Columns of the runs table, the first ones dropped first when the terminal is narrow.
 _DROPPED_FIRST = ("started (UTC)", "kind", "epochs")
@@ -26,19 +26,13 @@ _SHOWN_METRICS = 3
 _FOLDED = {"run": 16, "metrics": 20}
 
 
-def _headline(metrics: dict) -> list[str]:
-    """The most telling metrics: test figures, else validation ones, else the rest."""
-    return ([key for key in metrics if key.startswith("test_")]
-            or [key for key in metrics if key.startswith("val_")] or list(metrics))
-
-
 def _cells(run_dir: Path, record: dict) -> dict[str, str]:
     metrics = final_metrics(record)
     return {"run": run_dir.name, "kind": str(record.get("kind", "?")),
             "status": str(record.get("status", "?")), "epochs": str(record.get("epochs", "")),
             "started (UTC)": str(record.get("started", ""))[:16].replace("T", " "),
             "metrics": "\n".join(f"{key} {metrics[key]:.4f}"
-                                 for key in _headline(metrics)[:_SHOWN_METRICS])}
+                                 for key in headline(metrics)[:_SHOWN_METRICS])}
 
 
 def _narrowest(rows: list[dict[str, str]], columns: list[str], run_width: int) -> int:

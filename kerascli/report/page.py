@@ -19,8 +19,8 @@ from kerascli.runs.files import atomic_write_text
 from kerascli.runs.layout import (CONFIG_FILE, PLOTS_DIR, PROGRESS_GIF, REPORT_FILE, SAMPLES_DIR,
                                   epoch_of, utc_now)
 from kerascli.runs.records import load_run
-from kerascli.runs.summary import (best_metrics, final_metrics, is_score, lower_is_better,
-                                   read_evaluation, read_history)
+from kerascli.runs.summary import (best_metrics, final_metrics, headline, is_score,
+                                   lower_is_better, read_evaluation, read_history)
 from kerascli.visuals.plots import history_families
 from kerascli.visuals.svg import curves_svg
 
@@ -49,9 +49,8 @@ def _meta(record: dict) -> str:
 def _summary(record: dict, history: dict) -> str:
     final = final_metrics(record)
     best = best_metrics(history)
-    headline = [key for key in final if key.startswith("test_")] or [
-        key for key in final if key.startswith("val_")] or list(final)
-    parts = [s.cards({key: s.number(final[key]) for key in headline[:6]})] if headline else []
+    shown = headline(final)[:6]
+    parts = [s.cards({key: s.number(final[key]) for key in shown})] if shown else []
     keys = list(dict.fromkeys([*final, *best]))
     if keys:
         rows = []

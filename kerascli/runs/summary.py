@@ -59,6 +59,12 @@ def best_metrics(history: dict[str, list]) -> dict[str, tuple[float, int]]:
     return best
 
 
+def headline(metrics: dict) -> list[str]:
+    """The most telling of a run's metrics: its test figures, else validation ones, else all."""
+    return ([key for key in metrics if key.startswith("test_")]
+            or [key for key in metrics if key.startswith("val_")] or list(metrics))
+
+
 def final_metrics(record: dict) -> dict[str, float]:
     """The numeric final metrics `run.json` records (last epoch's logs and test figures)."""
     metrics = record.get("final_metrics") or {}
