@@ -16,8 +16,8 @@ from kerascli.errors import RunError
 from kerascli.report import sections as s
 from kerascli.report.template import PAGE
 from kerascli.runs.files import atomic_write_text
-from kerascli.runs.layout import (CONFIG_FILE, PLOTS_DIR, PROGRESS_GIF, REPORT_FILE, SAMPLES_DIR,
-                                  epoch_of, utc_now)
+from kerascli.runs.layout import (CONFIG_FILE, CONFUSION_PLOT, MISTAKES_PLOT, PLOTS_DIR,
+                                  PROGRESS_GIF, REPORT_FILE, SAMPLES_DIR, epoch_of, utc_now)
 from kerascli.runs.records import load_run
 from kerascli.runs.summary import (best_metrics, final_metrics, headline, is_score,
                                    lower_is_better, read_evaluation, read_history)
@@ -94,10 +94,11 @@ def _evaluation(run_dir: Path, evaluation: dict) -> str:
             parts += ['<p class="note">Rows are true classes, columns predicted; shading is the '
                       "share of the true class.</p>", s.confusion(matrix, names)]
         else:  # a table of thousands of cells helps nobody: the plot evaluation drew
-            parts.append(s.figure(run_dir / PLOTS_DIR / "confusion_matrix.png",
+            parts.append(s.figure(run_dir / PLOTS_DIR / CONFUSION_PLOT,
                                   f"confusion matrix of {len(matrix)} classes"))
-    misclassified = run_dir / PLOTS_DIR / "misclassified.png"
-    if f"{PLOTS_DIR}/misclassified.png" in (evaluation.get("plots") or []) and \
+    misclassified = run_dir / PLOTS_DIR / MISTAKES_PLOT
+    # Listed by this evaluation: a file left by an older one would show other mistakes.
+    if f"{PLOTS_DIR}/{MISTAKES_PLOT}" in (evaluation.get("plots") or []) and \
             misclassified.is_file():
         parts += ["<h3>Mistakes</h3>",
                   s.figure(misclassified, "the most confident mistakes: true / predicted class")]
@@ -149,7 +150,8 @@ def build_report(run_dir: Path) -> str:
              if key not in _HEADLINE and key != "final_metrics"}
     found.append(("record", "Run record", s.key_values(shown)))
     config_file = run_dir / CONFIG_FILE
-    config = config_file.read_text(encoding="utf-8") if config_file.is_file() else "(missing)"
+    config = (config_file.read_text(encoding="utf-8", errors="replace") if config_file.is_file()
+              else "(missing)")
     found.append(("config", "Config", f"<pre>{s.text(config)}</pre>"))
     return PAGE.substitute(
         title=s.text(name), version=s.text(__version__), meta=_meta(record),
