@@ -62,7 +62,7 @@ def runs(ctx: typer.Context, runs_dir: RunsDirOption = None,
 @reported
 def compare(ctx: typer.Context,
             named: Annotated[list[str], typer.Argument(
-                metavar="RUN...", help="Runs by path, by the start of their name, or latest.")],
+                metavar="RUN", help="Runs by path, by the start of their name, or latest.")],
             plot: Annotated[Optional[Path], typer.Option(
                 "--plot", metavar="FILE.png", help="Overlay their learning curves in a PNG.")]
             = None,
