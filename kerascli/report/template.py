@@ -50,7 +50,8 @@ nav a:hover { text-decoration: underline; }
 section { margin-top: 28px; scroll-margin-top: 56px; }
 h2 { font-size: 1.2rem; margin: 0 0 10px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 1rem; margin: 18px 0 8px; }
-.scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%; }
+.scroll { overflow-x: auto; -webkit-overflow-scrolling: touch; max-width: 100%;
+  scrollbar-width: thin; scrollbar-color: var(--muted) transparent; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: right;
   white-space: nowrap; vertical-align: top; }
