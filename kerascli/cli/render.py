@@ -1,4 +1,7 @@
-"""Rendering results for people: scores, tables of classes, predictions and runs (rich)."""
+"""Rendering results for people: scores, tables of classes and predictions (rich).
+
+Runs are rendered by `kerascli.cli.render_runs`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kerascli.cli.reporting import out
+from kerascli.runs.layout import REPORT_FILE
 
 
 def scores(record: dict) -> str:
@@ -22,7 +26,8 @@ def print_training(run_dir: Path, evaluation: dict | None) -> None:
     """What `train` ends with: the test scores, when evaluated, and the run directory."""
     if evaluation:
         out.print(f"test: {scores(evaluation)}")
-    out.print(f"run: {run_dir}")
+    out.print(f"report: {run_dir / REPORT_FILE}", markup=False)
+    out.print(f"run: {run_dir}", markup=False)
 
 
 def print_gan(run_dir: Path, final_metrics: dict, samples_dir: Path) -> None:
@@ -32,6 +37,7 @@ def print_gan(run_dir: Path, final_metrics: dict, samples_dir: Path) -> None:
 
         out.print(f"last epoch: {format_logs(final_metrics)}", markup=False)
     out.print(f"samples: {samples_dir}", markup=False)
+    out.print(f"report: {run_dir / REPORT_FILE}", markup=False)
     out.print(f"run: {run_dir}", markup=False)
 
 
@@ -79,23 +85,4 @@ def print_predictions(report, *, top_k: int, json_lines: bool) -> None:
         top = " · ".join(f"{name} {prob:.3f}" for name, prob in p.top_k)
         table.add_row(Text(p.file), Text(p.class_name), f"{p.probability:.4f}",
                       *([Text(top)] if top_k > 1 else []))
-    out.print(table)
-
-
-def print_runs(directory: Path, found: list[tuple[Path, dict]]) -> None:
-    """The table of runs: name, kind, status, epochs, start, the most telling metrics."""
-    if not found:
-        out.print(f"no runs in {directory}")
-        return
-    table = Table(title=f"runs in {directory}")
-    for column in ("run", "kind", "status", "epochs", "started (UTC)", "metrics"):
-        table.add_column(column, no_wrap=column != "metrics")
-    for run_dir, record in found:
-        metrics = record.get("final_metrics") or {}
-        shown = [key for key in metrics if key.startswith("test_")] or [
-            key for key in metrics if key.startswith("val_")] or list(metrics)
-        text = " ".join(f"{key} {metrics[key]:.4f}" for key in shown[:4]
-                        if isinstance(metrics[key], (int, float)))
-        table.add_row(run_dir.name, str(record.get("kind", "?")), str(record.get("status", "?")),
-                      str(record.get("epochs", "")), str(record.get("started", ""))[:19], text)
     out.print(table)

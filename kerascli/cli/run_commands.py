@@ -1,4 +1,4 @@
-"""The commands that use finished runs: `evaluate`, `predict`, `sample`, and `runs` to list them.
+"""The commands that use finished runs: `evaluate`, `predict` and `sample`.
 
 Each opens its run once, without TensorFlow (so a bad run is reported at once), and hands the
 opened run down to its story in `kerascli.commands`.
@@ -15,8 +15,8 @@ from kerascli.cli import render
 from kerascli.cli.options import RunsDirOption, SetOption, complete_run_dirs
 from kerascli.cli.reporting import load_backend, out, print_error, reported
 from kerascli.errors import EXIT_USAGE
-from kerascli.runs.layout import EVALUATION_FILE, runs_dir_from
-from kerascli.runs.records import latest_run, list_runs
+from kerascli.runs.layout import EVALUATION_FILE, REPORT_FILE, runs_dir_from
+from kerascli.runs.records import latest_run
 from kerascli.runs.saved import open_gan_run, open_run
 
 
@@ -32,7 +32,7 @@ def evaluate(run_dir: Annotated[Path, typer.Argument(
 
     record = evaluate_run(run)
     render.print_evaluation(record, [run_dir / written for written in
-                                     [EVALUATION_FILE, *record.get("plots", [])]])
+                                     [EVALUATION_FILE, *record.get("plots", []), REPORT_FILE]])
 
 
 @reported
@@ -84,10 +84,3 @@ def sample(
 
     written = draw(run, count=count, out=out_file, seed=seed)
     out.print(f"wrote: {written} ({count} images)", markup=False)
-
-
-@reported
-def runs(runs_dir: RunsDirOption = None):
-    """List the runs: name, kind, status, epochs, best metrics."""
-    directory = runs_dir_from(runs_dir)
-    render.print_runs(directory, list_runs(directory))

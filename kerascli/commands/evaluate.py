@@ -20,6 +20,7 @@ from kerascli.evaluation.evaluate import evaluate_model
 from kerascli.models.checks import dry_run_error
 from kerascli.models.compiling import compile_model
 from kerascli.models.loading import load_model
+from kerascli.report import write_report
 from kerascli.runs.layout import utc_now
 from kerascli.runs.lock import locked
 from kerascli.runs.saved import SavedRun
@@ -63,7 +64,7 @@ def evaluate_run(run: SavedRun) -> dict:
 
     Returns:
         The evaluation record, also written to `evaluation.json` (see `evaluate_model`), with
-        `run`, `overrides` and `evaluated` added.
+        `run`, `overrides` and `evaluated` added. The run's `report.html` is rewritten with it.
 
     Raises:
         RunError: When the model cannot be loaded, or another process holds the run.
@@ -91,10 +92,12 @@ def evaluate_run(run: SavedRun) -> dict:
         raise DataError("data.test", f"the test data does not fit the model: {one_line(message)}",
                         "use test data shaped like the training data")
     with locked(run.run_dir):
-        return evaluate_model(
+        record = evaluate_model(
             model, x, y, run_dir=run.run_dir,
             class_names=names, num_classes=num_classes,
             batch_size=config.evaluate.batch_size or max(config.fit.batch_size, 256),
             images=x_test if isinstance(x_test, np.ndarray) else None, value_range=display_range(config.data.preprocess),
             extra={"run": run.run_dir.name, "overrides": list(run.overrides),
                    "evaluated": utc_now()})
+        write_report(run.run_dir)
+    return record

@@ -81,7 +81,12 @@ class GanPlan(TrainingPlan):
         gan, preprocess = self.config.gan, self.config.data.preprocess
         noise = fixed_noise(gan.samples, gan.latent_dim, sample_seed(self.config))
         watchers = [JudgeCallback(self.judge, self.generator, preprocess)] if self.judge else []
-        return [*watchers, SampleGrid(self.generator, noise, preprocess, run_dir / SAMPLES_DIR)]
+        self.sample_grid = SampleGrid(self.generator, noise, preprocess, run_dir / SAMPLES_DIR)
+        return [*watchers, self.sample_grid]
+
+    def epoch_images(self) -> dict:
+        grid = self.sample_grid.last_grid
+        return {} if grid is None else {"samples": grid}
 
     def checkpointed(self) -> dict:
         return self.final_networks()

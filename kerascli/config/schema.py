@@ -215,6 +215,9 @@ class FitConfig(_Section):
         "Weight of each class index in the loss."))
     steps_per_epoch: int | None = Field(default=None, gt=0, description=(
         "Batches per epoch (default: the whole training set)."))
+    tensorboard: bool = Field(default=False, description=(
+        "Write TensorBoard event files to the run's tensorboard/ folder (Keras' TensorBoard "
+        "callback; `tensorboard --logdir runs/` shows them)."))
 
 
 class EvaluateConfig(_Section):

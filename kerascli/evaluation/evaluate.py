@@ -12,7 +12,7 @@ import numpy as np
 
 from kerascli.evaluation.metrics import class_indices, classification_report, task_of
 from kerascli.runs.files import atomic_write_json
-from kerascli.runs.layout import EVALUATION_FILE, PLOTS_DIR
+from kerascli.runs.layout import CONFUSION_PLOT, EVALUATION_FILE, MISTAKES_PLOT, PLOTS_DIR
 from kerascli.visuals import plots
 
 
@@ -80,10 +80,10 @@ def evaluate_model(model, x, y, *, run_dir: Path, class_names: list[str] | None,
         plots_dir = Path(run_dir) / PLOTS_DIR
         plots_dir.mkdir(exist_ok=True)
         plots.plot_confusion_matrix(record["confusion_matrix"], names,
-                                    plots_dir / "confusion_matrix.png")
-        record["plots"].append(f"{PLOTS_DIR}/confusion_matrix.png")
+                                    plots_dir / CONFUSION_PLOT)
+        record["plots"].append(f"{PLOTS_DIR}/{CONFUSION_PLOT}")
         shown = images if images is not None else x
-        misclassified = plots_dir / "misclassified.png"
+        misclassified = plots_dir / MISTAKES_PLOT
         worst = np.array([], dtype=np.int64)
         if isinstance(shown, np.ndarray) and (
                 shown.ndim == 3 or shown.ndim == 4 and shown.shape[-1] in (1, 3)):
@@ -92,7 +92,7 @@ def evaluate_model(model, x, y, *, run_dir: Path, class_names: list[str] | None,
             titles = [f"true {names[true[i]]} / pred {names[predicted[i]]}" for i in worst]
             plots.plot_image_grid(shown[worst], misclassified, titles=titles,
                                   value_range=tuple(value_range))
-            record["plots"].append(f"{PLOTS_DIR}/misclassified.png")
+            record["plots"].append(f"{PLOTS_DIR}/{MISTAKES_PLOT}")
         else:
             # An older evaluation's mistakes would be mistaken for this one's.
             misclassified.unlink(missing_ok=True)

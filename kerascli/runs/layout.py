@@ -22,10 +22,16 @@ HISTORY_CSV = "history.csv"
 EVALUATION_FILE = "evaluation.json"
 LOCK_FILE = ".lock"
 PLOTS_DIR = "plots"
+CONFUSION_PLOT = "confusion_matrix.png"  # inside plots/, drawn by evaluation
+MISTAKES_PLOT = "misclassified.png"  # inside plots/: the most confident mistakes
 SAMPLES_DIR = "samples"
 CHECKPOINTS_DIR = "checkpoints"
 CHECKPOINT_STATE = "state.json"
 PROGRESS_GIF = "progress.gif"
+# TensorBoard event files of `fit.tensorboard: true` (and a bare `TensorBoard` callback).
+TENSORBOARD_DIR = "tensorboard"
+# The self-contained HTML page about the run (`kerascli report`).
+REPORT_FILE = "report.html"
 # A GAN run keeps each network in its own file, with its optimizer.
 GAN_NETWORKS = ("generator", "discriminator")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")

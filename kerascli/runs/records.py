@@ -71,3 +71,35 @@ def read_state(run_dir: Path) -> dict | None:
     state["checkpoints"] = files
     return state
 
+
+
+def find_run(runs_dir: Path, named: str) -> Path:
+    """The run a user names: a run directory's path, `latest`, or a unique name prefix.
+
+    Args:
+        runs_dir: Where runs named by prefix or `latest` are looked for.
+        named: A path to a run directory, `latest` (the newest run by start time), or the
+            start of one run's directory name under `runs_dir` (`mnist_cnn-2026`).
+
+    Raises:
+        RunError: When nothing matches, or a prefix matches several runs (they are listed).
+    """
+    path = Path(named)
+    if (path / RUN_RECORD).is_file():
+        return path
+    found = list_runs(runs_dir)
+    if named == "latest":
+        if not found:
+            raise RunError(str(runs_dir), "has no runs", "train one with kerascli train")
+        return found[-1][0]
+    matches = [run_dir for run_dir, _ in found if run_dir.name == named] or [
+        run_dir for run_dir, _ in found if run_dir.name.startswith(named)]
+    if len(matches) == 1:
+        return matches[0]
+    if not matches:
+        raise RunError(named, f"no such run directory, and no run in {runs_dir} is named so",
+                       "kerascli runs lists them")
+    shown = ", ".join(run_dir.name for run_dir in matches[:5])
+    more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+    raise RunError(named, f"matches {len(matches)} runs: {shown}{more}",
+                   "give more of the name")

@@ -10,7 +10,7 @@ import numpy as np
 from kerascli.config.schema import PreprocessConfig
 from kerascli.evaluation.judge import Judge
 from kerascli.runs.layout import sample_grid_file
-from kerascli.visuals.samples import save_grid
+from kerascli.visuals.samples import grid_pixels, save_grid_pixels
 
 
 class SampleGrid(keras.callbacks.Callback):
@@ -30,12 +30,14 @@ class SampleGrid(keras.callbacks.Callback):
         self.noise = noise
         self.preprocess = preprocess
         self.samples_dir = Path(samples_dir)
+        self.last_grid: np.ndarray | None = None  # the newest grid, for TensorBoard
 
     def on_epoch_end(self, epoch, logs=None):
         images = keras.ops.convert_to_numpy(self.generator(self.noise, training=False))
+        self.last_grid = grid_pixels(images, self.preprocess)
         # The GIF is assembled once, when training stops: rebuilding it every epoch would cost
         # time in proportion to the epochs so far.
-        save_grid(images, self.preprocess, self.samples_dir / sample_grid_file(epoch + 1))
+        save_grid_pixels(self.last_grid, self.samples_dir / sample_grid_file(epoch + 1))
 
 
 class JudgeCallback(keras.callbacks.Callback):

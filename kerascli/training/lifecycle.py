@@ -24,6 +24,8 @@ from kerascli.config import rules
 from kerascli.config.schema import ExperimentConfig
 from kerascli.errors import ConfigError, RunError, TrainingFailed
 from kerascli.models.callbacks import build_callbacks
+from kerascli.models.tensorboard import RunTensorBoard
+from kerascli.report import write_report
 from kerascli.runs.files import atomic_save_model, atomic_write_text, update_run_json
 from kerascli.runs.layout import (CHECKPOINTS_DIR, CONFIG_FILE, check_run_name, create_run_dir,
                                   network_file, utc_now)
@@ -104,6 +106,10 @@ class TrainingPlan(abc.ABC):
     def fit(self, callbacks: list, initial_epoch: int) -> None:
         """Runs `fit` from `initial_epoch` to `fit.epochs` with `callbacks`."""
 
+    def epoch_images(self) -> dict:
+        """Images TensorBoard shows after each epoch, by name (uint8, `(H, W, C)`)."""
+        return {}
+
     def draw(self, history: dict[str, list], run_dir: Path) -> None:
         """Draws what the run has so far (plots); called however the fit ended."""
 
@@ -182,13 +188,27 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
     run_dir = resume if resume else create_run_dir(runs_dir, name)
     try:
         # Callback file arguments resolve inside the run directory, so they come after it.
-        callbacks = build_callbacks(config.fit.callbacks, run_dir)
+        callbacks = build_callbacks(config.fit.callbacks, run_dir,
+                                    tensorboard=config.fit.tensorboard)
     except ConfigError:
         if not resume:
             run_dir.rmdir()  # Created a moment ago and still empty: bad input leaves nothing.
         raise
+    for callback in callbacks:
+        if isinstance(callback, RunTensorBoard):
+            callback.images = plan.epoch_images
     with locked(run_dir) if resume is None else contextlib.nullcontext():
-        return _fit(plan, run_dir, state, devices, callbacks, quiet, console, command)
+        try:
+            return _fit(plan, run_dir, state, devices, callbacks, quiet, console, command)
+        finally:
+            # However the run ended, its page says so: completed, failed or interrupted.
+            _write_report(run_dir)
+
+
+def _write_report(run_dir: Path) -> None:
+    """Writes `report.html`; a page that cannot be written never fails the run it describes."""
+    with contextlib.suppress(RunError, OSError, ValueError):
+        write_report(run_dir)
 
 
 def _fit(plan, run_dir, state, devices, callbacks, quiet, console, command) -> RunResult:

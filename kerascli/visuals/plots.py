@@ -59,6 +59,24 @@ def _epoch_axes(ax, epochs: int, *, title: str, ylabel: str) -> None:
     ax.grid(True, alpha=0.3)
 
 
+def history_families(history: dict[str, list]) -> dict[str, dict[str, list]]:
+    """Groups a history's metrics into charts: `X` and `val_X` share one; a lone `val_X` has one.
+
+    Returns:
+        `{chart name: {"train": values, "validation": values}}` (either may be absent), in the
+        history's order.
+    """
+    families: dict[str, dict[str, list]] = {}
+    for key, values in history.items():
+        base = key[4:] if key.startswith("val_") and len(key) > 4 else None
+        if base is not None and base in history:
+            families.setdefault(base, {})["validation"] = values
+        else:
+            families.setdefault(key, {})["train"] = values
+    return {name: dict(sorted(members.items(), key=lambda item: item[0] != "train"))
+            for name, members in families.items()}
+
+
 def plot_history(history: dict[str, list[float]], out_dir: Path) -> list[Path]:
     """Plots every metric of a training history, one PNG per metric.
 
@@ -73,14 +91,7 @@ def plot_history(history: dict[str, list[float]], out_dir: Path) -> list[Path]:
     Returns:
         The paths written, sorted. Empty when `history` is empty.
     """
-    families: dict[str, dict[str, str]] = {}
-    for key in history:
-        base = key[4:] if key.startswith("val_") and len(key) > 4 else None
-        if base is not None and base in history:
-            families.setdefault(base, {})["validation"] = key
-        else:
-            families.setdefault(key, {})["train"] = key
-
+    families = history_families(history)
     written: list[Path] = []
     used: set[str] = set()
     for name, members in families.items():
@@ -98,7 +109,7 @@ def plot_history(history: dict[str, list[float]], out_dir: Path) -> list[Path]:
         for label in ("train", "validation"):
             if label not in members:
                 continue
-            y = _as_series(history[members[label]])
+            y = _as_series(members[label])
             x = np.arange(1, len(y) + 1)
             ok = np.isfinite(y)
             epochs_seen = max(epochs_seen, len(y))

@@ -50,6 +50,27 @@ def tile(pixels: np.ndarray, columns: int | None = None) -> np.ndarray:
     return grid
 
 
+def grid_pixels(images: np.ndarray, preprocess: PreprocessConfig) -> np.ndarray:
+    """Generated images, mapped back to pixels and tiled into one uint8 grid `(H, W, C)`.
+
+    Args:
+        images: Generator output, in the value range the data was preprocessed to.
+        preprocess: The data's preprocessing (gives that range).
+    """
+    return tile(to_pixels(images, preprocess))
+
+
+def save_grid_pixels(grid: np.ndarray, path: Path, image_format: str = "PNG") -> Path:
+    """Writes a uint8 grid `(H, W, C)` (from `grid_pixels`) as one image, atomically."""
+    picture = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
+    buffer = io.BytesIO()
+    picture.save(buffer, format=image_format)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
 def save_grid(images: np.ndarray, preprocess: PreprocessConfig, path: Path,
               image_format: str = "PNG") -> Path:
     """Maps generated images back to pixels and writes them as one grid image, atomically.
@@ -63,14 +84,7 @@ def save_grid(images: np.ndarray, preprocess: PreprocessConfig, path: Path,
     Returns:
         `path`.
     """
-    grid = tile(to_pixels(images, preprocess))
-    picture = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
-    buffer = io.BytesIO()
-    picture.save(buffer, format=image_format)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+    return save_grid_pixels(grid_pixels(images, preprocess), path, image_format)
 
 
 def save_progress_gif(samples_dir: Path, frame_ms: int = 400, max_frames: int = 200

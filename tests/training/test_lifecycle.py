@@ -116,6 +116,7 @@ def test_interrupt_marks_the_run_and_exits_130(tmp_path, runs_dir, sig):
     assert "--resume" in stderr and str(run.name) in stderr
     assert "Traceback" not in stderr
     assert record_of(run)["status"] == "interrupted"
+    assert "status-interrupted" in (run / "report.html").read_text()  # the page says so too
     state = json.loads((run / "checkpoints" / "state.json").read_text())
     assert (run / "checkpoints" / state["checkpoint"]).is_file()
 
@@ -142,6 +143,8 @@ def test_nan_loss_fails_the_run_cleanly(tmp_path, runs_dir):
     record = record_of(the_run(runs_dir))
     assert record["status"] == "failed"
     assert not (the_run(runs_dir) / "model.keras").exists()
+    page = (the_run(runs_dir) / "report.html").read_text()
+    assert "status-failed" in page and "NaN or infinite in epoch 1" in page
 
 
 def test_deterministic_runs_repeat_exactly(tmp_path, runs_dir):
