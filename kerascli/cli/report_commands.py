@@ -7,12 +7,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from kerascli.cli.options import complete_run_dirs
 from kerascli.cli.reporting import out, reported
 
 
 @reported
 def report(run_dir: Annotated[Path, typer.Argument(
-               metavar="RUN_DIR", help="A run directory made by kerascli train or gan.")],
+               metavar="RUN_DIR", autocompletion=complete_run_dirs,
+               help="A run directory made by kerascli train or gan.")],
            out_file: Annotated[Optional[Path], typer.Option(
                "--out", "-o", metavar="FILE.html",
                help="Where to write the page (default: report.html in the run directory).")]

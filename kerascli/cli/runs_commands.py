@@ -12,7 +12,7 @@ from typing import Annotated, Optional
 import typer
 
 from kerascli.cli import render_runs
-from kerascli.cli.options import RunsDirOption
+from kerascli.cli.options import RunsDirOption, complete_run_dirs
 from kerascli.cli.reporting import out, reported
 from kerascli.errors import RunError
 from kerascli.runs.compare import config_differences, read_config
@@ -62,7 +62,8 @@ def runs(ctx: typer.Context, runs_dir: RunsDirOption = None,
 @reported
 def compare(ctx: typer.Context,
             named: Annotated[list[str], typer.Argument(
-                metavar="RUN", help="Runs by path, by the start of their name, or latest.")],
+                metavar="RUN", autocompletion=complete_run_dirs,
+                help="Runs by path, by the start of their name, or latest.")],
             plot: Annotated[Optional[Path], typer.Option(
                 "--plot", metavar="FILE.png", help="Overlay their learning curves in a PNG.")]
             = None,

@@ -183,6 +183,7 @@ def test_train_merges_several_config_files_and_saves_the_merged_config(tmp_path,
     run = only_run(runs_dir)
     assert run.name.startswith("merged-")
     saved = yaml.safe_load((run / "config.yaml").read_text())
-    assert saved["fit"] == {"epochs": 1, "batch_size": 50, "shuffle": True, "callbacks": []}
+    assert saved["fit"] == {"epochs": 1, "batch_size": 50, "shuffle": True, "callbacks": [],
+                             "tensorboard": False}
     assert saved["data"]["limit"] == {"train": 300, "test": 50}  # from the first file
     assert json.loads((run / "run.json").read_text())["epochs"] == 1
