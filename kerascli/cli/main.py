@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from kerascli import __version__
-from kerascli.cli import run_commands, train_commands
+from kerascli.cli import inference_commands, run_commands, train_commands
 from kerascli.cli.reporting import out
 
 app = typer.Typer(
@@ -34,6 +34,8 @@ app.command()(train_commands.validate)
 app.command()(run_commands.evaluate)
 app.command()(run_commands.predict)
 app.command("runs")(run_commands.runs)
+app.command()(inference_commands.export)
+app.command()(inference_commands.serve)
 
 
 def run() -> None:

@@ -6,6 +6,7 @@ opened run down to its story in `kerascli.commands`.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
@@ -13,7 +14,7 @@ import typer
 
 from kerascli.cli import render
 from kerascli.cli.options import RunsDirOption, SetOption
-from kerascli.cli.reporting import load_backend, out, print_error, reported
+from kerascli.cli.reporting import err, load_backend, out, print_error, reported
 from kerascli.errors import EXIT_USAGE
 from kerascli.runs.layout import EVALUATION_FILE, runs_dir_from
 from kerascli.runs.records import latest_run, list_runs
@@ -50,12 +51,23 @@ def predict(
         "the model was trained on dark-background (MNIST-like) data.")] = "auto",
     runs_dir: RunsDirOption = None,
 ):
-    """Classify image files with a trained run's model."""
+    """Classify image files with a trained run's model (its ONNX or LiteRT export when it has
+    one, without TensorFlow)."""
     opened = open_run(run if run is not None else latest_run(runs_dir_from(runs_dir)))
-    load_backend()
-    from kerascli.commands.predict import predict_files
+    from kerascli.inference.classify import check_invert, classify_files
+    from kerascli.inference.exported import exported_classifier
 
-    report = predict_files(images, opened, top_k=top_k, invert=invert)
+    check_invert(invert)
+    classifier, why_not = exported_classifier(opened.run_dir)
+    if classifier is not None:  # the exported model: no TensorFlow at all
+        report = classify_files(images, classifier, top_k=top_k, invert=invert)
+    else:
+        if why_not:
+            err.print(f"note: predicting with Keras: {why_not}", markup=False)
+        load_backend()
+        from kerascli.commands.predict import predict_files
+
+        report = predict_files(images, opened, top_k=top_k, invert=invert)
     for problem in report.errors:
         print_error(problem)
     render.print_predictions(report, top_k=top_k, json_lines=json_lines)
@@ -75,10 +87,23 @@ def sample(
 ):
     """Draw new images from a trained GAN's generator into one grid image."""
     run = open_gan_run(run_dir)
-    load_backend()
-    from kerascli.commands.sample import sample as draw
+    from kerascli.inference.exported import exported_generator
 
-    written = draw(run, count=count, out=out_file, seed=seed)
+    exported, why_not = exported_generator(run.run_dir)
+    if exported is not None:  # the exported generator: no TensorFlow at all
+        from kerascli.inference.generate import sample_grid
+
+        generate, preprocess = exported
+        seed = seed if seed is not None else secrets.randbelow(2**31)
+        written = sample_grid(generate, preprocess, latent_dim=run.config.gan.latent_dim,
+                              count=count, out=out_file, seed=seed)
+    else:
+        if why_not:
+            err.print(f"note: sampling with Keras: {why_not}", markup=False)
+        load_backend()
+        from kerascli.commands.sample import sample as draw
+
+        written = draw(run, count=count, out=out_file, seed=seed)
     out.print(f"wrote: {written} ({count} images)", markup=False)
 
 
