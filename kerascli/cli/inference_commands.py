@@ -45,15 +45,22 @@ def export(
     examples: Annotated[int, typer.Option(
         "--examples", min=1, max=10000, help="How many test examples --check runs.")] = 200,
 ):
-    """Export a run's model (a GAN's generator) to RUN_DIR/export/ for fast, TensorFlow-free use."""
+    """Export a run's model (a GAN's generator) to RUN_DIR/export/ for fast, TensorFlow-free use.
+
+    With --check and no --format, the run's current export is checked as it is (ONNX is exported
+    first when the run has none).
+    """
     from kerascli.commands.export import parse_formats
+    from kerascli.inference.manifest import usable_export
 
     chosen = parse_formats(formats)
     run, network = _open_any(run_dir)
+    if check and not formats and usable_export(run.run_dir, network)[0]:
+        chosen = []
     load_backend()
     from kerascli.commands.export import export_run
 
-    for item in export_run(run, chosen, network):
+    for item in export_run(run, chosen, network) if chosen else []:
         out.print(f"exported: {item.export_format} {item.path} ({_size(item.size)})", markup=False)
     if check:
         from kerascli.commands.export_check import check_export
@@ -68,12 +75,11 @@ def export(
 
 def _print_checks(checks) -> None:
     table = Table(title=f"exports beside Keras on {checks[0].examples} test examples")
-    for column in ("format", "file", "size", "agreement", "max abs diff", "ms / example", "ok"):
-        table.add_column(column, justify="left" if column in ("format", "file") else "right",
-                         no_wrap=True)
+    for column in ("format", "size", "agreement", "max abs diff", "ms / example", "ok"):
+        table.add_column(column, justify="left" if column == "format" else "right", no_wrap=True)
     for item in checks:
         agreement = "-" if item.agreement is None else f"{item.agreement:.2%}"
-        table.add_row(item.export_format, Text(item.file.name), _size(item.size), agreement,
+        table.add_row(item.export_format, _size(item.size), agreement,
                       f"{item.max_abs_diff:.2e}", f"{item.ms_per_example:.3f}",
                       "yes" if item.agrees else Text("NO", style="bold red"))
     out.print(table)

@@ -4,7 +4,7 @@ ai-edge-litert. Both are optional extras (`pip install kerascli[onnx]`, `kerascl
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import threading
 from pathlib import Path
 
@@ -19,8 +19,12 @@ PREFERRED = ("onnx", "litert")
 
 
 def runtime_installed(export_format: str) -> bool:
-    """Whether the package that runs `export_format` can be imported (without importing it)."""
-    return importlib.util.find_spec(RUNTIME_PACKAGES[export_format][0]) is not None
+    """Whether the package that runs `export_format` imports (it is then used at once anyway)."""
+    try:
+        importlib.import_module(RUNTIME_PACKAGES[export_format][0])
+    except ImportError:
+        return False
+    return True
 
 
 class OnnxModel:
