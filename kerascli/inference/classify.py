@@ -84,13 +84,14 @@ class Classifier:
 
         Args:
             files: A name per image (its path, or an upload's file name).
-            pixels: uint8 images `(n, height, width, channels)`, modified in place when inverted.
+            pixels: uint8 images `(n, height, width, channels)` (never modified).
             top_k: How many classes to list per image. Defaults to 1.
             invert: `"auto"`, `"yes"` or `"no"` (see `predict_files`). Defaults to `"auto"`.
         """
         k = max(1, min(top_k, len(self.names)))
         flipped = ink.images_to_invert(pixels, invert, invert == "auto" and self.image.auto_invert)
         if flipped.any():
+            pixels = pixels.copy()  # decoded images may be read-only views of Pillow's memory
             pixels[flipped] = ink.invert(pixels[flipped])
         probabilities = self.probabilities(pixels)
         ranked = np.argsort(-probabilities, axis=-1, kind="stable")[:, :k]

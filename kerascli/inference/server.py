@@ -22,7 +22,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from kerascli.data.images.decode import load_image
-from kerascli.errors import DataError
+from kerascli.errors import DataError, one_line
 from kerascli.inference.classify import Classifier
 
 # Uploads larger than this are refused unread (413): a model's input is a small image.
@@ -113,5 +113,10 @@ def make_app(classifier: Classifier, *, max_upload_bytes: int = MAX_UPLOAD_BYTES
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSONResponse:
         return _error(error.status_code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        # A bug, not a bad request: one JSON line for the client, and the server goes on.
+        return _error(500, f"internal error: {type(error).__name__}: {one_line(error, 200)}")
 
     return app
