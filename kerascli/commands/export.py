@@ -153,7 +153,7 @@ def export_one(model, export_format: str, path: Path, shape: list) -> None:
         message = str(error)
         layer = _layer_named_in(model, message)
         if export_format == "litert" and layer:
-            raise RunError(f"--format litert", f"layer {layer!r} needs TensorFlow ops that "
+            raise RunError("--format litert", f"layer {layer!r} needs TensorFlow ops that "
                            "LiteRT's built-in kernels lack (the standalone interpreter refuses "
                            "them)", "export it as onnx") from None
         where = f"layer {layer!r}" if layer else "the model"

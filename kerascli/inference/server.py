@@ -107,7 +107,9 @@ def make_app(classifier: Classifier, *, max_upload_bytes: int = MAX_UPLOAD_BYTES
         try:
             pixels = await run_in_threadpool(decode_upload, data, name, classifier)
         except DataError as error:
-            raise HTTPException(415 if "not a" in error.what else 422, error.format()) from None
+            # Another format is 415 (unsupported media type); a damaged image or a bomb, 422.
+            status = 415 if error.what.startswith("not a ") else 422
+            raise HTTPException(status, error.format()) from None
         return await run_in_threadpool(predict_one, pixels, name, top_k, invert)
 
     @app.exception_handler(HTTPException)

@@ -151,6 +151,24 @@ def test_litert_refuses_a_layer_without_builtin_kernels_and_keeps_the_export(res
     assert sorted(p.name for p in resize_run.iterdir() if p.name.startswith(".export")) == []
 
 
+def test_recurrent_layers_export_to_litert_builtin_kernels(tmp_path):
+    """The measured trap: Keras' own LiteRT export of an LSTM needs Flex ops that the standalone
+    interpreter refuses; with the batch fixed and built-in ops only it runs, and agrees."""
+    import keras
+
+    from kerascli.commands.export import export_one
+    from kerascli.inference.runtimes import load_runtime
+
+    model = keras.Sequential([keras.Input((28, 28)), keras.layers.LSTM(8, name="memory"),
+                              keras.layers.Dense(10, activation="softmax")])
+    export_one(model, "litert", tmp_path / "model.tflite", [None, 28, 28])
+    x = np.random.default_rng(1).random((3, 28, 28), dtype=np.float32)
+
+    got = load_runtime("litert", tmp_path / "model.tflite")(x)
+
+    np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=1e-5)
+
+
 def test_check_fails_when_an_exported_file_is_not_the_model(run_dir, resize_run, exported,
                                                             tmp_path):
     """Another model's ONNX file in place of the run's: same shapes, other answers: exit 1."""
