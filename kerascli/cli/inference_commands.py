@@ -16,7 +16,7 @@ from rich.text import Text
 from kerascli.cli.reporting import err, load_backend, out, reported
 from kerascli.errors import EXIT_FAILURE, RunError
 from kerascli.runs.records import load_run
-from kerascli.runs.saved import open_gan_run, open_run
+from kerascli.runs.saved import check_run, open_gan_run, open_run
 
 RunDirArgument = Annotated[Path, typer.Argument(
     metavar="RUN_DIR", help="A run directory made by kerascli train or kerascli gan.")]
@@ -101,15 +101,16 @@ def serve(
         raise RunError("serve", f"needs {error.name}", "pip install kerascli[serve]") from None
     from kerascli.inference.exported import exported_classifier
 
-    run = open_run(run_dir)
-    classifier, why_not = exported_classifier(run.run_dir)
+    check_run(run_dir)
+    classifier, why_not = exported_classifier(run_dir)
     if classifier is None:
+        run = open_run(run_dir)
         if why_not:
             err.print(f"note: serving with Keras: {why_not}", markup=False)
         load_backend()
         from kerascli.commands.predict import keras_classifier
 
         classifier = keras_classifier(run)
-    err.print(f"serving {run.run_dir} ({classifier.engine}) on http://{host}:{port} "
+    err.print(f"serving {run_dir} ({classifier.engine}) on http://{host}:{port} "
               "(docs at /docs; Ctrl-C stops)", markup=False)
     uvicorn.run(make_app(classifier), host=host, port=port, log_level="warning")

@@ -18,7 +18,7 @@ from kerascli.cli.reporting import err, load_backend, out, print_error, reported
 from kerascli.errors import EXIT_USAGE
 from kerascli.runs.layout import EVALUATION_FILE, runs_dir_from
 from kerascli.runs.records import latest_run, list_runs
-from kerascli.runs.saved import open_gan_run, open_run
+from kerascli.runs.saved import check_gan_run, check_run, open_gan_run, open_run
 
 
 @reported
@@ -53,15 +53,17 @@ def predict(
 ):
     """Classify image files with a trained run's model (its ONNX or LiteRT export when it has
     one, without TensorFlow)."""
-    opened = open_run(run if run is not None else latest_run(runs_dir_from(runs_dir)))
+    run_dir = run if run is not None else latest_run(runs_dir_from(runs_dir))
     from kerascli.inference.classify import check_invert, classify_files
     from kerascli.inference.exported import exported_classifier
 
+    check_run(run_dir)  # the checks of open_run, without the config the export does not need
     check_invert(invert)
-    classifier, why_not = exported_classifier(opened.run_dir)
-    if classifier is not None:  # the exported model: no TensorFlow at all
+    classifier, why_not = exported_classifier(run_dir)
+    if classifier is not None:  # the exported model: no TensorFlow, no config
         report = classify_files(images, classifier, top_k=top_k, invert=invert)
     else:
+        opened = open_run(run_dir)
         if why_not:
             err.print(f"note: predicting with Keras: {why_not}", markup=False)
         load_backend()
@@ -86,18 +88,19 @@ def sample(
         min=0, help="Seed the noise for the same images every time.")] = None,
 ):
     """Draw new images from a trained GAN's generator into one grid image."""
-    run = open_gan_run(run_dir)
+    check_gan_run(run_dir)
     from kerascli.inference.exported import exported_generator
 
-    exported, why_not = exported_generator(run.run_dir)
-    if exported is not None:  # the exported generator: no TensorFlow at all
+    exported, why_not = exported_generator(run_dir)
+    if exported is not None:  # the exported generator: no TensorFlow, no config
         from kerascli.inference.generate import sample_grid
 
-        generate, preprocess = exported
+        generate, scaling, latent_dim = exported
         seed = seed if seed is not None else secrets.randbelow(2**31)
-        written = sample_grid(generate, preprocess, latent_dim=run.config.gan.latent_dim,
-                              count=count, out=out_file, seed=seed)
+        written = sample_grid(generate, scaling, latent_dim=latent_dim, count=count,
+                              out=out_file, seed=seed)
     else:
+        run = open_gan_run(run_dir)
         if why_not:
             err.print(f"note: sampling with Keras: {why_not}", markup=False)
         load_backend()

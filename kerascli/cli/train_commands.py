@@ -11,7 +11,6 @@ import typer
 from kerascli.cli import render
 from kerascli.cli.options import NameOption, QuietOption, RunsDirOption, SetOption
 from kerascli.cli.reporting import err, load_backend, out, reported
-from kerascli.config.loading import load_config
 from kerascli.runs.layout import SAMPLES_DIR, runs_dir_from
 
 ConfigArgument = Annotated[Path, typer.Argument(help="The experiment YAML file.")]
@@ -29,6 +28,8 @@ def _training_command(kind: str, summary: str):
             help="Continue this run directory from its last complete epoch.")] = None,
         quiet: QuietOption = False,
     ):
+        from kerascli.config.loading import load_config
+
         experiment = load_config(config, set_, require="gan" if kind == "gan" else "model")
         load_backend()
         if kind == "gan":
@@ -56,6 +57,8 @@ gan = _training_command("gan", "Train the GAN a config describes (a gan section)
 @reported
 def validate(config: ConfigArgument, set_: SetOption = None):
     """Check a config and build its model; print the summary. No training."""
+    from kerascli.config.loading import load_config
+
     experiment = load_config(config, set_, require="any")
     load_backend()
     from kerascli.commands.validate import validate_experiment

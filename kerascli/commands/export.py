@@ -29,7 +29,7 @@ import numpy as np
 
 from kerascli.data.meta import output_class_names, trained_on_dark_background
 from kerascli.errors import ConfigError, RunError, one_line
-from kerascli.inference.inputs import ImageInput, image_geometry
+from kerascli.inference.inputs import ImageInput, Scaling, image_geometry
 from kerascli.inference.manifest import MANIFEST_VERSION, file_digest, read_manifest
 from kerascli.inference.runtimes import load_runtime, runtime_installed
 from kerascli.models.loading import load_model
@@ -89,8 +89,7 @@ def describe(run: SavedRun, network: str, model) -> dict:
              "tensor": {"shape": shape, "dtype": "float32"}}
     if network == "generator":
         entry["input"] = {"kind": "noise", "latent_dim": int(run.config.gan.latent_dim)}
-        entry["output"] = {"preprocess": run.config.data.preprocess.model_dump(
-            exclude={"one_hot"})}
+        entry["output"] = {"preprocess": Scaling.of(run.config.data.preprocess).to_manifest()}
         return entry
     if run.task not in (None, "classification", "binary"):
         raise RunError(str(run.run_dir), f"is a {run.task} run; export takes classifiers "

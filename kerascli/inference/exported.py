@@ -12,10 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kerascli.config.schema import PreprocessConfig
 from kerascli.errors import RunError
 from kerascli.inference.classify import Classifier
-from kerascli.inference.inputs import input_from_manifest
+from kerascli.inference.inputs import Scaling, input_from_manifest
 from kerascli.inference.manifest import usable_export
 from kerascli.inference.runtimes import (PREFERRED, RUNTIME_PACKAGES, load_runtime,
                                          runtime_installed)
@@ -69,17 +68,18 @@ def exported_classifier(run_dir: Path) -> tuple[Classifier | None, str | None]:
 
 
 def exported_generator(run_dir: Path):
-    """The exported generator of a GAN run: `(generate, output preprocessing)`, or `(None, why)`.
+    """The exported generator of a GAN run: `(generate, output scaling, latent_dim)`, or
+    `(None, why)`.
 
     `generate` maps float32 noise `(n, latent_dim)` to images in the data's preprocessed range.
     """
     entry, runtime, reason = open_exported(run_dir, "generator")
     if entry is None:
         return None, reason
-    preprocess = PreprocessConfig(**entry["output"]["preprocess"])
+    scaling = Scaling.of(entry["output"]["preprocess"])
 
     def generate(noise: np.ndarray) -> np.ndarray:
         return np.concatenate([runtime(noise[start:start + 256])
                                for start in range(0, len(noise), 256)])
 
-    return (generate, preprocess), None
+    return (generate, scaling, int(entry["input"]["latent_dim"])), None
