@@ -71,3 +71,19 @@ def runs_dir(tmp_path, monkeypatch) -> Path:
     directory = tmp_path / "runs"
     monkeypatch.setenv("KERASCLI_RUNS", str(directory))
     return directory
+
+
+def write_digit_pngs(folder: Path, count: int) -> tuple[list[Path], "np.ndarray"]:
+    """The first `count` MNIST test digits as 28x28 PNG files in `folder`; returns the files and
+    their labels."""
+    from PIL import Image
+
+    from kerascli.data.idx import read_idx
+
+    folder.mkdir(parents=True, exist_ok=True)
+    digits = read_idx(MNIST_DIR / "t10k-images-idx3-ubyte.gz")[:count]
+    files = []
+    for index, digit in enumerate(digits):
+        files.append(folder / f"{index:05d}.png")
+        Image.fromarray(digit).save(files[-1])
+    return files, read_idx(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")[:count]

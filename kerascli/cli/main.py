@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from kerascli import __version__
-from kerascli.cli import (config_commands, report_commands, run_commands, runs_commands,
-                          train_commands)
+from kerascli.cli import (config_commands, inference_commands, report_commands, run_commands,
+                          runs_commands, train_commands)
 from kerascli.cli.reporting import out
 
 app = typer.Typer(
@@ -34,6 +34,8 @@ app.command()(run_commands.sample)
 app.command()(train_commands.validate)
 app.command()(run_commands.evaluate)
 app.command()(run_commands.predict)
+app.command()(inference_commands.export)
+app.command()(inference_commands.serve)
 app.add_typer(runs_commands.app, name="runs")
 app.command()(report_commands.report)
 app.command()(config_commands.config)

@@ -6,6 +6,7 @@ opened run down to its story in `kerascli.commands`.
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
@@ -13,11 +14,11 @@ import typer
 
 from kerascli.cli import render
 from kerascli.cli.options import RunsDirOption, SetOption, complete_run_dirs
-from kerascli.cli.reporting import load_backend, out, print_error, reported
+from kerascli.cli.reporting import err, load_backend, out, print_error, reported
 from kerascli.errors import EXIT_USAGE
 from kerascli.runs.layout import EVALUATION_FILE, REPORT_FILE, runs_dir_from
 from kerascli.runs.records import latest_run
-from kerascli.runs.saved import open_gan_run, open_run
+from kerascli.runs.saved import check_gan_run, check_run, open_gan_run, open_run
 
 
 @reported
@@ -53,12 +54,25 @@ def predict(
         "the model was trained on dark-background (MNIST-like) data.")] = "auto",
     runs_dir: RunsDirOption = None,
 ):
-    """Predict with a trained run's model: images, CSV rows or text files."""
-    opened = open_run(run if run is not None else latest_run(runs_dir_from(runs_dir)))
-    load_backend()
-    from kerascli.commands.predict import predict_files
+    """Predict with a trained run's model: images, CSV rows or text files (an image run's ONNX or
+    LiteRT export when it has one, without TensorFlow)."""
+    run_dir = run if run is not None else latest_run(runs_dir_from(runs_dir))
+    from kerascli.inference.classify import check_invert, classify_files
+    from kerascli.inference.exported import exported_classifier
 
-    report = predict_files(images, opened, top_k=top_k, invert=invert)
+    check_run(run_dir)  # the checks of open_run, without the config the export does not need
+    check_invert(invert)
+    classifier, why_not = exported_classifier(run_dir)
+    if classifier is not None:  # the exported model: no TensorFlow, no config
+        report = classify_files(images, classifier, top_k=top_k, invert=invert)
+    else:
+        opened = open_run(run_dir)
+        if why_not:
+            err.print(f"note: predicting with Keras: {why_not}", markup=False)
+        load_backend()
+        from kerascli.commands.predict import predict_files
+
+        report = predict_files(images, opened, top_k=top_k, invert=invert)
     for problem in report.errors:
         print_error(problem)
     render.print_predictions(report, top_k=top_k, json_lines=json_lines)
@@ -78,9 +92,23 @@ def sample(
         min=0, help="Seed the noise for the same images every time.")] = None,
 ):
     """Draw new images from a trained GAN's generator into one grid image."""
-    run = open_gan_run(run_dir)
-    load_backend()
-    from kerascli.commands.sample import sample as draw
+    check_gan_run(run_dir)
+    from kerascli.inference.exported import exported_generator
 
-    written = draw(run, count=count, out=out_file, seed=seed)
+    exported, why_not = exported_generator(run_dir)
+    if exported is not None:  # the exported generator: no TensorFlow, no config
+        from kerascli.inference.generate import sample_grid
+
+        generate, scaling, latent_dim = exported
+        seed = seed if seed is not None else secrets.randbelow(2**31)
+        written = sample_grid(generate, scaling, latent_dim=latent_dim, count=count,
+                              out=out_file, seed=seed)
+    else:
+        run = open_gan_run(run_dir)
+        if why_not:
+            err.print(f"note: sampling with Keras: {why_not}", markup=False)
+        load_backend()
+        from kerascli.commands.sample import sample as draw
+
+        written = draw(run, count=count, out=out_file, seed=seed)
     out.print(f"wrote: {written} ({count} images)", markup=False)

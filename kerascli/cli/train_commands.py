@@ -12,8 +12,6 @@ from kerascli.cli import render
 from kerascli.cli.options import (ConfigFilesArgument, NameOption, QuietOption, RunsDirOption,
                                   SetOption)
 from kerascli.cli.reporting import err, load_backend, out, reported
-from kerascli.config.loading import load_config
-from kerascli.data.own import check_own_data
 from kerascli.runs.layout import SAMPLES_DIR, runs_dir_from
 
 
@@ -30,6 +28,9 @@ def _training_command(kind: str, summary: str):
             help="Continue this run directory from its last complete epoch.")] = None,
         quiet: QuietOption = False,
     ):
+        from kerascli.config.loading import load_config
+        from kerascli.data.own import check_own_data
+
         experiment = load_config(config, set_, require="gan" if kind == "gan" else "model")
         check_own_data(experiment.data)  # a CSV or text folder is checked before TensorFlow
         load_backend()
@@ -58,6 +59,9 @@ gan = _training_command("gan", "Train the GAN a config describes (a gan section)
 @reported
 def validate(config: ConfigFilesArgument, set_: SetOption = None):
     """Check a config and build its model; print the summary. No training."""
+    from kerascli.config.loading import load_config
+    from kerascli.data.own import check_own_data
+
     experiment = load_config(config, set_, require="any")
     found = check_own_data(experiment.data)
     if found:

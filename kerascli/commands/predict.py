@@ -1,4 +1,4 @@
-"""`kerascli predict`: classify image files with a trained run's model.
+"""`kerascli predict` through Keras: classify image files with a trained run's model.
 
 Each image is turned into exactly what the model saw in training: grayscale or RGB to match the
 model's input, resized to its height and width, then the run's own `data.preprocess` (reshape and
@@ -7,134 +7,44 @@ white ink on black; digits written or printed on paper are the opposite, so for 
 models trained on dark-background data an image with a light border is inverted first, its grey
 paper taken to black and its ink to white (`invert="auto"`, see `data.images.ink`).
 
-The model is loaded once and called on batches; files are decoded on a thread pool
-(`data.images.reader.ImageReader`). A file that cannot be read is reported on its own and the rest are still
-predicted.
+The loop itself (decoding on a thread pool, inverting, ranking) is `inference.classify`, shared
+with the exported (TensorFlow-free) path and `serve`; this module plugs the Keras model into it.
+The model is loaded once and called on batches. A file that cannot be read is reported on its own
+and the rest are still predicted.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from kerascli.config.schema import ExperimentConfig
-from kerascli.config.sources import BUILTIN_DATASETS, OWN_DATA_SOURCES
+from kerascli.config.sources import OWN_DATA_SOURCES
 from kerascli.data.images.files import find_images
-from kerascli.data.images import ink
-from kerascli.data.images.reader import ImageReader
+from kerascli.data.meta import output_class_names, trained_on_dark_background
 from kerascli.data.pipeline import feed_inputs, input_shapes
 from kerascli.data.preprocess import preprocess_images
-from kerascli.data.sources import class_names as data_class_names
-from kerascli.data.sources import load_splits
-from kerascli.errors import ConfigError, DataError, RunError, one_line
-from kerascli.evaluation.metrics import as_probabilities
+from kerascli.errors import DataError, RunError, one_line
+from kerascli.inference.classify import (Classifier, PredictionReport, check_invert,
+                                         classify_found)
+from kerascli.inference.inputs import ImageInput, image_geometry
 from kerascli.models.loading import load_model
 from kerascli.runs.saved import SavedRun
 
-INVERT_CHOICES = ("auto", "yes", "no")
+__all__ = ["keras_classifier", "predict_files", "image_geometry", "trained_on_dark_background"]
 # Calling the model directly skips tracing a graph (about 0.1 s), which is most of the work for
 # a handful of images; compiled `predict_on_batch` is 2-3x faster per batch after that.
 _EAGER_BELOW = 64
 
 
-@dataclass(frozen=True)
-class Prediction:
-    """The model's answer for one image file.
-
-    Args:
-        file: The file, as found. class_name: The most probable class. index: Its index.
-        probability: Its probability. top_k: `(class_name, probability)` pairs, best first.
-        inverted: Whether the image was inverted before prediction.
-    """
-
-    file: str
-    class_name: str
-    index: int
-    probability: float
-    top_k: list[tuple[str, float]]
-    inverted: bool = False
-
-    def to_json(self) -> dict:
-        """The JSON object `kerascli predict --json` prints for this file."""
-        return {"file": self.file, "class": self.class_name, "probability": self.probability,
-                "top_k": [{"class": name, "probability": p} for name, p in self.top_k]}
-
-
-@dataclass
-class PredictionReport:
-    """What a `predict_files` call produced: predictions in file order, and per-file errors."""
-
-    run_dir: Path
-    predictions: list[Prediction] = field(default_factory=list)
-    errors: list[DataError] = field(default_factory=list)
-
-
-def image_geometry(config: ExperimentConfig, input_shape: tuple) -> tuple[int, int, int]:
-    """The `(height, width, channels)` images must have before `data.preprocess` applies.
-
-    Taken from `data.preprocess.reshape` (what each example becomes), else the model's input
-    shape. A flat shape (`[784]`) is the built-in dataset's image size, or a square one-channel
-    (or three-channel) image when the length allows.
-
-    Args:
-        config: The run's config.
-        input_shape: The model's (first) input shape, without the batch axis.
-
-    Raises:
-        RunError: When no image size fits the model's input.
-    """
-    shape = list(config.data.preprocess.reshape or [])
-    if not shape or any(d is None or d < 0 for d in shape):
-        shape = list(input_shape)
-    if any(d is None for d in shape):
-        raise RunError("model.input_shape", f"the model takes images of any size {tuple(shape)}; "
-                       "predict needs a fixed height and width")
-    if len(shape) == 3 and shape[-1] in (1, 3):
-        return shape[0], shape[1], shape[2]
-    if len(shape) == 2:
-        return shape[0], shape[1], 1
-    if len(shape) == 1:
-        if config.data.source in BUILTIN_DATASETS:
-            return BUILTIN_DATASETS[config.data.source].image_shape
-        for channels in (1, 3):
-            side = math.isqrt(shape[0] // channels)
-            if shape[0] % channels == 0 and side * side * channels == shape[0]:
-                return side, side, channels
-    raise RunError("model.input_shape", f"cannot tell an image size from the input shape "
-                   f"{tuple(shape)}", "predict reads images for models of (height, width, 1 or 3) "
-                   "inputs")
-
-
-def trained_on_dark_background(config: ExperimentConfig, geometry: tuple[int, int, int]) -> bool:
-    """Whether the run's training images are light on dark, like MNIST.
-
-    Known for the built-in sources; otherwise measured on the border of up to 256 training images.
-    When those cannot be read any more, MNIST's convention is assumed.
-    """
-    if config.data.source in BUILTIN_DATASETS:
-        return BUILTIN_DATASETS[config.data.source].dark_background
-    try:
-        sample = np.asarray(load_splits(config.data).x_train[:256], dtype=np.float32)
-        sample = sample.reshape((len(sample), *geometry))
-    except (DataError, ValueError):
-        return True
-    return ink.has_dark_background(sample)
-
-
-class _Classifier:
-    """A loaded model with the input geometry and class names of its run."""
+class _KerasModel:
+    """A loaded Keras model with the input shapes and class names of its run."""
 
     def __init__(self, run: SavedRun, model):
         self.model = model
         self.shapes = input_shapes(model)
         self.preprocess = run.config.data.preprocess
-        units = int(model.outputs[0].shape[-1] or 1)
-        classes = 2 if units == 1 else units  # one sigmoid unit: classes 0 and 1
-        names = data_class_names(run.config.data, classes)
-        self.names = names if names and len(names) == classes else [str(i) for i in range(classes)]
+        self.names = output_class_names(run.config, int(model.outputs[0].shape[-1] or 1))
 
     def check(self, run: SavedRun, geometry: tuple[int, int, int]) -> None:
         """Calls the model on one blank image of the run's geometry, before any file is read.
@@ -174,21 +84,45 @@ class _Classifier:
             raise RunError(str(run.model_path), f"the model's output has shape {shape[1:]}, not "
                            "one score per class", "predict needs a classifier")
 
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        x = feed_inputs(preprocess_images(images, self.preprocess, "image"), self.shapes)
-        if len(images) < _EAGER_BELOW:
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        """The model's (first) output for a preprocessed float32 batch."""
+        x = feed_inputs(x, self.shapes)
+        if len(x if not isinstance(x, dict) else next(iter(x.values()))) < _EAGER_BELOW:
             outputs = self.model(x, training=False)
         else:
             outputs = self.model.predict_on_batch(x)
         if isinstance(outputs, (list, tuple)):  # multi-output models: the first output
             outputs = outputs[0]
-        return as_probabilities(np.asarray(outputs))
+        return np.asarray(outputs)
+
+
+def _require_classifier(run: SavedRun) -> None:
+    if run.task not in (None, "classification", "binary"):
+        raise RunError(str(run.run_dir), f"is a {run.task} run; predict needs a classifier",
+                       "name a classification run with --run")
+
+
+def keras_classifier(run: SavedRun) -> Classifier:
+    """Loads a run's model once and checks it on a blank image: the Keras `Classifier`.
+
+    Raises:
+        RunError: When the run is not a classifier, or its model cannot be loaded or does not
+            take the run's images.
+    """
+    _require_classifier(run)
+    model = load_model(run)
+    keras_model = _KerasModel(run, model)
+    geometry = image_geometry(run.config, tuple(model.inputs[0].shape[1:]))
+    keras_model.check(run, geometry)
+    dark = geometry[2] == 1 and trained_on_dark_background(run.config, geometry)
+    image = ImageInput(*geometry, dark_background=dark, preprocess=run.config.data.preprocess)
+    return Classifier(run.run_dir, image, keras_model.names, keras_model.outputs, "keras")
 
 
 def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
                   invert: str = "auto", batch_size: int = 256,
                   workers: int | None = None) -> PredictionReport:
-    """Classifies image files with a run's model.
+    """Classifies image files with a run's Keras model.
 
     Args:
         paths: Image files (PNG, JPEG, BMP) and directories of them; for a run trained on a
@@ -214,41 +148,10 @@ def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
 
         return predict_own(paths, run, PredictionReport(run.run_dir), top_k=top_k,
                            batch_size=batch_size)
-    if invert not in INVERT_CHOICES:
-        raise ConfigError("--invert", f"unknown value {invert!r}", "use auto, yes or no")
-    if run.task not in (None, "classification", "binary"):
-        raise RunError(str(run.run_dir), f"is a {run.task} run; predict needs a classifier",
-                       "name a classification run with --run")
+    check_invert(invert)
+    _require_classifier(run)
     files, errors = find_images(paths)
-    report = PredictionReport(run.run_dir, errors=errors)
-    if not files:
-        return report
-    model = load_model(run)
-    classifier = _Classifier(run, model)
-    height, width, channels = image_geometry(run.config, tuple(model.inputs[0].shape[1:]))
-    classifier.check(run, (height, width, channels))
-    auto_invert = invert == "auto" and channels == 1 and trained_on_dark_background(
-        run.config, (height, width, channels))
-    k = max(1, min(top_k, len(classifier.names)))
-    with ImageReader(height=height, width=width, channels=channels, workers=workers) as reader:
-        for chunk, items in reader.read_batches(files, batch_size):
-            good, images = [], []
-            for path, item in zip(chunk, items):
-                if isinstance(item, DataError):
-                    report.errors.append(item)
-                else:
-                    good.append(path)
-                    images.append(item)
-            if not images:
-                continue
-            batch = np.stack(images)
-            flipped = ink.images_to_invert(batch, invert, auto_invert)
-            if flipped.any():
-                batch[flipped] = ink.invert(batch[flipped])
-            probabilities = classifier.probabilities(batch)
-            ranked = np.argsort(-probabilities, axis=-1, kind="stable")[:, :k]
-            for path, row, order, was_flipped in zip(good, probabilities, ranked, flipped):
-                top = [(classifier.names[i], round(float(row[i]), 6)) for i in order]
-                report.predictions.append(Prediction(
-                    str(path), top[0][0], int(order[0]), top[0][1], top, bool(was_flipped)))
-    return report
+    if not files:  # nothing to predict: the model is not even loaded
+        return PredictionReport(run.run_dir, errors=errors)
+    return classify_found(files, errors, keras_classifier(run), top_k=top_k, invert=invert,
+                          batch_size=batch_size, workers=workers)

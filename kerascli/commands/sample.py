@@ -6,23 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kerascli.data.images.files import EXTENSIONS
-from kerascli.errors import ConfigError
+from kerascli.inference.generate import grid_format, sample_grid
 from kerascli.models.loading import load_model
 from kerascli.runs.saved import SavedRun
-from kerascli.visuals.samples import fixed_noise, save_grid
-
-
-def grid_format(out: Path) -> str:
-    """The Pillow format a grid file name asks for (`.png`, `.jpg` or `.bmp`).
-
-    Raises:
-        ConfigError: When `out` is not an image file name.
-    """
-    image_format = EXTENSIONS.get(Path(out).suffix.lower())
-    if image_format is None:
-        raise ConfigError("--out", f"{Path(out).name}: not a .png, .jpg or .bmp file name")
-    return image_format
 
 
 def sample(run: SavedRun, *, count: int, out: str | Path, seed: int | None = None) -> Path:
@@ -41,9 +27,9 @@ def sample(run: SavedRun, *, count: int, out: str | Path, seed: int | None = Non
         RunError: When the run's `generator.keras` cannot be loaded.
         ConfigError: When `out` is not an image file name.
     """
-    image_format = grid_format(Path(out))
+    grid_format(Path(out))  # a bad file name is refused before the generator loads
     generator = load_model(run, "generator")
     seed = seed if seed is not None else int(np.random.default_rng().integers(2**31))
-    images = generator.predict(fixed_noise(count, run.config.gan.latent_dim, seed),
-                               batch_size=256, verbose=0)
-    return save_grid(images, run.config.data.preprocess, Path(out), image_format)
+    return sample_grid(lambda noise: generator.predict(noise, batch_size=256, verbose=0),
+                       run.config.data.preprocess, latent_dim=run.config.gan.latent_dim,
+                       count=count, out=out, seed=seed)

@@ -8,12 +8,15 @@ epoch.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kerascli.config.schema import DataConfig, PreprocessConfig
 from kerascli.data.splits import Splits
 from kerascli.errors import DataError
+
+if TYPE_CHECKING:  # pydantic's import is a third of a TensorFlow-free predict's start-up
+    from kerascli.config.schema import DataConfig, PreprocessConfig
 
 
 @dataclass

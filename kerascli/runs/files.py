@@ -14,6 +14,7 @@ import io
 import json
 import math
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -110,3 +111,21 @@ def write_history(run_dir: Path, history: dict[str, list]) -> None:
         row = [history[key][epoch] if epoch < len(history[key]) else "" for key in keys]
         writer.writerow([epoch, *("" if value is None else value for value in row)])
     atomic_write_text(Path(run_dir) / HISTORY_CSV, buffer.getvalue())
+
+
+def replace_directory(staging: Path, target: Path) -> None:
+    """Puts a fully written directory `staging` in place of `target` (which may not exist).
+
+    Both lie in the same directory, so each step is a rename: `target` is moved aside, `staging`
+    renamed into place, then the old one deleted. A kill at any moment leaves the old directory
+    (as `target` or, between the two renames, as `.<name>.old`) or the new one, never a
+    half-written one under `target`'s name.
+    """
+    staging, target = Path(staging), Path(target)
+    old = target.with_name(f".{target.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(staging, target)
+    shutil.rmtree(old, ignore_errors=True)

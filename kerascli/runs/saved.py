@@ -13,13 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kerascli.config.loading import load_config
-from kerascli.config.schema import ExperimentConfig
 from kerascli.errors import RunError, clip
 from kerascli.runs.layout import CONFIG_FILE, MODEL_FILE, RUN_RECORD, network_file
 from kerascli.runs.lock import is_locked
 from kerascli.runs.records import load_run
+
+if TYPE_CHECKING:  # loaded on use: checking a run for its export needs no pydantic
+    from kerascli.config.schema import ExperimentConfig
 
 
 @dataclass(frozen=True)
@@ -55,24 +57,18 @@ class SavedRun:
 def load_saved_config(run_dir: Path, overrides: list[str] | None = None, *,
                       require: str = "model") -> ExperimentConfig:
     """Loads the resolved `config.yaml` of a run directory, with optional overrides."""
+    from kerascli.config.loading import load_config
+
     return load_config(Path(run_dir) / CONFIG_FILE, overrides, require=require)
 
 
-def open_run(run_dir: str | Path, overrides: list[str] | None = None) -> SavedRun:
-    """Reads a run's record and config and checks that it has a finished model to load.
+def check_run(run_dir: str | Path) -> dict:
+    """`open_run`'s checks without loading the config: returns the run's record.
 
-    Args:
-        run_dir: The run directory.
-        overrides: `KEY.PATH=VALUE` strings applied to the run's config. Defaults to none.
-
-    Returns:
-        A `SavedRun`.
+    `predict` and `serve` check a run this way before using its export, which needs no config.
 
     Raises:
-        RunError: When the path is a file rather than a run directory, the directory is not a
-            kerascli run, is a GAN run, has not completed (still training, failed,
-            interrupted), or has no model or config.
-        ConfigError: When the saved config or an override is invalid.
+        RunError: As `open_run`.
     """
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
@@ -92,6 +88,27 @@ def open_run(run_dir: str | Path, overrides: list[str] | None = None) -> SavedRu
     if not (run_dir / CONFIG_FILE).is_file():
         raise RunError(str(run_dir), f"has no {CONFIG_FILE}, the config its model was trained "
                        "with", "train the run again")
+    return record
+
+
+def open_run(run_dir: str | Path, overrides: list[str] | None = None) -> SavedRun:
+    """Reads a run's record and config and checks that it has a finished model to load.
+
+    Args:
+        run_dir: The run directory.
+        overrides: `KEY.PATH=VALUE` strings applied to the run's config. Defaults to none.
+
+    Returns:
+        A `SavedRun`.
+
+    Raises:
+        RunError: When the path is a file rather than a run directory, the directory is not a
+            kerascli run, is a GAN run, has not completed (still training, failed,
+            interrupted), or has no model or config.
+        ConfigError: When the saved config or an override is invalid.
+    """
+    run_dir = Path(run_dir)
+    record = check_run(run_dir)
     return SavedRun(run_dir, record, load_saved_config(run_dir, overrides),
                     tuple(overrides or ()))
 
@@ -140,6 +157,17 @@ def open_gan_run(run_dir: str | Path) -> SavedRun:
         ConfigError: When its saved config is invalid.
     """
     run_dir = Path(run_dir)
+    record = check_gan_run(run_dir)
+    return SavedRun(run_dir, record, load_saved_config(run_dir, require="gan"))
+
+
+def check_gan_run(run_dir: str | Path) -> dict:
+    """`open_gan_run`'s checks without loading the config: returns the run's record.
+
+    Raises:
+        RunError: As `open_gan_run`.
+    """
+    run_dir = Path(run_dir)
     record = load_run(run_dir)
     if record.get("kind") != "gan":
         raise RunError(str(run_dir), "is not a GAN run", "name a run made by kerascli gan")
@@ -148,4 +176,4 @@ def open_gan_run(run_dir: str | Path) -> SavedRun:
         raise RunError(str(run_dir), f"has no {path.name} (status: "
                        f"{record.get('status', 'unknown')})",
                        "a GAN run has it once training completes")
-    return SavedRun(run_dir, record, load_saved_config(run_dir, require="gan"))
+    return record

@@ -10,14 +10,17 @@ from __future__ import annotations
 import io
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
-from kerascli.config.schema import PreprocessConfig
 from kerascli.data.preprocess import to_pixels
 from kerascli.runs.files import atomic_write_bytes
 from kerascli.runs.layout import PROGRESS_GIF, epoch_of
+
+if TYPE_CHECKING:  # annotations only: sampling an exported generator loads no pydantic
+    from kerascli.config.schema import PreprocessConfig
 
 _GAP = 2  # pixels between tiles
 _MIN_TILE = 56  # small images (28x28 digits) are scaled up to at least this size

@@ -140,9 +140,10 @@ def test_invert_yes_inverts_everything(trained, digit_files):
 
 def test_model_is_loaded_once_and_called_in_batches(trained, digit_files, monkeypatch):
     from kerascli.commands import predict
+    from kerascli.inference.classify import Classifier
 
     loads, batches = [], []
-    real_load, real_probabilities = predict.load_model, predict._Classifier.probabilities
+    real_load, real_probabilities = predict.load_model, Classifier.probabilities
 
     def counting_load(run):
         loads.append(run.run_dir)
@@ -153,7 +154,7 @@ def test_model_is_loaded_once_and_called_in_batches(trained, digit_files, monkey
         return real_probabilities(self, images)
 
     monkeypatch.setattr(predict, "load_model", counting_load)
-    monkeypatch.setattr(predict._Classifier, "probabilities", recording)
+    monkeypatch.setattr(Classifier, "probabilities", recording)
     base, _, _ = digit_files
     report = predict.predict_files([base / "png"], open_run(trained), batch_size=25, workers=2)
 

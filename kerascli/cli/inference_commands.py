@@ -1,0 +1,118 @@
+"""The commands that make a trained model fast to use: `export` and `serve`.
+
+`export` needs TensorFlow (Keras' own exporters); `serve` does not when the run has an ONNX or
+LiteRT export and its runtime is installed, and loads Keras otherwise.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table
+from rich.text import Text
+
+from kerascli.cli.options import complete_run_dirs
+from kerascli.cli.reporting import err, load_backend, out, reported
+from kerascli.errors import EXIT_FAILURE, RunError
+from kerascli.runs.records import load_run
+from kerascli.runs.saved import check_run, open_gan_run, open_run
+
+RunDirArgument = Annotated[Path, typer.Argument(
+    metavar="RUN_DIR", autocompletion=complete_run_dirs,
+    help="A run directory made by kerascli train or kerascli gan.")]
+
+
+def _open_any(run_dir: Path):
+    """Opens a classification run, or a GAN run (whose generator is what gets used)."""
+    if load_run(run_dir).get("kind") == "gan":
+        return open_gan_run(run_dir), "generator"
+    return open_run(run_dir), "model"
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024:,.1f} KiB" if size < 1024 * 1024 else f"{size / 1024 / 1024:,.1f} MiB"
+
+
+@reported
+def export(
+    run_dir: RunDirArgument,
+    formats: Annotated[Optional[list[str]], typer.Option(
+        "--format", "-f", help="onnx, litert or saved_model; repeat it or give a comma list "
+        "[default: onnx].")] = None,
+    check: Annotated[bool, typer.Option(
+        "--check", help="Run each exported format on test examples beside the Keras model and "
+        "compare; exit 1 if one disagrees.")] = False,
+    examples: Annotated[int, typer.Option(
+        "--examples", min=1, max=10000, help="How many test examples --check runs.")] = 200,
+):
+    """Export a run's model (a GAN's generator) to RUN_DIR/export/ for fast, TensorFlow-free use.
+
+    With --check and no --format, the run's current export is checked as it is (ONNX is exported
+    first when the run has none).
+    """
+    from kerascli.commands.export import parse_formats
+    from kerascli.inference.manifest import usable_export
+
+    chosen = parse_formats(formats)
+    run, network = _open_any(run_dir)
+    if check and not formats and usable_export(run.run_dir, network)[0]:
+        chosen = []
+    load_backend()
+    from kerascli.commands.export import export_run
+
+    for item in export_run(run, chosen, network) if chosen else []:
+        out.print(f"exported: {item.export_format} {item.path} ({_size(item.size)})", markup=False)
+    if check:
+        from kerascli.commands.export_check import check_export
+
+        checks = check_export(run, network, examples)
+        _print_checks(checks)
+        if not all(item.agrees for item in checks):
+            bad = ", ".join(item.export_format for item in checks if not item.agrees)
+            err.print(f"error: {run_dir}: {bad} disagree(s) with the Keras model", markup=False)
+            raise typer.Exit(EXIT_FAILURE)
+
+
+def _print_checks(checks) -> None:
+    table = Table(title=f"exports beside Keras on {checks[0].examples} test examples")
+    for column in ("format", "size", "agreement", "max abs diff", "ms / example", "ok"):
+        table.add_column(column, justify="left" if column == "format" else "right", no_wrap=True)
+    for item in checks:
+        agreement = "-" if item.agreement is None else f"{item.agreement:.2%}"
+        table.add_row(item.export_format, _size(item.size), agreement,
+                      f"{item.max_abs_diff:.2e}", f"{item.ms_per_example:.3f}",
+                      "yes" if item.agrees else Text("NO", style="bold red"))
+    out.print(table)
+
+
+@reported
+def serve(
+    run_dir: RunDirArgument,
+    host: Annotated[str, typer.Option(help="The address to listen on; 0.0.0.0 exposes the "
+                                      "model to the network.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="The port.")] = 8000,
+):
+    """Serve a run's classifier over HTTP: POST /predict, GET /health, docs at /docs."""
+    try:
+        import uvicorn
+
+        from kerascli.inference.server import make_app
+    except ImportError as error:
+        raise RunError("serve", f"needs {error.name}", "pip install kerascli[serve]") from None
+    from kerascli.inference.exported import exported_classifier
+
+    check_run(run_dir)
+    classifier, why_not = exported_classifier(run_dir)
+    if classifier is None:
+        run = open_run(run_dir)
+        if why_not:
+            err.print(f"note: serving with Keras: {why_not}", markup=False)
+        load_backend()
+        from kerascli.commands.predict import keras_classifier
+
+        classifier = keras_classifier(run)
+    err.print(f"serving {run_dir} ({classifier.engine}) on http://{host}:{port} "
+              "(docs at /docs; Ctrl-C stops)", markup=False)
+    uvicorn.run(make_app(classifier), host=host, port=port, log_level="warning")

@@ -1,0 +1,246 @@
+"""`kerascli export`: a run's model as ONNX, LiteRT and SavedModel files, through `model.export`.
+
+Everything is written into a staging directory inside the run, checked, then swapped in for
+`export/` whole (`runs.files.replace_directory`), so a failed or killed export never replaces a
+good one. Each ONNX and LiteRT file is loaded back in its own runtime and compared with Keras on
+one example before the export counts as done. `export/manifest.json` records what `predict`,
+`serve` and `sample` need to use the files without TensorFlow (`inference.manifest`).
+
+Two traps of Keras 3.15's exporters, handled here:
+- LiteRT: Keras converts with TensorFlow ops allowed (`SELECT_TF_OPS`), which the standalone
+  interpreter refuses at load time ("Flex" ops, from recurrent layers with a dynamic batch). The
+  export fixes the batch at 1 and allows built-in ops only, so an RNN converts to LiteRT's fused
+  kernels, and whatever still needs TensorFlow ops is refused here, naming the layer.
+- ONNX goes through tf2onnx, which does not support numpy 2 by itself (tf2onnx#2373); Keras
+  patches it on the fly (`keras.src.export.tf2onnx_lib.patch_tf2onnx`), so installing tf2onnx
+  (`kerascli[export]`) is all it takes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kerascli.data.meta import output_class_names, trained_on_dark_background
+from kerascli.errors import ConfigError, RunError, one_line
+from kerascli.inference.inputs import ImageInput, Scaling, image_geometry
+from kerascli.inference.manifest import MANIFEST_VERSION, file_digest, read_manifest
+from kerascli.inference.runtimes import load_runtime, runtime_installed
+from kerascli.models.loading import load_model
+from kerascli.runs.files import atomic_write_json, replace_directory
+from kerascli.runs.layout import (EXPORT_DIR, EXPORT_FORMATS, EXPORT_MANIFEST, EXPORT_STAGING,
+                                  export_file, utc_now)
+from kerascli.runs.lock import locked
+from kerascli.runs.saved import SavedRun
+
+# Exported outputs may differ from Keras' by float rounding only; more is a broken export.
+TOLERANCE = 1e-4
+
+
+@dataclass(frozen=True)
+class Exported:
+    """One exported file: its format, path and size in bytes."""
+
+    export_format: str
+    path: Path
+    size: int
+
+
+def parse_formats(values: list[str] | None) -> list[str]:
+    """`--format` values (repeated, or comma-separated) as a list of known formats, in order.
+
+    Raises:
+        ConfigError: For an unknown format.
+    """
+    names = [name.strip() for value in (values or ["onnx"]) for name in value.split(",")]
+    for name in names:
+        if name not in EXPORT_FORMATS:
+            raise ConfigError("--format", f"unknown format {name!r}",
+                              f"use {', '.join(EXPORT_FORMATS)}")
+    return list(dict.fromkeys(name for name in names if name))
+
+
+def size_of(path: Path) -> int:
+    """The size of a file, or of every file under a directory (a SavedModel), in bytes."""
+    path = Path(path)
+    if path.is_dir():
+        return sum(item.stat().st_size for item in path.rglob("*") if item.is_file())
+    return path.stat().st_size
+
+
+def describe(run: SavedRun, network: str, model) -> dict:
+    """The manifest entry of one network, without its formats: what using it needs.
+
+    Raises:
+        RunError: For a model with several inputs, or a classifier whose input is not an image.
+    """
+    if len(model.inputs) != 1:
+        raise RunError(str(run.network_path(network)), f"the model has {len(model.inputs)} "
+                       "inputs; export takes models with one input")
+    shape = [None, *(int(d) if d is not None else None for d in model.inputs[0].shape[1:])]
+    entry = {"kind": "classifier" if network == "model" else network,
+             "source_sha256": file_digest(run.network_path(network)),
+             "tensor": {"shape": shape, "dtype": "float32"}}
+    if network == "generator":
+        entry["input"] = {"kind": "noise", "latent_dim": int(run.config.gan.latent_dim)}
+        entry["output"] = {"preprocess": Scaling.of(run.config.data.preprocess).to_manifest()}
+        return entry
+    if run.task not in (None, "classification", "binary"):
+        raise RunError(str(run.run_dir), f"is a {run.task} run; export takes classifiers "
+                       "and GAN generators")
+    geometry = image_geometry(run.config, tuple(shape[1:]))
+    dark = geometry[2] == 1 and trained_on_dark_background(run.config, geometry)
+    entry["input"] = ImageInput(*geometry, dark, run.config.data.preprocess).to_manifest()
+    entry["class_names"] = output_class_names(run.config, int(model.outputs[0].shape[-1] or 1))
+    return entry
+
+
+@contextlib.contextmanager
+def _quiet():
+    """Silences tf2onnx's INFO logging and the FutureWarning of Keras' numpy-2 patch."""
+    logger = logging.getLogger("tf2onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            yield
+        finally:
+            logger.setLevel(level)
+
+
+def _layer_named_in(model, message: str) -> str | None:
+    """The model's layer that a converter message names (longest name first: dense_1 > dense)."""
+    for name in sorted((layer.name for layer in model.layers), key=len, reverse=True):
+        if f"/{name}" in message or f"{name}_" in message or f"{name}/" in message:
+            return name
+    return None
+
+
+def export_one(model, export_format: str, path: Path, shape: list) -> None:
+    """Exports a model to one format at `path` with `model.export`.
+
+    Raises:
+        RunError: When the format cannot take the model (naming the layer when the converter
+            does), or the exporter's package is not installed.
+    """
+    import keras
+
+    try:
+        with _quiet():
+            if export_format == "onnx":
+                spec = keras.InputSpec(shape=tuple(shape), dtype="float32")
+                model.export(str(path), format="onnx", verbose=False, input_signature=[spec])
+            elif export_format == "litert":
+                import tensorflow as tf
+
+                spec = keras.InputSpec(shape=(1, *shape[1:]), dtype="float32")
+                model.export(str(path), format="litert", verbose=False, input_signature=[spec],
+                             target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]})
+            else:
+                model.export(str(path), format="tf_saved_model", verbose=False)
+    except ImportError as error:
+        raise RunError(f"--format {export_format}", f"the exporter needs {error.name}",
+                       "pip install kerascli[export]") from None
+    except Exception as error:  # noqa: BLE001 - converters raise their own exception types
+        message = str(error)
+        layer = _layer_named_in(model, message)
+        if export_format == "litert" and layer:
+            raise RunError("--format litert", f"layer {layer!r} needs TensorFlow ops that "
+                           "LiteRT's built-in kernels lack (the standalone interpreter refuses "
+                           "them)", "export it as onnx") from None
+        where = f"layer {layer!r}" if layer else "the model"
+        raise RunError(f"--format {export_format}", f"cannot export {where}: "
+                       f"{one_line(message, 160)}") from None
+
+
+def verify(model, export_format: str, path: Path, shape: list) -> None:
+    """Loads an exported file in its runtime and compares it with Keras on one example.
+
+    Raises:
+        RunError: When the runtime refuses the file or answers differently.
+    """
+    if export_format not in ("onnx", "litert") or not runtime_installed(export_format):
+        return
+    example = np.random.default_rng(0).random((1, *shape[1:]), dtype=np.float32)
+    expected = np.asarray(model(example, training=False))
+    got = load_runtime(export_format, path)(example)
+    if got.shape != expected.shape or np.abs(got - expected).max() > TOLERANCE:
+        raise RunError(str(path.name), f"the exported {export_format} model answers "
+                       "differently from the Keras model", "report this as a bug")
+
+
+def export_run(run: SavedRun, formats: list[str], network: str = "model") -> list[Exported]:
+    """Exports one network of a run to each format into `RUN_DIR/export/`.
+
+    Formats exported earlier from the same model file are kept; the new files replace theirs.
+
+    Args:
+        run: The opened run (`open_run`, or `open_gan_run` for a generator).
+        formats: Formats from `EXPORT_FORMATS`.
+        network: `"model"` or `"generator"`. Defaults to `"model"`.
+
+    Returns:
+        One `Exported` per format written.
+
+    Raises:
+        RunError: When the run is busy, a format cannot take the model, or an export fails its
+            check; `export/` is then left as it was.
+    """
+    run_dir = run.run_dir
+    target, staging = run_dir / EXPORT_DIR, run_dir / EXPORT_STAGING
+    with locked(run_dir):
+        model = load_model(run, network)
+        entry = describe(run, network, model)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir()
+        try:
+            manifest = _carried_over(run_dir, staging, network, entry["source_sha256"], formats)
+            entry["formats"] = {}
+            written = []
+            for export_format in formats:
+                path = staging / export_file(export_format, network)
+                export_one(model, export_format, path, entry["tensor"]["shape"])
+                verify(model, export_format, path, entry["tensor"]["shape"])
+                entry["formats"][export_format] = {"file": path.name, "bytes": size_of(path)}
+                written.append(Exported(export_format, target / path.name, size_of(path)))
+            previous = manifest["networks"].get(network, {}).get("formats", {})
+            entry["formats"] = {**previous, **entry["formats"]}
+            manifest["networks"][network] = entry
+            atomic_write_json(staging / EXPORT_MANIFEST, manifest)
+            replace_directory(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return written
+
+
+def _carried_over(run_dir: Path, staging: Path, network: str, digest: str,
+                  formats: list[str]) -> dict:
+    """Copies the current export's files into `staging`, except those about to be replaced
+    and those of a network whose model file changed since; returns the manifest to extend."""
+    import keras
+
+    try:
+        old = read_manifest(run_dir) or {}
+    except RunError:
+        old = {}
+    manifest = {"version": MANIFEST_VERSION, "exported": utc_now(),
+                "keras": keras.__version__, "networks": {}}
+    for name, entry in old.get("networks", {}).items():
+        if name == network and entry.get("source_sha256") != digest:
+            continue  # exported from an older model: dropped with its files
+        kept = {fmt: item for fmt, item in entry.get("formats", {}).items()
+                if not (name == network and fmt in formats)
+                and (run_dir / EXPORT_DIR / item["file"]).exists()}
+        for item in kept.values():
+            source = run_dir / EXPORT_DIR / item["file"]
+            (shutil.copytree if source.is_dir() else shutil.copy2)(source, staging / item["file"])
+        if kept or name != network:
+            manifest["networks"][name] = {**entry, "formats": kept}
+    return manifest

@@ -1,0 +1,118 @@
+"""`kerascli export --check`: each exported format beside the Keras model, on test examples.
+
+Ultralytics users' first complaint about exports is that they report success and do not work;
+this runs every exported file in its own runtime on real examples (the run's test split, else its
+training data; seeded noise for a generator) and compares it with the Keras model: predicted
+classes, the largest difference of any output, and the time per example.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from kerascli.commands.export import TOLERANCE, size_of
+from kerascli.data.preprocess import preprocess_images
+from kerascli.data.sources import load_splits
+from kerascli.errors import RunError
+from kerascli.inference.manifest import read_manifest
+from kerascli.inference.runtimes import load_runtime, runtime_installed
+from kerascli.models.loading import load_model
+from kerascli.runs.layout import EXPORT_DIR
+from kerascli.runs.saved import SavedRun
+from kerascli.visuals.samples import fixed_noise
+
+
+@dataclass(frozen=True)
+class FormatCheck:
+    """How one exported format compares with the Keras model.
+
+    Args:
+        export_format: The format. file: Its path. size: Its size in bytes.
+        examples: How many examples were compared.
+        agreement: The fraction of examples with the same predicted class (`None` for a
+            generator, which predicts no class).
+        max_abs_diff: The largest absolute difference of any output value.
+        ms_per_example: The exported model's time per example, in milliseconds.
+    """
+
+    export_format: str
+    file: Path
+    size: int
+    examples: int
+    agreement: float | None
+    max_abs_diff: float
+    ms_per_example: float
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the format answers as the Keras model does, up to float rounding."""
+        return (self.agreement is None or self.agreement == 1.0) and \
+            self.max_abs_diff <= TOLERANCE
+
+
+def check_inputs(run: SavedRun, network: str, count: int) -> np.ndarray:
+    """Up to `count` float32 examples the network takes: test images, or noise."""
+    if network == "generator":
+        return fixed_noise(count, run.config.gan.latent_dim, seed=0)
+    splits = load_splits(run.config.data)
+    raw = splits.x_test if splits.x_test is not None else splits.x_train
+    return preprocess_images(np.asarray(raw[:count]), run.config.data.preprocess, "data.test")
+
+
+def _saved_model_runner(path: Path):
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))  # kept alive: its endpoint references its variables
+    return lambda x: np.asarray(loaded.serve(tf.constant(x)))
+
+
+def _timed(runner, x: np.ndarray) -> tuple[np.ndarray, float]:
+    runner(x[:1])  # the first call builds kernels and caches
+    start = time.perf_counter()
+    outputs = np.asarray(runner(x))
+    return outputs, (time.perf_counter() - start) * 1000.0 / len(x)
+
+
+def check_export(run: SavedRun, network: str = "model", count: int = 200) -> list[FormatCheck]:
+    """Runs each exported format of a network beside its Keras model.
+
+    Args:
+        run: The opened run. network: `"model"` or `"generator"`. Defaults to `"model"`.
+        count: How many examples. Defaults to 200.
+
+    Returns:
+        One `FormatCheck` per exported format, Keras itself first (as the reference timing).
+
+    Raises:
+        RunError: When the run has no export of the network, or a runtime is missing.
+    """
+    entry = (read_manifest(run.run_dir) or {}).get("networks", {}).get(network)
+    if not entry or not entry.get("formats"):
+        raise RunError(str(run.run_dir), f"has no export of its {network}",
+                       f"kerascli export {run.run_dir}")
+    model = load_model(run, network)
+    x = check_inputs(run, network, count)
+    reference, keras_ms = _timed(lambda batch: model.predict_on_batch(batch), x)
+    classes = reference.argmax(axis=-1) if network == "model" else None
+    checks = [FormatCheck("keras", run.network_path(network), size_of(run.network_path(network)),
+                          len(x), None if classes is None else 1.0, 0.0, keras_ms)]
+    for export_format, item in entry["formats"].items():
+        path = run.run_dir / EXPORT_DIR / item["file"]
+        if export_format == "saved_model":
+            runner = _saved_model_runner(path)
+        elif runtime_installed(export_format):
+            runner = load_runtime(export_format, path)
+        else:
+            raise RunError(f"--check {export_format}", "its runtime is not installed",
+                           f"pip install kerascli[{export_format}]")
+        outputs, ms = _timed(runner, x)
+        agreement = None if classes is None else float(
+            np.mean(outputs.argmax(axis=-1) == classes))
+        diff = float(np.abs(outputs - reference).max()) if outputs.shape == reference.shape \
+            else float("inf")
+        checks.append(FormatCheck(export_format, path, size_of(path), len(x), agreement, diff, ms))
+    return checks

@@ -1,0 +1,147 @@
+"""What a model's input is made from, and how: the pluggable preprocessing of each data kind.
+
+An exported model answers float32 arrays; what turns a user's file (or an upload) into those
+arrays is recorded in the export manifest under `input` and rebuilt here without TensorFlow. Each
+data kind has one class with `to_manifest()`, `from_manifest()` and `prepare()`, and one entry in
+`INPUT_KINDS`: images now; CSV rows and texts add their own class and entry (the manifest records
+`input.kind`, so `predict` and `serve` pick the right one by name).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from kerascli.config.sources import BUILTIN_DATASETS
+from kerascli.data.preprocess import preprocess_images
+from kerascli.errors import RunError
+
+if TYPE_CHECKING:  # annotations only: the exported path starts without pydantic
+    from kerascli.config.schema import ExperimentConfig
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """`data.preprocess`'s reshape and scale or range, as the manifest records them.
+
+    It answers `preprocess_images` and `to_pixels` as the config's own section does, without
+    the config's schema (pydantic), whose import would be a third of an exported predict's time.
+    """
+
+    reshape: list[int] | None = None
+    scale: float | None = None
+    range: list[float] | None = None
+
+    @classmethod
+    def of(cls, preprocess) -> Scaling:
+        """The scaling of a `data.preprocess` section (or of a manifest's JSON object)."""
+        get = preprocess.get if isinstance(preprocess, dict) else (
+            lambda key: getattr(preprocess, key))
+        return cls(get("reshape"), get("scale"), get("range"))
+
+    def to_manifest(self) -> dict:
+        """The JSON object the manifest records."""
+        return {"reshape": self.reshape, "scale": self.scale, "range": self.range}
+
+
+def image_geometry(config: ExperimentConfig, input_shape: tuple) -> tuple[int, int, int]:
+    """The `(height, width, channels)` images must have before `data.preprocess` applies.
+
+    Taken from `data.preprocess.reshape` (what each example becomes), else the model's input
+    shape. A flat shape (`[784]`) is the built-in dataset's image size, or a square one-channel
+    (or three-channel) image when the length allows.
+
+    Args:
+        config: The run's config.
+        input_shape: The model's (first) input shape, without the batch axis.
+
+    Raises:
+        RunError: When no image size fits the model's input.
+    """
+    shape = list(config.data.preprocess.reshape or [])
+    if not shape or any(d is None or d < 0 for d in shape):
+        shape = list(input_shape)
+    if any(d is None for d in shape):
+        raise RunError("model.input_shape", f"the model takes images of any size {tuple(shape)}; "
+                       "predict needs a fixed height and width")
+    if len(shape) == 3 and shape[-1] in (1, 3):
+        return shape[0], shape[1], shape[2]
+    if len(shape) == 2:
+        return shape[0], shape[1], 1
+    if len(shape) == 1:
+        if config.data.source in BUILTIN_DATASETS:
+            return BUILTIN_DATASETS[config.data.source].image_shape
+        for channels in (1, 3):
+            side = math.isqrt(shape[0] // channels)
+            if shape[0] % channels == 0 and side * side * channels == shape[0]:
+                return side, side, channels
+    raise RunError("model.input_shape", f"cannot tell an image size from the input shape "
+                   f"{tuple(shape)}", "predict reads images for models of (height, width, 1 or 3) "
+                   "inputs")
+
+
+@dataclass(frozen=True)
+class ImageInput:
+    """Image files in, a model's float32 batch out: decoded size, ink convention, preprocessing.
+
+    Args:
+        height: Image height. width: Image width. channels: 1 (grayscale) or 3 (RGB).
+        dark_background: Whether the training images were light on dark (MNIST-like), so that
+            `--invert auto` inverts light-background images for one-channel models.
+        preprocess: The run's `data.preprocess` (reshape, scale or range), as training used it
+            (the config's section, or a `Scaling`).
+    """
+
+    height: int
+    width: int
+    channels: int
+    dark_background: bool
+    preprocess: object
+
+    kind = "image"
+
+    @property
+    def auto_invert(self) -> bool:
+        """Whether `--invert auto` inverts light-background images (one-channel, dark data)."""
+        return self.channels == 1 and self.dark_background
+
+    def prepare(self, pixels: np.ndarray) -> np.ndarray:
+        """uint8 images `(n, height, width, channels)` to the float32 batch the model takes."""
+        return preprocess_images(pixels, self.preprocess, "image")
+
+    def to_manifest(self) -> dict:
+        """The JSON object the export manifest records under `input`."""
+        return {"kind": self.kind, "height": self.height, "width": self.width,
+                "channels": self.channels, "dark_background": self.dark_background,
+                "preprocess": Scaling.of(self.preprocess).to_manifest()}
+
+    @classmethod
+    def from_manifest(cls, entry: dict) -> ImageInput:
+        """Rebuilds an `ImageInput` from the manifest's `input` object."""
+        return cls(int(entry["height"]), int(entry["width"]), int(entry["channels"]),
+                   bool(entry["dark_background"]), Scaling.of(entry["preprocess"]))
+
+
+# The data kinds an export can take, by the manifest's `input.kind`. CSV rows and texts add a
+# class with the same three methods (their `prepare` takes parsed rows or strings) here.
+INPUT_KINDS = {"image": ImageInput}
+
+
+def input_from_manifest(entry: dict, where: str):
+    """The input preparer a manifest's `input` object names.
+
+    Raises:
+        RunError: For a kind this version of kerascli cannot prepare.
+    """
+    kind = INPUT_KINDS.get(str(entry.get("kind")))
+    if kind is None:
+        raise RunError(where, f"the export takes {entry.get('kind')!r} inputs, which this "
+                       "kerascli cannot prepare", "export the run again")
+    try:
+        return kind.from_manifest(entry)
+    except (KeyError, TypeError, ValueError) as error:
+        raise RunError(where, f"the export's input description is damaged ({error})",
+                       "export the run again") from None

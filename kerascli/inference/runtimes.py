@@ -1,0 +1,101 @@
+"""Running an exported model without TensorFlow: ONNX through onnxruntime, LiteRT through
+ai-edge-litert. Both are optional extras (`pip install kerascli[onnx]`, `kerascli[litert]`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from kerascli.errors import RunError, one_line
+
+# Which package each format needs, and the extra that installs it.
+RUNTIME_PACKAGES = {"onnx": ("onnxruntime", "onnx"), "litert": ("ai_edge_litert", "litert")}
+# predict prefers ONNX: its session takes any batch size and is safe to call from many threads.
+PREFERRED = ("onnx", "litert")
+
+
+def runtime_installed(export_format: str) -> bool:
+    """Whether the package that runs `export_format` imports (it is then used at once anyway)."""
+    try:
+        importlib.import_module(RUNTIME_PACKAGES[export_format][0])
+    except ImportError:
+        return False
+    return True
+
+
+class OnnxModel:
+    """An ONNX model in an onnxruntime session, called on whole batches.
+
+    Args:
+        path: The `.onnx` file.
+    """
+
+    engine = "onnx"
+
+    def __init__(self, path: Path):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # warnings about unused initializers are not the user's
+        try:
+            self.session = onnxruntime.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # noqa: BLE001 - onnxruntime raises its own exception types
+            raise RunError(str(path), f"onnxruntime cannot load it: {one_line(error, 160)}",
+                           "export the run again") from None
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """The model's first output for a float32 batch."""
+        return self.session.run(None, {self.input_name: np.ascontiguousarray(x, np.float32)})[0]
+
+
+class LiteRTModel:
+    """A LiteRT (TFLite) model in the standalone interpreter, called one example at a time.
+
+    The export fixes the batch size at 1 (LiteRT's built-in ops need static shapes, see
+    `commands.export`), so a batch is run example by example. The interpreter is not safe to call
+    from several threads at once: a lock serialises the calls.
+
+    Args:
+        path: The `.tflite` file.
+    """
+
+    engine = "litert"
+
+    def __init__(self, path: Path):
+        from ai_edge_litert.interpreter import Interpreter
+
+        try:
+            self.interpreter = Interpreter(model_path=str(path))
+            self.interpreter.allocate_tensors()
+        except Exception as error:  # noqa: BLE001 - the interpreter raises RuntimeError, ValueError
+            raise RunError(str(path), f"the LiteRT interpreter refuses it: {one_line(error, 160)}",
+                           "export the run again") from None
+        self.input = self.interpreter.get_input_details()[0]["index"]
+        self.output = self.interpreter.get_output_details()[0]["index"]
+        self.lock = threading.Lock()
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """The model's first output for a float32 batch."""
+        x = np.ascontiguousarray(x, np.float32)
+        rows = []
+        with self.lock:
+            for example in x:
+                self.interpreter.set_tensor(self.input, example[None])
+                self.interpreter.invoke()
+                rows.append(self.interpreter.get_tensor(self.output)[0].copy())
+        return np.stack(rows) if rows else np.zeros((0,), np.float32)
+
+
+def load_runtime(export_format: str, path: Path):
+    """Opens an exported file in its runtime: an `OnnxModel` or a `LiteRTModel`.
+
+    Raises:
+        RunError: When the runtime cannot load the file.
+    """
+    return {"onnx": OnnxModel, "litert": LiteRTModel}[export_format](Path(path))

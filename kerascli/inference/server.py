@@ -1,0 +1,124 @@
+"""`kerascli serve`: a run's classifier over HTTP (FastAPI on uvicorn), loaded once.
+
+`POST /predict` takes one uploaded image (multipart field `file`) and answers the JSON object
+`kerascli predict --json` prints for a file; `GET /health` says which model answers. An upload
+that is too large, not an image, a decompression bomb or of a shape the model cannot take is a
+4xx JSON error `{"error": ...}`, and the server goes on serving. The upload is decoded by the same
+code as `predict`'s files (`data.images.decode.load_image`: Pillow restricted to PNG, JPEG and
+BMP, with its pixel limit), from a temporary file that is deleted at once.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from kerascli.data.images.decode import load_image
+from kerascli.errors import DataError, one_line
+from kerascli.inference.classify import Classifier
+
+# Uploads larger than this are refused unread (413): a model's input is a small image.
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": message})
+
+
+def decode_upload(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
+    """An uploaded image's pixels at the model's size, as `predict` would read the same file.
+
+    Raises:
+        DataError: Naming the upload, when it is not a PNG, JPEG or BMP image, is damaged, or
+            has more pixels than Pillow's decompression-bomb limit.
+    """
+    image = classifier.image
+    # load_image reads a path (and checks it is a regular file); the suffix only admits the file
+    # to Pillow, which then tells PNG, JPEG and BMP apart by their content.
+    descriptor, temporary = tempfile.mkstemp(prefix="kerascli-upload-", suffix=".png")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        return load_image(temporary, height=image.height, width=image.width,
+                          channels=image.channels)
+    except DataError as error:
+        raise DataError(name, error.what.replace(temporary, name), error.hint) from None
+    finally:
+        os.unlink(temporary)
+
+
+def make_app(classifier: Classifier, *, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
+    """The FastAPI application serving one classifier.
+
+    Args:
+        classifier: The loaded model (exported runtime or Keras) and its input description.
+        max_upload_bytes: The largest upload accepted. Defaults to 10 MiB.
+
+    Returns:
+        The app, for uvicorn (or any ASGI server).
+    """
+    app = FastAPI(title="kerascli serve", version="1",
+                  description=f"Predictions of the run {classifier.run_dir.name}.")
+    # Keras models and the LiteRT interpreter are not safe to call from several threads at once;
+    # onnxruntime sessions are, so ONNX requests run in parallel.
+    model_lock = threading.Lock() if classifier.engine != "onnx" else None
+
+    def predict_one(pixels: np.ndarray, name: str, top_k: int, invert: str) -> dict:
+        if model_lock is None:
+            return classifier.rank([name], pixels[None], top_k=top_k, invert=invert)[0].to_json()
+        with model_lock:
+            return classifier.rank([name], pixels[None], top_k=top_k, invert=invert)[0].to_json()
+
+    @app.middleware("http")
+    async def refuse_large_bodies(request: Request, call_next):
+        # Refused from the header, before the multipart parser spools the body to disk.
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > max_upload_bytes + 64 * 1024:
+            return _error(413, f"the upload is larger than {max_upload_bytes:,} bytes")
+        return await call_next(request)
+
+    @app.get("/health")
+    def health() -> dict:
+        """Whether the server is up, and which model answers."""
+        return {"status": "ok", "run": str(classifier.run_dir), "engine": classifier.engine,
+                "classes": len(classifier.names)}
+
+    @app.post("/predict")
+    async def predict(request: Request, file: UploadFile = File(
+                          ..., description="A PNG, JPEG or BMP image."),
+                      top_k: int = Query(1, ge=1, le=1000, description="How many classes."),
+                      invert: Literal["auto", "yes", "no"] = Query(
+                          "auto", description="As kerascli predict --invert.")) -> dict:
+        """Classifies one uploaded image; answers as `kerascli predict --json` does."""
+        data = await file.read(max_upload_bytes + 1)
+        if len(data) > max_upload_bytes:
+            raise HTTPException(413, f"the upload is larger than {max_upload_bytes:,} bytes")
+        if not data:
+            raise HTTPException(400, "the upload is empty")
+        name = Path(file.filename or "upload").name
+        try:
+            pixels = await run_in_threadpool(decode_upload, data, name, classifier)
+        except DataError as error:
+            # Another format is 415 (unsupported media type); a damaged image or a bomb, 422.
+            status = 415 if error.what.startswith("not a ") else 422
+            raise HTTPException(status, error.format()) from None
+        return await run_in_threadpool(predict_one, pixels, name, top_k, invert)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        return _error(error.status_code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        # A bug, not a bad request: one JSON line for the client, and the server goes on.
+        return _error(500, f"internal error: {type(error).__name__}: {one_line(error, 200)}")
+
+    return app
