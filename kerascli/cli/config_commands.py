@@ -14,8 +14,6 @@ import typer
 
 from kerascli.cli.options import ConfigFilesArgument, SetOption
 from kerascli.cli.reporting import out, reported
-from kerascli.config.json_schema import config_schema
-from kerascli.config.loading import load_config
 from kerascli.errors import KerascliError
 from kerascli.runs.files import atomic_write_text
 
@@ -23,6 +21,9 @@ from kerascli.runs.files import atomic_write_text
 @reported
 def config(configs: ConfigFilesArgument, set_: SetOption = None):
     """Print the resolved config, defaults filled in: YAML that kerascli train accepts as it is."""
+    # Imported here: every command's start-up (predict's exported path above all) skips the schema.
+    from kerascli.config.loading import load_config
+
     experiment = load_config(configs, set_, require="any")
     # Written as it is (not through rich): the output is a file's content, byte for byte.
     sys.stdout.write(experiment.to_yaml())
@@ -36,6 +37,8 @@ def schema(
         "--partial", help="For files composed with others: no section or key is required.")] = False,
 ):
     """Print the JSON Schema of a config, for editors (see README "Writing configs")."""
+    from kerascli.config.json_schema import config_schema
+
     text = json.dumps(config_schema(partial), indent=2) + "\n"
     if out_file is None:
         sys.stdout.write(text)
