@@ -11,6 +11,7 @@ import typer
 from kerascli.cli import render
 from kerascli.cli.options import NameOption, QuietOption, RunsDirOption, SetOption
 from kerascli.cli.reporting import err, load_backend, out, reported
+from kerascli.config.distribute import read_cluster
 from kerascli.config.loading import load_config
 from kerascli.runs.layout import SAMPLES_DIR, runs_dir_from
 
@@ -30,6 +31,7 @@ def _training_command(kind: str, summary: str):
         quiet: QuietOption = False,
     ):
         experiment = load_config(config, set_, require="gan" if kind == "gan" else "model")
+        cluster = read_cluster(experiment.distribute)  # TF_CONFIG checked before TensorFlow
         load_backend()
         if kind == "gan":
             from kerascli.commands.gan import train_gan as story
@@ -38,7 +40,10 @@ def _training_command(kind: str, summary: str):
 
         result = story(experiment, runs_dir=runs_dir_from(runs_dir), name=name, resume=resume,
                        quiet=quiet, console=err, command=sys.argv)
-        if kind == "gan":
+        if result.run_dir is None:
+            out.print(f"worker {cluster.index}: done; the chief (worker 0) writes the run",
+                      markup=False)
+        elif kind == "gan":
             render.print_gan(result.run_dir, result.final_metrics, result.run_dir / SAMPLES_DIR)
         else:
             render.print_training(result.run_dir, result.evaluation)

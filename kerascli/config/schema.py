@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kerascli.config.distribute import DistributeConfig
 from kerascli.config.sources import SOURCES
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
@@ -195,6 +196,11 @@ class FitConfig(_Section):
         "Weight of each class index in the loss."))
     steps_per_epoch: int | None = Field(default=None, gt=0, description=(
         "Batches per epoch (default: the whole training set)."))
+    mixed_precision: Literal["mixed_float16", "mixed_bfloat16"] | None = Field(
+        default=None, description=(
+            "Keras' mixed-precision dtype policy (keras.mixed_precision.set_global_policy): "
+            "mixed_float16 on GPUs, with loss scaling; mixed_bfloat16 on TPUs, recent GPUs and "
+            "CPUs (default: float32)."))
 
 
 class EvaluateConfig(_Section):
@@ -309,6 +315,8 @@ class ExperimentConfig(_Section):
     fit: FitConfig = Field(default=FitConfig(), description="Epochs, batches and callbacks.")
     evaluate: EvaluateConfig = Field(default=EvaluateConfig(), description=(
         "Evaluation on the test split after training."))
+    distribute: DistributeConfig = Field(default=DistributeConfig(), description=(
+        "Data-parallel training over GPUs or machines (tf.distribute); see README 'Scaling out'."))
 
     @model_validator(mode="after")
     def _model_or_gan(self):
