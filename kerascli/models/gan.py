@@ -84,13 +84,28 @@ class GAN(keras.Model):
         return self.generator(noise, training=training)
 
     def _noise(self, batch):
-        return keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
+        return self._random("normal", (batch, self.latent_dim))
+
+    def _random(self, kind: str, shape, dtype="float32"):
+        """Normal or uniform numbers from the GAN's seed; different on every replica.
+
+        The seed's state is mirrored under a strategy, so every replica would draw the same
+        numbers (the same fake images on every replica); each replica offsets the seed by its
+        replica id instead. One device draws exactly as `keras.random` does.
+        """
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            draw = keras.random.normal if kind == "normal" else keras.random.uniform
+            return draw(shape, seed=self.noise_seed, dtype=dtype)
+        seed = self.noise_seed.next()
+        seed += tf.cast(tf.stack([0, context.replica_id_in_sync_group]), seed.dtype)
+        draw = tf.random.stateless_normal if kind == "normal" else tf.random.stateless_uniform
+        return draw(shape, seed=seed, dtype=dtype)
 
     def _with_instance_noise(self, real):
         if not self.instance_noise:
             return real
-        return real + self.instance_noise * keras.random.normal(tf.shape(real),
-                                                                seed=self.noise_seed)
+        return real + self.instance_noise * self._random("normal", tf.shape(real), real.dtype)
 
     def _bce(self, label: float, score):
         """The mean binary cross-entropy of `score` against one label (not scaled by replicas,
@@ -132,7 +147,7 @@ class GAN(keras.Model):
         """Penalises critic gradients away from norm 1 at points between real and fake images."""
         batch = tf.shape(real)[0]
         shape = tf.concat([[batch], tf.ones([tf.rank(real) - 1], tf.int32)], axis=0)
-        mix = keras.random.uniform(shape, seed=self.noise_seed)
+        mix = self._random("uniform", shape, real.dtype)
         between = real + mix * (fake - real)
         with tf.GradientTape() as tape:
             tape.watch(between)

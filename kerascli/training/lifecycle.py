@@ -8,6 +8,10 @@ leaves nothing behind. Once training starts, every epoch is checkpointed (`recor
 
 What differs between a classifier and a GAN is a `TrainingPlan`: the command's own story
 (`kerascli.commands.train`, `kerascli.commands.gan`) supplies one, and `run_training` drives it.
+
+Where it computes is the config's `distribute` section (`kerascli.training.distribute`): the
+plan prepares and fits inside the strategy's scope. In a multi-worker cluster only the chief
+writes the run directory; the other workers take the same steps in a temporary directory.
 """
 
 from __future__ import annotations

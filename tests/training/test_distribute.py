@@ -242,3 +242,27 @@ def test_mixed_float16_without_a_gpu_is_refused_and_bfloat16_trains(tmp_path, ru
     model = keras.saving.load_model(only_run(runs_dir) / "model.keras")
     assert model.layers[-1].dtype_policy.name == "mixed_bfloat16"
     assert math.isfinite(history_of(only_run(runs_dir))["loss"][0])
+
+
+REPLICA_NOISE = """
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras
+from kerascli.models.gan import GAN
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    generator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    discriminator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    gan = GAN(generator, discriminator, latent_dim=4, seed=5)
+noise = tf.function(lambda: strategy.run(lambda: gan._noise(3)))()
+first, second = (value.numpy() for value in strategy.experimental_local_results(noise))
+print("same" if (first == second).all() else "different")
+"""
+
+
+def test_each_replica_draws_its_own_gan_noise():
+    result = subprocess.run([sys.executable, "-c", REPLICA_NOISE], cwd=ROOT, capture_output=True,
+                            text=True, timeout=TIMEOUT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-1] == "different"

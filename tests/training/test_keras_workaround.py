@@ -18,7 +18,8 @@ from kerascli.training import keras_workaround
 from tests.conftest import ROOT
 from tests.training.test_distribute import TIMEOUT, free_ports, tf_config
 
-# Two workers fit a plain Keras model: with `patched`, after the workaround is applied.
+# Two workers fit a plain Keras model (with `patched`, after the workaround is applied: handy
+# when checking a new Keras by hand).
 PLAIN_KERAS_WORKER = textwrap.dedent("""
     import sys
     import numpy as np
@@ -77,13 +78,11 @@ def run_two_workers(mode: str) -> list[subprocess.CompletedProcess]:
     return results
 
 
-def test_without_the_workaround_two_workers_cannot_fit_and_with_it_they_can():
+def test_without_the_workaround_two_workers_cannot_fit():
+    """With it they can: `test_two_local_workers_train_and_resume_from_the_chiefs_checkpoint`
+    trains two workers through the CLI and matches the single-device losses."""
     for result in run_two_workers("plain"):
         assert result.returncode != 0, (
             f"Keras {keras.__version__} fits with two workers unpatched: keras-team/keras#20585 "
             "is fixed; remove kerascli/training/keras_workaround.py")
         assert "PerReplica" in result.stderr, result.stderr[-2000:]
-    patched = run_two_workers("patched")
-    assert all(result.returncode == 0 for result in patched), patched[0].stderr[-2000:]
-    losses = {result.stdout.split("loss")[-1].strip() for result in patched}
-    assert len(losses) == 1  # both workers report the same, all-reduced loss
