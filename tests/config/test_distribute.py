@@ -84,3 +84,11 @@ def test_a_chief_job_is_worker_zero_and_leads():
 
 def test_no_cluster_without_multi_worker():
     assert read_cluster(DistributeConfig(strategy="mirrored"), {"TF_CONFIG": "junk"}) is None
+
+
+def test_every_new_field_is_described():
+    from kerascli.config.schema import ExperimentConfig, FitConfig
+
+    fields = [*DistributeConfig.model_fields.values(), FitConfig.model_fields["mixed_precision"],
+              ExperimentConfig.model_fields["distribute"]]
+    assert all(field.description and len(field.description) > 20 for field in fields)
