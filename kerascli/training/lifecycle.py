@@ -29,7 +29,7 @@ from kerascli.backend import setup_backend, versions
 from kerascli.config import rules
 from kerascli.config.distribute import read_cluster
 from kerascli.config.schema import ExperimentConfig
-from kerascli.errors import ConfigError, RunError, TrainingFailed
+from kerascli.errors import ConfigError, Interrupted, RunError, TrainingFailed
 from kerascli.models.callbacks import build_callbacks
 from kerascli.runs.files import atomic_save_model, atomic_write_text, update_run_json
 from kerascli.runs.layout import (CHECKPOINTS_DIR, CONFIG_FILE, check_run_name, create_run_dir,
@@ -224,6 +224,9 @@ def _as_worker(plan, state, devices, placement: Placement, quiet, console, comma
         result = _fit(plan, scratch, state, devices, placement,
                       build_callbacks(plan.config.fit.callbacks, scratch), quiet, console,
                       command, utc_now())
+    except Interrupted:
+        # This worker's files are deleted: the run to resume is the chief's, so no path here.
+        raise KeyboardInterrupt from None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     result.run_dir = None
