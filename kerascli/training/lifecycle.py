@@ -174,6 +174,7 @@ def _resume_state(plan: TrainingPlan, run_dir: Path) -> dict:
     if section is not None:
         raise ConfigError(section, f"differs from the run being resumed ({run_dir})",
                           rules.resume_hint(config))
+    rules.check_resumed_precision(saved, config, run_dir)
     state = read_state(run_dir)
     if state is None or set(state["checkpoints"]) != set(plan.networks):
         raise RunError(str(run_dir), "has no complete checkpoint to resume from",

@@ -266,3 +266,19 @@ def test_each_replica_draws_its_own_gan_noise():
                             text=True, timeout=TIMEOUT)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split()[-1] == "different"
+
+
+def test_a_run_resumes_in_the_precision_it_was_saved_in(tmp_path):
+    from kerascli.commands.train import train
+    from kerascli.config.loading import load_config
+    from kerascli.errors import ConfigError
+    from tests.conftest import train_tiny_run
+
+    run = train_tiny_run(tmp_path)
+    config = load_config(run / "config.yaml", ["fit.mixed_precision=mixed_bfloat16"])
+    with pytest.raises(ConfigError) as raised:
+        train(config, runs_dir=tmp_path / "runs", resume=run, quiet=True)
+    assert raised.value.format() == (
+        f"fit.mixed_precision: mixed_bfloat16 differs from the run being resumed ({run}), whose "
+        "networks compute in float32 (resume with mixed_precision: null, or start a new run)")
+    assert record_of(run)["status"] == "completed"
