@@ -28,11 +28,13 @@ def _training_command(kind: str, summary: str):
             help="Continue this run directory from its last complete epoch.")] = None,
         quiet: QuietOption = False,
     ):
+        from kerascli.config.distribute import read_cluster
         from kerascli.config.loading import load_config
         from kerascli.data.own import check_own_data
 
         experiment = load_config(config, set_, require="gan" if kind == "gan" else "model")
         check_own_data(experiment.data)  # a CSV or text folder is checked before TensorFlow
+        cluster = read_cluster(experiment.distribute)  # TF_CONFIG checked before TensorFlow
         load_backend()
         if kind == "gan":
             from kerascli.commands.gan import train_gan as story
@@ -41,7 +43,10 @@ def _training_command(kind: str, summary: str):
 
         result = story(experiment, runs_dir=runs_dir_from(runs_dir), name=name, resume=resume,
                        quiet=quiet, console=err, command=sys.argv)
-        if kind == "gan":
+        if result.run_dir is None:
+            out.print(f"worker {cluster.index}: done; the chief (worker 0) writes the run",
+                      markup=False)
+        elif kind == "gan":
             render.print_gan(result.run_dir, result.final_metrics, result.run_dir / SAMPLES_DIR)
         else:
             render.print_training(result.run_dir, result.evaluation)

@@ -91,3 +91,17 @@ def resume_hint(config: ExperimentConfig) -> str:
     sections = RESUMED_SECTIONS["gan" if config.gan is not None else "model"]
     return (f"resume with the same {', '.join(sections[:-1])} and {sections[-1]} sections; only "
             "fit settings such as epochs may change")
+
+
+def check_resumed_precision(saved: ExperimentConfig, config: ExperimentConfig, run_dir) -> None:
+    """Refuses to resume a run in another precision: its networks were saved in their own.
+
+    Raises:
+        ConfigError: When `fit.mixed_precision` differs from the run being resumed.
+    """
+    before, after = saved.fit.mixed_precision, config.fit.mixed_precision
+    if before != after:
+        raise ConfigError("fit.mixed_precision", f"{after or 'float32 (none)'} differs from the "
+                          f"run being resumed ({run_dir}), whose networks compute in "
+                          f"{before or 'float32'}", f"resume with mixed_precision: "
+                          f"{before or 'null'}, or start a new run")

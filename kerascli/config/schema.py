@@ -12,6 +12,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from kerascli.config.distribute import DistributeConfig
 from kerascli.config.sources import SOURCES
 from kerascli.config.tables import own_data_paths
 
@@ -218,6 +219,11 @@ class FitConfig(_Section):
     tensorboard: bool = Field(default=False, description=(
         "Write TensorBoard event files to the run's tensorboard/ folder (Keras' TensorBoard "
         "callback; `tensorboard --logdir runs/` shows them)."))
+    mixed_precision: Literal["mixed_float16", "mixed_bfloat16"] | None = Field(
+        default=None, description=(
+            "Keras' mixed-precision dtype policy (keras.mixed_precision.set_global_policy): "
+            "mixed_float16 on GPUs, with loss scaling; mixed_bfloat16 on TPUs, recent GPUs and "
+            "CPUs (default: float32)."))
 
 
 class EvaluateConfig(_Section):
@@ -332,6 +338,8 @@ class ExperimentConfig(_Section):
     fit: FitConfig = Field(default=FitConfig(), description="Epochs, batches and callbacks.")
     evaluate: EvaluateConfig = Field(default=EvaluateConfig(), description=(
         "Evaluation on the test split after training."))
+    distribute: DistributeConfig = Field(default=DistributeConfig(), description=(
+        "Data-parallel training over GPUs or machines (tf.distribute); see README 'Scaling out'."))
 
     @model_validator(mode="after")
     def _model_or_gan(self):

@@ -7,6 +7,13 @@ update, so `fit` drives it with its callbacks, progress and checkpoints like any
 
 Each network carries its own optimizer (`network.compile(optimizer=...)`), so saving a network
 as `.keras` saves its optimizer state with it and a resumed run continues exactly.
+
+Under a `tf.distribute` strategy each replica computes its losses on its share of the batch and
+the optimizers sum the replicas' gradients, so gradients are taken of `loss / replicas` (what
+Keras' own losses do inside `fit`), while the losses logged stay the replicas' mean: the same
+figures as on one device. Under `mixed_float16` the optimizers are Keras' `LossScaleOptimizer`
+(Keras wraps them in `compile`), and the loss is scaled by `optimizer.scale_loss` before the
+gradients, as Keras' guide for custom steps says.
 """
 
 from __future__ import annotations
@@ -60,10 +67,13 @@ class GAN(keras.Model):
         # The config's own rule (`resolve_update`), so the model and the config never disagree.
         self.simultaneous = resolve_update(loss, discriminator_steps, update) == "simultaneous"
         self.noise_seed = keras.random.SeedGenerator(seed)
-        self.bce = keras.losses.BinaryCrossentropy(from_logits=not ends_in_sigmoid(discriminator))
+        self.from_logits = not ends_in_sigmoid(discriminator)
         names = (["d_loss", "g_loss", "d_real", "d_fake"] if loss == "bce"
                  else ["d_loss", "g_loss", "wasserstein", "gradient_penalty"])
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        # Both networks arrive built. Under a tf.distribute strategy, `fit` otherwise builds an
+        # unbuilt model symbolically from a data batch, and a GAN's input is noise, not images.
+        self.built = True
 
     @property
     def metrics(self):
@@ -74,22 +84,53 @@ class GAN(keras.Model):
         return self.generator(noise, training=training)
 
     def _noise(self, batch):
-        return keras.random.normal((batch, self.latent_dim), seed=self.noise_seed)
+        return self._random("normal", (batch, self.latent_dim))
+
+    def _random(self, kind: str, shape, dtype="float32"):
+        """Normal or uniform numbers from the GAN's seed; different on every replica.
+
+        The seed's state is mirrored under a strategy, so every replica would draw the same
+        numbers (the same fake images on every replica); each replica offsets the seed by its
+        replica id instead. One device draws exactly as `keras.random` does.
+        """
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            draw = keras.random.normal if kind == "normal" else keras.random.uniform
+            return draw(shape, seed=self.noise_seed, dtype=dtype)
+        seed = self.noise_seed.next()
+        seed += tf.cast(tf.stack([0, context.replica_id_in_sync_group]), seed.dtype)
+        draw = tf.random.stateless_normal if kind == "normal" else tf.random.stateless_uniform
+        return draw(shape, seed=seed, dtype=dtype)
 
     def _with_instance_noise(self, real):
         if not self.instance_noise:
             return real
-        return real + self.instance_noise * keras.random.normal(tf.shape(real),
-                                                                seed=self.noise_seed)
+        return real + self.instance_noise * self._random("normal", tf.shape(real), real.dtype)
+
+    def _bce(self, label: float, score):
+        """The mean binary cross-entropy of `score` against one label (not scaled by replicas,
+        unlike `keras.losses.BinaryCrossentropy` under a strategy)."""
+        return tf.reduce_mean(keras.losses.binary_crossentropy(
+            tf.fill(tf.shape(score), label), score, from_logits=self.from_logits))
+
+    def _score(self, images):
+        # Scores in float32: under a mixed policy the network computes in float16 or bfloat16.
+        return tf.cast(self.discriminator(images, training=True), "float32")
+
+    @staticmethod
+    def _for_gradients(loss, network):
+        """The loss whose gradients update `network`: divided by the replicas (whose gradients
+        the optimizer sums) and scaled for mixed precision (`LossScaleOptimizer`)."""
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return network.optimizer.scale_loss(loss / replicas if replicas > 1 else loss)
 
     def _discriminator_loss(self, real, fake):
         """Returns the discriminator's loss, the figures to log, and its scores of `fake`."""
-        real_score = self.discriminator(real, training=True)
-        fake_score = self.discriminator(fake, training=True)
+        real_score = self._score(real)
+        fake_score = self._score(fake)
         if self.loss_kind == "bce":
-            loss = (self.bce(tf.fill(tf.shape(real_score), 1.0 - self.label_smoothing), real_score)
-                    + self.bce(tf.zeros_like(fake_score), fake_score))
-            as_probability = (lambda s: s) if not self.bce.from_logits else tf.sigmoid
+            loss = self._bce(1.0 - self.label_smoothing, real_score) + self._bce(0.0, fake_score)
+            as_probability = (lambda s: s) if not self.from_logits else tf.sigmoid
             return loss, {"d_real": tf.reduce_mean(as_probability(real_score)),
                           "d_fake": tf.reduce_mean(as_probability(fake_score))}, fake_score
         distance = tf.reduce_mean(real_score) - tf.reduce_mean(fake_score)
@@ -99,19 +140,19 @@ class GAN(keras.Model):
 
     def _generator_loss(self, fake_score):
         if self.loss_kind == "bce":
-            return self.bce(tf.ones_like(fake_score), fake_score)
+            return self._bce(1.0, fake_score)
         return -tf.reduce_mean(fake_score)
 
     def _gradient_penalty(self, real, fake):
         """Penalises critic gradients away from norm 1 at points between real and fake images."""
         batch = tf.shape(real)[0]
         shape = tf.concat([[batch], tf.ones([tf.rank(real) - 1], tf.int32)], axis=0)
-        mix = keras.random.uniform(shape, seed=self.noise_seed)
+        mix = self._random("uniform", shape, real.dtype)
         between = real + mix * (fake - real)
         with tf.GradientTape() as tape:
             tape.watch(between)
-            score = self.discriminator(between, training=True)
-        gradients = tape.gradient(score, between)
+            score = self._score(between)
+        gradients = tf.cast(tape.gradient(score, between), "float32")
         norms = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=tf.range(1, tf.rank(real))) + 1e-12)
         return tf.reduce_mean(tf.square(norms - 1.0))
 
@@ -139,10 +180,12 @@ class GAN(keras.Model):
             d_loss, extras, fake_score = self._discriminator_loss(
                 self._with_instance_noise(real), fake)
             g_loss = self._generator_loss(fake_score)
+            d_scaled = self._for_gradients(d_loss, self.discriminator)
+            g_scaled = self._for_gradients(g_loss, self.generator)
         d_weights = self.discriminator.trainable_weights
         g_weights = self.generator.trainable_weights
-        d_gradients = discriminator_tape.gradient(d_loss, d_weights)
-        g_gradients = generator_tape.gradient(g_loss, g_weights)
+        d_gradients = discriminator_tape.gradient(d_scaled, d_weights)
+        g_gradients = generator_tape.gradient(g_scaled, g_weights)
         self.discriminator.optimizer.apply(d_gradients, d_weights)
         self.generator.optimizer.apply(g_gradients, g_weights)
         return d_loss, g_loss, extras
@@ -156,12 +199,14 @@ class GAN(keras.Model):
             fake = self.generator(self._noise(batch), training=True)
             with tf.GradientTape() as tape:
                 d_loss, extras, _ = self._discriminator_loss(self._with_instance_noise(real), fake)
+                scaled = self._for_gradients(d_loss, self.discriminator)
             weights = self.discriminator.trainable_weights
-            self.discriminator.optimizer.apply(tape.gradient(d_loss, weights), weights)
+            self.discriminator.optimizer.apply(tape.gradient(scaled, weights), weights)
         with tf.GradientTape() as tape:
             fake_score = self.discriminator(self.generator(self._noise(batch), training=True),
                                             training=True)
             g_loss = self._generator_loss(fake_score)
+            scaled = self._for_gradients(g_loss, self.generator)
         weights = self.generator.trainable_weights
-        self.generator.optimizer.apply(tape.gradient(g_loss, weights), weights)
+        self.generator.optimizer.apply(tape.gradient(scaled, weights), weights)
         return d_loss, g_loss, extras

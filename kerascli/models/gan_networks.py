@@ -61,7 +61,9 @@ def resolve_jit(setting, networks, deterministic: bool) -> bool:
     classifier's: several passes through two convolutional networks in one traced function,
     where XLA's fusion pays even on a CPU (1.6x faster per step for the CIFAR-10 DCGAN on 2
     cores, `benchmarks/gan_step.py`). So `"auto"` means XLA wherever every layer supports it,
-    except in deterministic mode, which XLA does not honour for every op (Keras' own rule).
+    except in deterministic mode, which XLA does not honour for every op (Keras' own rule), and
+    except for replicas on logical CPU devices (`distribute.devices`), where XLA refuses the
+    replicas' variables as "on a different device".
 
     Args:
         setting: `gan.jit_compile`: `True`, `False` or `"auto"`.
@@ -73,7 +75,14 @@ def resolve_jit(setting, networks, deterministic: bool) -> bool:
     """
     if setting != "auto":
         return bool(setting)
-    if deterministic:
+    if deterministic or _replicas_on_cpu():
         return False
     return all(getattr(layer, "supports_jit", True) for network in networks
                for layer in network.layers)
+
+
+def _replicas_on_cpu() -> bool:
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    return strategy.num_replicas_in_sync > 1 and not tf.config.list_logical_devices("GPU")

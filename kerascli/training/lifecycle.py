@@ -8,21 +8,28 @@ leaves nothing behind. Once training starts, every epoch is checkpointed (`recor
 
 What differs between a classifier and a GAN is a `TrainingPlan`: the command's own story
 (`kerascli.commands.train`, `kerascli.commands.gan`) supplies one, and `run_training` drives it.
+
+Where it computes is the config's `distribute` section (`kerascli.training.distribute`): the
+plan prepares and fits inside the strategy's scope. In a multi-worker cluster only the chief
+writes the run directory; the other workers take the same steps in a temporary directory.
 """
 
 from __future__ import annotations
 
 import abc
 import contextlib
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from kerascli.backend import setup_backend, versions
 from kerascli.config import rules
+from kerascli.config.distribute import read_cluster
 from kerascli.config.schema import ExperimentConfig
-from kerascli.errors import ConfigError, RunError, TrainingFailed
+from kerascli.errors import ConfigError, Interrupted, RunError, TrainingFailed
 from kerascli.models.callbacks import build_callbacks
 from kerascli.models.tensorboard import RunTensorBoard
 from kerascli.report import write_report
@@ -32,6 +39,7 @@ from kerascli.runs.layout import (CHECKPOINTS_DIR, CONFIG_FILE, check_run_name, 
 from kerascli.runs.lock import locked
 from kerascli.runs.records import load_run, read_state
 from kerascli.runs.saved import load_saved_config
+from kerascli.training.distribute import Placement, place
 from kerascli.training.progress import RichProgress
 from kerascli.training.recorder import EpochRecorder
 from kerascli.training.signals import recording_outcome
@@ -51,12 +59,13 @@ class RunResult:
     """What a finished run produced.
 
     Args:
-        run_dir: The run directory. epochs: Epochs completed in all (resumed ones included).
+        run_dir: The run directory; `None` on the workers of a cluster other than the chief,
+            which write nothing under the runs directory. epochs: Epochs completed in all (resumed ones included).
         history: Every epoch's logs. final_metrics: The last epoch's logs and any test figures,
             as recorded in `run.json`. evaluation: The test evaluation, when one was made.
     """
 
-    run_dir: Path
+    run_dir: Path | None
     epochs: int
     history: dict[str, list] = field(default_factory=dict)
     final_metrics: dict = field(default_factory=dict)
@@ -145,14 +154,18 @@ def run_training(plan: TrainingPlan, *, runs_dir: Path, name: str | None = None,
     Raises:
         ConfigError, DataError, RunError: For bad input, before anything is written.
         Interrupted: On Ctrl-C or SIGTERM; the run is marked interrupted and resumable.
-        TrainingFailed: When a loss becomes NaN or infinite.
+        TrainingFailed: When a loss becomes NaN or infinite, or the workers of a cluster do not
+            all join in time.
     """
+    # TF_CONFIG is checked with the config, before TensorFlow starts.
+    chief = getattr(read_cluster(plan.config.distribute), "chief", True)
     if resume is None:
         return _start(plan, runs_dir, name, None, quiet, console, command)
     resume = Path(resume)
     load_run(resume)  # a clear error for a missing run before locking it
     # Locked before reading the checkpoint: a live run prunes old checkpoints under our feet.
-    with locked(resume):
+    # The other workers of a cluster only read the chief's checkpoint, and write nothing there.
+    with locked(resume) if chief else contextlib.nullcontext():
         return _start(plan, runs_dir, name, resume, quiet, console, command)
 
 
@@ -167,6 +180,7 @@ def _resume_state(plan: TrainingPlan, run_dir: Path) -> dict:
     if section is not None:
         raise ConfigError(section, f"differs from the run being resumed ({run_dir})",
                           rules.resume_hint(config))
+    rules.check_resumed_precision(saved, config, run_dir)
     state = read_state(run_dir)
     if state is None or set(state["checkpoints"]) != set(plan.networks):
         raise RunError(str(run_dir), "has no complete checkpoint to resume from",
@@ -181,9 +195,14 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
     if not resume:
         check_run_name(name)
     plan.check()
+    cluster = read_cluster(config.distribute)
     devices = setup_backend(config.seed, config.deterministic)
-    plan.prepare({network: resume / CHECKPOINTS_DIR / file
-                  for network, file in state["checkpoints"].items()} if state else None)
+    placement = place(config, cluster)
+    with placement.scope():  # the networks, their optimizers and metrics, on every replica
+        plan.prepare({network: resume / CHECKPOINTS_DIR / file
+                      for network, file in state["checkpoints"].items()} if state else None)
+    if not placement.chief:
+        return _as_worker(plan, state, devices, placement, quiet, console, command)
 
     run_dir = resume if resume else create_run_dir(runs_dir, name)
     try:
@@ -197,9 +216,11 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
     for callback in callbacks:
         if isinstance(callback, RunTensorBoard):
             callback.images = plan.epoch_images
+    started = load_run(run_dir).get("started") if state else utc_now()
     with locked(run_dir) if resume is None else contextlib.nullcontext():
         try:
-            return _fit(plan, run_dir, state, devices, callbacks, quiet, console, command)
+            return _fit(plan, run_dir, state, devices, placement, callbacks, quiet, console,
+                        command, started)
         finally:
             # However the run ended, its page says so: completed, failed or interrupted.
             _write_report(run_dir)
@@ -211,7 +232,30 @@ def _write_report(run_dir: Path) -> None:
         write_report(run_dir)
 
 
-def _fit(plan, run_dir, state, devices, callbacks, quiet, console, command) -> RunResult:
+def _as_worker(plan, state, devices, placement: Placement, quiet, console, command) -> RunResult:
+    """Runs a cluster worker other than the chief: the same steps, its files in a temporary
+    directory outside the runs directory, deleted at the end.
+
+    Every worker must take every step of the chief, saving included (reading a distributed
+    variable can be a collective operation), as TensorFlow's multi-worker guide says; only the
+    chief's files are kept.
+    """
+    scratch = Path(tempfile.mkdtemp(prefix=f"kerascli-worker{placement.cluster.index}-"))
+    try:
+        result = _fit(plan, scratch, state, devices, placement,
+                      build_callbacks(plan.config.fit.callbacks, scratch), quiet, console,
+                      command, utc_now())
+    except Interrupted:
+        # This worker's files are deleted: the run to resume is the chief's, so no path here.
+        raise KeyboardInterrupt from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    result.run_dir = None
+    return result
+
+
+def _fit(plan, run_dir, state, devices, placement, callbacks, quiet, console, command,
+         started) -> RunResult:
     config = plan.config
     initial_epoch = state["epoch"] if state else 0
     history = state["history"] if state else {}
@@ -220,19 +264,21 @@ def _fit(plan, run_dir, state, devices, callbacks, quiet, console, command) -> R
         run_dir, name=run_dir.name, kind=plan.kind, status="running",
         command=command if command is not None else sys.argv, versions=versions(),
         seed=config.seed, deterministic=config.deterministic, devices=devices,
-        started=utc_now() if state is None else load_run(run_dir).get("started"),
+        distribute=placement.record(), started=started,
         resumed=utc_now() if state else None, ended=None, **plan.record_fields())
     recorder = EpochRecorder(run_dir, history, networks=plan.checkpointed(),
                              loss_keys=plan.loss_keys)
-    callbacks = [*plan.callbacks(run_dir), RichProgress(config.fit.epochs, console=console,
-                                                        quiet=quiet), recorder, *callbacks]
+    progress = RichProgress(config.fit.epochs, console=console, quiet=quiet,
+                            headline=placement.headline(config.fit.batch_size))
+    callbacks = [*plan.callbacks(run_dir), progress, recorder, *callbacks]
 
     def epochs_done() -> int:
         return len(history.get(plan.loss_keys[0], []))
 
     with recording_outcome(run_dir, epochs_done, on_interrupt=lambda: plan.on_interrupt(run_dir)):
         if initial_epoch < config.fit.epochs:
-            plan.fit(callbacks, initial_epoch)
+            with placement.scope():  # a GAN builds its model and metrics here
+                plan.fit(callbacks, initial_epoch)
     plan.draw(history, run_dir)
     if recorder.diverged_at is not None:
         update_run_json(run_dir, status="failed", ended=utc_now(), epochs=epochs_done(),

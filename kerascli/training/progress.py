@@ -34,6 +34,7 @@ class RichProgress(keras.callbacks.Callback):
         quiet: Print one line per epoch and no bar. Defaults to `False`.
         refresh_seconds: How often the live metrics are read (reading them costs a device sync).
             Defaults to 0.25.
+        headline: A line printed once when training starts (where it runs). Defaults to `None`.
     """
 
     # The batch hook only updates a rich Progress (which holds its own lock), so Keras may call it
@@ -41,9 +42,10 @@ class RichProgress(keras.callbacks.Callback):
     async_safe = True
 
     def __init__(self, epochs: int, console: Console | None = None, quiet: bool = False,
-                 refresh_seconds: float = 0.25):
+                 refresh_seconds: float = 0.25, headline: str | None = None):
         super().__init__()
         self.epochs = epochs
+        self.headline = headline
         self.console = console or Console(stderr=True)
         self.live = not quiet and self.console.is_terminal
         self.refresh_seconds = refresh_seconds
@@ -53,6 +55,8 @@ class RichProgress(keras.callbacks.Callback):
         self._epoch_start = 0.0
 
     def on_train_begin(self, logs=None):
+        if self.headline:
+            self.console.print(self.headline, highlight=False, soft_wrap=True, markup=False)
         if self.live:
             self._progress = Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

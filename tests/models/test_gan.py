@@ -88,8 +88,8 @@ def test_ends_in_sigmoid():
 
 
 def test_bce_reads_logits_or_probabilities_from_the_last_layer():
-    assert make_gan(*networks(sigmoid=True)).bce.from_logits is False
-    assert make_gan(*networks(sigmoid=False)).bce.from_logits is True
+    assert make_gan(*networks(sigmoid=True)).from_logits is False
+    assert make_gan(*networks(sigmoid=False)).from_logits is True
 
 
 def _first_step_d_loss(label_smoothing):
