@@ -12,6 +12,7 @@ from kerascli.cli import render
 from kerascli.cli.options import NameOption, QuietOption, RunsDirOption, SetOption
 from kerascli.cli.reporting import err, load_backend, out, reported
 from kerascli.config.loading import load_config
+from kerascli.data.sources import check_files
 from kerascli.runs.layout import SAMPLES_DIR, runs_dir_from
 
 ConfigArgument = Annotated[Path, typer.Argument(help="The experiment YAML file.")]
@@ -30,6 +31,7 @@ def _training_command(kind: str, summary: str):
         quiet: QuietOption = False,
     ):
         experiment = load_config(config, set_, require="gan" if kind == "gan" else "model")
+        check_files(experiment.data)
         load_backend()
         if kind == "gan":
             from kerascli.commands.gan import train_gan as story
@@ -57,6 +59,7 @@ gan = _training_command("gan", "Train the GAN a config describes (a gan section)
 def validate(config: ConfigArgument, set_: SetOption = None):
     """Check a config and build its model; print the summary. No training."""
     experiment = load_config(config, set_, require="any")
+    check_files(experiment.data)
     load_backend()
     from kerascli.commands.validate import validate_experiment
 

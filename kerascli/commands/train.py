@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kerascli.config.schema import ExperimentConfig
+from kerascli.config.sources import files_input_shape
 from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes, make_dataset
 from kerascli.data.preprocess import Prepared, display_range, prepare
 from kerascli.data.sources import class_names, load_splits
@@ -41,7 +42,7 @@ class TrainPlan(TrainingPlan):
         if checkpoints:
             self.model = load_keras_file(checkpoints["model"], "start a new run instead")
         else:
-            self.model = build_model(config.model)
+            self.model = build_model(config.model, files_input_shape(config.data))
             compile_model(self.model, config.compile)
         self.shapes = input_shapes(self.model)
         self.train_xy = (feed_inputs(self.data.x_train, self.shapes),
@@ -50,8 +51,12 @@ class TrainPlan(TrainingPlan):
         self.augment = build_augmentation(config.data.augment)
 
     def record_fields(self) -> dict:
-        return {"train_examples": int(len(self.data.y_train)),
-                "num_classes": self.data.num_classes}
+        fields = {"train_examples": int(len(self.data.y_train)),
+                  "num_classes": self.data.num_classes}
+        if self.config.data.source == "images":
+            # Recorded so that evaluate and predict name the classes without the data folder.
+            fields["class_names"] = class_names(self.config.data, self.data.num_classes)
+        return fields
 
     def fit(self, callbacks: list, initial_epoch: int) -> None:
         config, data, fit = self.config, self.data, self.config.fit

@@ -10,12 +10,31 @@ import numpy as np
 from rich.console import Console
 
 from kerascli.config.schema import ExperimentConfig
+from kerascli.config.sources import files_input_shape
 from kerascli.data.preprocess import preprocess_images
-from kerascli.data.sources import example_shape
+from kerascli.data.sources import class_names, example_shape
 from kerascli.models.callbacks import build_callbacks
 from kerascli.models.compiling import compile_model
 from kerascli.models.gan_networks import build_networks
 from kerascli.models.layers import build_augmentation, build_model
+
+
+def inferred(config: ExperimentConfig) -> list[str]:
+    """What kerascli decides from the data rather than the config, one sentence each.
+
+    Raises:
+        DataError: When an image folder's layout is wrong (no image is decoded here).
+    """
+    lines = []
+    if config.data.source == "images":
+        names = class_names(config.data, None)
+        lines.append(f"data: {len(names)} classes from the folder names: {', '.join(names)}")
+    model = config.model
+    if model is not None and model.input_shape is None and model.inputs is None:
+        shape = tuple(files_input_shape(config.data))
+        lines.append(f"model.input_shape: {list(shape)}, inferred from the data "
+                     "(data.image_size and data.color_mode)")
+    return lines
 
 
 def validate_experiment(config: ExperimentConfig) -> str:
@@ -38,13 +57,15 @@ def validate_experiment(config: ExperimentConfig) -> str:
         image_shape = preprocess_images(blank, config.data.preprocess, "data.train").shape[1:]
         networks = list(build_networks(config, tuple(image_shape)))
     else:
-        model = build_model(config.model)
+        model = build_model(config.model, files_input_shape(config.data))
         compile_model(model, config.compile)
         networks = [model]
     build_augmentation(config.data.augment)
     with tempfile.TemporaryDirectory() as scratch:
         build_callbacks(config.fit.callbacks, Path(scratch))
     buffer = io.StringIO()
+    for line in inferred(config):
+        buffer.write(line + "\n")
     console = Console(file=buffer, width=100, force_terminal=False, color_system=None)
     for network in networks:
         # Keras prints its summary through rich when given no print_fn; capture it as plain text.

@@ -42,8 +42,9 @@ def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] |
     try:
         specs.check_experiment(config)
         rules.check_gan(config)
+        rules.check_input_shape(config)
     except specs.SpecError as error:
-        raise blame.error(error.key_path, error.what, error.hint) from None
+        raise blame.error(error.key_path, error.what, error.hint, inside=error.inside) from None
     return config
 
 

@@ -8,6 +8,7 @@ file), which `loading` places at the file:line:column it was written.
 from __future__ import annotations
 
 from kerascli.config.schema import ExperimentConfig
+from kerascli.config.sources import files_input_shape
 from kerascli.config.specs import SpecError, split_spec
 from kerascli.errors import ConfigError
 
@@ -42,6 +43,22 @@ def check_gan(config: ExperimentConfig) -> None:
         if name in GAN_REFUSED_CALLBACKS:
             raise SpecError(("fit", "callbacks", index, name), "is not supported by kerascli gan",
                             GAN_REFUSED_CALLBACKS[name])
+
+
+def check_input_shape(config: ExperimentConfig) -> None:
+    """Refuses a Sequential model without input_shape where the data cannot decide it.
+
+    Raises:
+        SpecError: When `model` has neither `input_shape` nor `inputs` and the source's files do
+            not say what one example looks like (only `source: images` does).
+    """
+    model = config.model
+    if model is None or model.input_shape is not None or model.inputs is not None:
+        return
+    if files_input_shape(config.data) is None:
+        raise SpecError(("model",), "give input_shape (Sequential) or inputs (Functional)",
+                        f"only source images decides it; data.source {config.data.source} does "
+                        "not", inside=True)
 
 
 def check_command(config: ExperimentConfig, require: str, path: str) -> None:

@@ -7,12 +7,12 @@ names live in `rules` and `specs`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from kerascli.config.sources import SOURCES
+from kerascli.config.sources import COLOR_CHANNELS, SOURCES
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 GAN_LOSSES = ("bce", "wgan-gp")
@@ -37,6 +37,11 @@ class SplitFiles(_Section):
 
     images: str = Field(description="The images file.")
     labels: str = Field(description="The labels file, one label per image.")
+
+
+class HeldOutTest(_Section):
+    """A test split held out of one folder of class folders (`source: images`)."""
+    split: float = Field(gt=0, lt=1, description="The fraction held out (the same every run).")
 
 
 class ValidationConfig(_Section):
@@ -100,11 +105,17 @@ class DataConfig(_Section):
 
     source: Literal[SOURCES] = Field(description=(
         "A built-in dataset (mnist, fashion_mnist, cifar10) or the format of your files "
-        "(idx, npz)."))
+        "(idx, npz, images: a folder of class folders)."))
     path: str | None = Field(default=None, description=(
-        "npz: the .npz file; built-in datasets: a directory to look in first."))
+        "npz: the .npz file; images: a folder of train/, test/, val/ or of class folders; "
+        "built-in datasets: a directory to look in first."))
     train: SplitFiles | None = Field(default=None, description="idx: the training files.")
-    test: SplitFiles | None = Field(default=None, description="idx: the test files.")
+    test: SplitFiles | HeldOutTest | None = Field(default=None, description=(
+        "idx: the test files; images: {split: 0.2} held out of the class folders under path."))
+    image_size: list[Annotated[int, Field(gt=0)]] | None = Field(default=None, min_length=2,
+        max_length=2, description="images: [height, width] every image is resized to.")
+    color_mode: Literal[tuple(COLOR_CHANNELS)] = Field(default="rgb", description="images: "
+                                                       "rgb, grayscale or rgba.")
     validation: ValidationConfig | None = Field(default=None, description=(
         "Validation data: a split of train, its first examples, or files."))
     preprocess: PreprocessConfig = Field(default=PreprocessConfig(), description=(
@@ -121,6 +132,14 @@ class DataConfig(_Section):
 
     @model_validator(mode="after")
     def _paths_fit_source(self):
+        images = self.source == "images"
+        if images and (self.path is None or self.image_size is None):
+            raise ValueError("source images needs path: FOLDER and image_size: [height, width]")
+        if images and (self.train or isinstance(self.test, SplitFiles) or self.validation
+                       and self.validation.images):
+            raise ValueError("source images reads path's train/, test/ and val/ folders, not files")
+        if not images and (isinstance(self.test, HeldOutTest) or self.image_size is not None):
+            raise ValueError("test: {split: ...} and image_size are for source images")
         if self.source == "idx" and self.train is None:
             raise ValueError("source idx needs train: {images: ..., labels: ...}")
         if self.source == "npz" and self.path is None:
@@ -136,7 +155,8 @@ class ModelConfig(_Section):
 
     name: str | None = Field(default=None, pattern=NAME_PATTERN, description="The model's name.")
     input_shape: list[int | None] | None = Field(default=None, description=(
-        "A Sequential model's input shape without the batch axis, e.g. [28, 28, 1]."))
+        "A Sequential model's input shape without the batch axis, e.g. [28, 28, 1] (source "
+        "images: the data's, when left out)."))
     inputs: dict[str, list[int | None]] | None = Field(default=None, description=(
         "A Functional model's named inputs and their shapes, e.g. {image: [28, 28, 1]}."))
     layers: list[Any] = Field(min_length=1, description=(
@@ -147,9 +167,9 @@ class ModelConfig(_Section):
 
     @model_validator(mode="after")
     def _one_kind(self):
-        if (self.input_shape is None) == (self.inputs is None):
+        if self.input_shape is not None and self.inputs is not None:
             raise ValueError("give input_shape (Sequential) or inputs (Functional), not both")
-        if self.input_shape is not None and self.outputs is not None:
+        if self.inputs is None and self.outputs is not None:
             raise ValueError("outputs is for Functional models (with inputs)")
         if self.inputs is not None and not self.inputs:
             raise ValueError("inputs must name at least one input")

@@ -39,5 +39,27 @@ BUILTIN_DATASETS = {
          "truck"), (32, 32, 3), (32, 32, 3), "cifar-10-batches-py", dark_background=False),
 }
 # Sources that read the user's own files, named in the config.
-FILE_SOURCES = ("idx", "npz")
+FILE_SOURCES = ("idx", "npz", "images")
+# Sources whose files say what one example looks like, so `model.input_shape` may be left out.
+DATA_SHAPED_SOURCES = ("images",)
+# `data.color_mode` -> channels, as keras.utils.image_dataset_from_directory reads them.
+COLOR_CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 SOURCES = (*BUILTIN_DATASETS, *FILE_SOURCES)
+
+
+def files_input_shape(data) -> list[int] | None:
+    """One example's shape as the data's files decide it, for a model without input_shape.
+
+    Args:
+        data: The validated `data` section (a `schema.DataConfig`).
+
+    Returns:
+        `[height, width, channels]` for source images (or `preprocess.reshape`, when given
+        without -1); `None` for sources whose examples have no shape until they are read.
+    """
+    if data.source not in DATA_SHAPED_SOURCES:
+        return None
+    reshape = data.preprocess.reshape
+    if reshape is not None and -1 not in reshape:
+        return list(reshape)
+    return [*data.image_size, COLOR_CHANNELS[data.color_mode]]

@@ -28,6 +28,7 @@ class SpecError(Exception):
     key_path: tuple
     what: str
     hint: str | None = None
+    inside: bool = False  # blame a `--set` of a key under `key_path` too
 
 
 def split_spec(value: Any, key_path: tuple, kind: str = "object") -> tuple[str, dict]:

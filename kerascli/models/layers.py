@@ -79,7 +79,7 @@ def build_sequential(specs: list, input_shape, *, name: str, key_path: tuple):
     return model
 
 
-def build_model(config: ModelConfig):
+def build_model(config: ModelConfig, data_shape: list[int] | None = None):
     """Builds a Sequential or Functional `keras.Model` from the `model` section.
 
     Sequential models stack `layers` on `input_shape`. Functional models start from the named
@@ -89,6 +89,8 @@ def build_model(config: ModelConfig):
 
     Args:
         config: The validated `model` section.
+        data_shape: The input shape the data decides (`DataConfig.files_input_shape`), used when
+            a Sequential model gives no `input_shape`. Defaults to `None`.
 
     Returns:
         An unbuilt-free (fully built) `keras.Model`.
@@ -99,7 +101,7 @@ def build_model(config: ModelConfig):
     import keras
 
     if not config.functional:
-        return build_sequential(config.layers, config.input_shape,
+        return build_sequential(config.layers, config.input_shape or data_shape,
                                 name=config.name or "sequential", key_path=("model", "layers"))
 
     tensors = {name: keras.Input(shape=tuple(shape), name=name)

@@ -177,8 +177,8 @@ FILE_CASES = [
                  ["model.layers[3].Dense.kernel_initializer.RandomNormal.stddev: inf"],
                  "stddev", id="inf-deep-in-a-layer"),
     pytest.param(edit("source: mnist", "source: mnsit"),
-                 ["data.source: Input should be 'mnist', 'fashion_mnist', 'cifar10', 'idx' or "
-                  "'npz'", "(did you mean 'mnist'?)"], "source", id="unknown-source"),
+                 ["data.source: Input should be 'mnist', 'fashion_mnist', 'cifar10', 'idx', "
+                  "'npz' or 'images'", "(did you mean 'mnist'?)"], "source", id="unknown-source"),
     pytest.param(edit("source: mnist", "source: fashion-mnist"),
                  ["did you mean 'fashion_mnist'?"], "source", id="source-dash"),
     pytest.param(edit("source: mnist", "source: idx"),
