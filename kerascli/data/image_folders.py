@@ -12,6 +12,8 @@ The files are checked first, without TensorFlow (`data.images.folders`).
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from pathlib import Path
 
@@ -45,9 +47,9 @@ def image_layout(config: DataConfig, check_files: bool = False) -> FolderLayout:
     layout = scan_layout(config.path, held_out)
     if not check_files:
         return layout
-    key = (str(Path(config.path).resolve()), held_out)
+    key = (str(Path(config.path).resolve()), held_out, config.color_mode)
     if key not in _CHECKED:
-        _CHECKED[key] = check_folder_files(layout)
+        _CHECKED[key] = check_folder_files(layout, config.color_mode)
     return _CHECKED[key]
 
 
@@ -96,10 +98,17 @@ def load_image_folders(config: DataConfig) -> Splits:
         DataError: As `image_layout` with its files checked, or when the images would not fit
             in memory.
     """
-    import keras
-
     layout = image_layout(config, check_files=True)
     _check_fits(config, layout)
+    # Keras prints "Found N files..." and "Using N files for training." to stdout whatever
+    # `verbose` says; kerascli's progress display says what it read instead.
+    with contextlib.redirect_stdout(io.StringIO()):
+        return _read_splits(config, layout)
+
+
+def _read_splits(config: DataConfig, layout: FolderLayout) -> Splits:
+    import keras
+
     common = dict(labels="inferred", label_mode="int", color_mode=config.color_mode,
                   image_size=tuple(config.image_size), batch_size=None, verbose=False,
                   interpolation="bilinear")
@@ -148,14 +157,17 @@ def read_like_training(paths: list, config: DataConfig) -> list[np.ndarray | Dat
 
     from kerascli.data.images.decode import bomb_guard, check_image
     from kerascli.data.images.files import open_regular
-    from kerascli.data.images.folders import FOLDER_FORMATS, FOLDER_SUPPORTED
+    from kerascli.data.images.folders import FOLDER_FORMATS, FOLDER_SUPPORTED, unreadable_by_keras
 
     channels = COLOR_CHANNELS[config.color_mode]
     items = []
     with bomb_guard():
         for path in paths:
             try:
-                check_image(path, FOLDER_FORMATS, FOLDER_SUPPORTED)
+                refused = unreadable_by_keras(Path(path), check_image(
+                    path, FOLDER_FORMATS, FOLDER_SUPPORTED), config.color_mode)
+                if refused:
+                    raise refused
                 with open_regular(path) as handle:
                     data = handle.read()
             except (DataError, OSError) as error:

@@ -202,7 +202,7 @@ def decoding_errors(path: Path, supported: str = SUPPORTED):
 
 
 def check_image(path: str | Path, formats: tuple[str, ...] = FORMATS,
-                supported: str = SUPPORTED) -> None:
+                supported: str = SUPPORTED) -> str:
     """Decodes one image file completely, only to know that it can be read.
 
     Used before training on a folder of images, so that a damaged file is one error naming it
@@ -213,6 +213,9 @@ def check_image(path: str | Path, formats: tuple[str, ...] = FORMATS,
         formats: Pillow decoders allowed to read it. Defaults to `FORMATS`.
         supported: `formats` in words, for errors. Defaults to `SUPPORTED`.
 
+    Returns:
+        The format Pillow found in the file's content (`PNG`, `JPEG`, ...).
+
     Raises:
         DataError: As `load_image`, naming the file.
     """
@@ -221,6 +224,7 @@ def check_image(path: str | Path, formats: tuple[str, ...] = FORMATS,
             Image.open(handle, formats=list(formats)) as image:
         _check_pixels(image, path)
         image.load()  # `verify()` alone passes truncated JPEGs that decoders then fail on
+        return "JPEG" if image.format == "MPO" else image.format
 
 
 @contextlib.contextmanager

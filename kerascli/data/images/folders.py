@@ -29,6 +29,8 @@ FOLDER_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 FOLDER_FORMATS = ("PNG", "JPEG", "BMP", "GIF")
 FOLDER_SUPPORTED = "PNG, JPEG, BMP or GIF"
 SPLIT_FOLDERS = {"train": "train", "test": "test", "validation": "val"}
+TENSORFLOW_REFUSES = {("BMP", "grayscale"): "3 or 4 channels", ("GIF", "grayscale"): "3 channels",
+                      ("GIF", "rgba"): "3 channels", ("JPEG", "rgba"): "1 or 3 channels"}
 LAYOUT_HINT = "put each class's images in its own folder: PATH/<class>/*.png, or PATH/train/<class>/*"
 
 
@@ -122,11 +124,28 @@ def scan_layout(path: str, held_out: float | None) -> FolderLayout:
     return FolderLayout(root, tuple(classes), folders, held_out)
 
 
-def check_folder_files(layout: FolderLayout, workers: int | None = None) -> FolderLayout:
+def unreadable_by_keras(path: Path, image_format: str, color_mode: str) -> DataError | None:
+    """The error for a file Keras' reader would fail on in `color_mode`, or `None`.
+
+    `image_dataset_from_directory` decodes with `tf.image.decode_image`, whose decoders take only
+    some channel counts (BMP and GIF no grayscale, JPEG and GIF no RGBA): a fact of TensorFlow's
+    kernels that no API reports before decoding, hence this table.
+    """
+    if (image_format, color_mode) not in TENSORFLOW_REFUSES:
+        return None
+    gives = TENSORFLOW_REFUSES[image_format, color_mode]
+    return DataError(str(path), f"{image_format} images cannot be read as {color_mode} "
+                     f"(TensorFlow's {image_format} decoder gives {gives})",
+                     "convert it to PNG, or change data.color_mode")
+
+
+def check_folder_files(layout: FolderLayout, color_mode: str = "rgb",
+                       workers: int | None = None) -> FolderLayout:
     """Decodes every image of every split once, and counts them.
 
     Args:
         layout: From `scan_layout`.
+        color_mode: `data.color_mode` (see `unreadable_by_keras`). Defaults to `"rgb"`.
         workers: Decoding threads. Defaults to `None`: the CPU count, at most 8.
 
     Returns:
@@ -153,7 +172,7 @@ def check_folder_files(layout: FolderLayout, workers: int | None = None) -> Fold
             problems.append(DataError(str(folder), "no images in its class folders",
                                       f"add {FOLDER_SUPPORTED} files, or remove the folder"))
     with bomb_guard(), ThreadPoolExecutor(workers or min(8, os.cpu_count() or 1)) as pool:
-        for error in pool.map(_problem, to_check):
+        for error in pool.map(lambda path: _problem(path, color_mode), to_check):
             if error is not None:
                 problems.append(error)
     if layout.held_out is not None and not problems:
@@ -169,9 +188,9 @@ def check_folder_files(layout: FolderLayout, workers: int | None = None) -> Fold
     return FolderLayout(layout.root, layout.class_names, layout.folders, layout.held_out, counts)
 
 
-def _problem(path: Path) -> DataError | None:
+def _problem(path: Path, color_mode: str) -> DataError | None:
     try:
-        check_image(path, FOLDER_FORMATS, FOLDER_SUPPORTED)
+        image_format = check_image(path, FOLDER_FORMATS, FOLDER_SUPPORTED)
     except DataError as error:
         return error
-    return None
+    return unreadable_by_keras(path, image_format, color_mode)
