@@ -1,0 +1,46 @@
+"""The starter configs `kerascli init` writes, one per kind of data: commented YAML text.
+
+Templates are text, not dumped dicts, so that every line can carry the comment a newcomer needs;
+`kerascli init` checks what it fills in by loading the result like any config.
+"""
+
+from __future__ import annotations
+
+IMAGES = """\
+# A starter config written by `kerascli init {source_path}`: a small CNN for your image folders.
+# Run it with:  kerascli train {config_name}
+# Every key is documented in README.md; change what you like and run `kerascli validate` first.
+name: {name}
+seed: 42
+data:
+  source: images               # one subfolder per class; the folder names are the class names
+  path: {path}{layout_comment}
+  image_size: [{height}, {width}]         # every image is resized to this (typical here: {typical})
+  color_mode: {color_mode}              # rgb | grayscale | rgba{color_comment}
+{test_line}{validation_line}  preprocess:
+    scale: 255                 # pixels / 255: inputs in [0, 1]
+  # augment:                   # uncomment for more variety in training batches:
+  #   - RandomFlip: {{mode: horizontal}}
+  #   - RandomRotation: {{factor: 0.05}}
+model:
+  # input_shape is left out: image_size and color_mode decide it ([{height}, {width}, {channels}]).
+  layers:
+    - Conv2D: {{filters: 32, kernel_size: 3, activation: relu}}
+    - MaxPooling2D: {{pool_size: 2}}
+    - Conv2D: {{filters: 64, kernel_size: 3, activation: relu}}
+    - MaxPooling2D: {{pool_size: 2}}
+    - GlobalAveragePooling2D     # one number per filter, whatever the image size
+    - Dropout: {{rate: 0.2}}       # against overfitting a small dataset
+    - Dense: {{units: {classes}, activation: softmax}}   # one unit per class: {class_list}
+    # For photos, a pretrained backbone usually does far better, e.g. in place of the layers
+    # above: - MobileNetV2: {{include_top: false, weights: imagenet, pooling: avg, trainable: false}}
+compile:
+  optimizer: adam
+  loss: sparse_categorical_crossentropy   # labels are class indices
+  metrics: [accuracy]
+fit:
+  epochs: 10
+  batch_size: 32
+  callbacks:
+    - EarlyStopping: {{monitor: val_loss, patience: 3, restore_best_weights: true}}
+"""

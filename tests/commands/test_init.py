@@ -1,0 +1,89 @@
+"""`kerascli init`: a starter config written from a folder the test fills, then trained as is."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from PIL import Image
+from typer.testing import CliRunner
+
+from kerascli.cli.main import app
+from tests.data.test_image_folders import write_images
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_init_then_train_works_as_written(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_images(tmp_path / "photos", 6, formats=("png",))
+    result = invoke("init", "photos/")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "wrote: kerascli.yaml (a starter for images: 3 classes (blue sky, grün, red), 18 "
+        "training images)", "train it with: kerascli train kerascli.yaml"]
+    text = (tmp_path / "kerascli.yaml").read_text(encoding="utf-8")
+    config = yaml.safe_load(text)
+    assert config["data"] == {"source": "images", "path": "photos", "image_size": [16, 16],
+                              "color_mode": "rgb", "test": {"split": 0.2},
+                              "validation": {"split": 0.2}, "preprocess": {"scale": 255}}
+    assert config["model"]["layers"][-1] == {"Dense": {"units": 3, "activation": "softmax"}}
+    assert "# one unit per class: blue sky, grün, red" in text
+    result = invoke("train", "kerascli.yaml", "--quiet")  # the config exactly as written
+    assert result.exit_code == 0, result.output
+    run = next((tmp_path / "runs").iterdir())
+    evaluation = json.loads((run / "evaluation.json").read_text(encoding="utf-8"))
+    assert [row["class"] for row in evaluation["per_class"][:3]] == ["blue sky", "grün", "red"]
+
+
+def test_init_reads_a_train_test_layout_gray_and_large(tmp_path):
+    for split in ("train", "test", "val"):
+        for name in ("a", "b"):
+            (tmp_path / "d" / split / name).mkdir(parents=True)
+            Image.new("L", (300, 200), 128).save(tmp_path / "d" / split / name / "x.png")
+    out = tmp_path / "starter.yaml"
+    assert invoke("init", tmp_path / "d", "--out", out).exit_code == 0
+    data = yaml.safe_load(out.read_text(encoding="utf-8"))["data"]
+    assert data["image_size"] == [128, 128] and data["color_mode"] == "grayscale"
+    assert "test" not in data and "validation" not in data  # test/ and val/ folders hold them
+
+
+def test_init_never_overwrites(tmp_path):
+    write_images(tmp_path / "p", 1)
+    out = tmp_path / "mine.yaml"
+    out.write_text("mine", encoding="utf-8")
+    result = invoke("init", tmp_path / "p", "--out", out)
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {out}: already exists; kerascli init never overwrites a "
+                             "file (choose another --out, or move the file away)\n")
+    assert out.read_text(encoding="utf-8") == "mine"
+
+
+def _text_folder(root):
+    (root / "pos").mkdir(parents=True)
+    (root / "pos" / "a.txt").write_text("good", encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda root: (root.parent / "t.csv").write_text("a,b\n1,2\n") and root.parent / "t.csv",
+     "{path}: kerascli init cannot write starters for CSV tables yet (write the data section by "
+     "hand: see README, Your own data)"),
+    (_text_folder, "{path}: kerascli init cannot write starters for folders of text files yet"),
+    (lambda root: root, "{path}: no such file or folder (give a folder of class folders, or a CSV "
+     "file)"),
+    (lambda root: (root.parent / "x.json").write_text("{}") and root.parent / "x.json",
+     "{path}: kerascli init reads a folder of class folders or a CSV file"),
+    (lambda root: (root.mkdir(), root)[1], "{path}: no class folders in this folder"),
+])
+def test_init_refuses_what_it_cannot_start(tmp_path, make, message):
+    path = make(tmp_path / "data")
+    result = invoke("init", path, "--out", tmp_path / "c.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: " + message.format(path=path)), result.stderr
+    assert not (tmp_path / "c.yaml").exists()
