@@ -248,3 +248,18 @@ def test_input_shape_only_inferred_for_images(tmp_path):
     assert result.exit_code == 2
     assert "model: give input_shape (Sequential) or inputs (Functional) (only source images " \
            "decides it; data.source mnist does not)" in result.stderr
+
+
+def test_the_example_config_trains_on_a_generated_folder(tmp_path):
+    """configs/images_folder.yaml as shipped, on a small folder written as its comment says."""
+    from benchmarks.own_images import ROOT, write_folder
+
+    folder = write_folder(tmp_path / "mnist_png", 200, 50)
+    result = invoke("train", ROOT / "configs" / "images_folder.yaml", "--set",
+                    f"data.path={folder}", "--set", "fit.epochs=1", "--runs-dir",
+                    tmp_path / "runs", "--quiet")
+    assert result.exit_code == 0, result.output
+    run = next((tmp_path / "runs").iterdir())
+    record = json.loads((run / "run.json").read_text(encoding="utf-8"))
+    assert record["class_names"] == [str(digit) for digit in range(10)]
+    assert record["train_examples"] == 180  # 200 less the 10% validation split
