@@ -117,9 +117,11 @@ def test_predict_reads_files_as_training_did(trained, photos):
 
 def test_held_out_split_grayscale_and_validation(tmp_path):
     write_images(tmp_path / "flat", 10, formats=FORMATS[:2])  # see bmp-grayscale
-    config = write_config(tmp_path / "c.yaml", image_config(
-        tmp_path / "flat", test={"split": 0.2}, color_mode="grayscale",
-        validation={"split": 0.25}) | {"fit": {"epochs": 1, "batch_size": 8}})
+    config = image_config(tmp_path / "flat", test={"split": 0.2}, color_mode="grayscale",
+                          validation={"split": 0.25}) | {"fit": {"epochs": 1, "batch_size": 8}}
+    config["data"]["preprocess"]["one_hot"] = 3  # labels as one-hot vectors on request
+    config["compile"]["loss"] = "categorical_crossentropy"
+    config = write_config(tmp_path / "c.yaml", config)
     result = invoke("validate", config)
     assert result.exit_code == 0, result.output
     assert "model.input_shape: [16, 16, 1], inferred from the data" in result.output

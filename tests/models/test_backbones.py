@@ -136,3 +136,11 @@ def test_keras_refusal_of_a_backbone_is_one_line(tmp_path, photos):
     assert result.exit_code == 2
     assert result.stderr.startswith("error: model.layers[0].MobileNetV2: ")
     assert "32" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_backbone_names_are_checked_without_tensorflow(tmp_path, photos):
+    config = write_config(tmp_path / "c.yaml", backbone_config(photos))
+    code = ("import sys; from kerascli.config.loading import load_config; "
+            f"load_config({str(config)!r}); "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)
