@@ -32,8 +32,9 @@ model:
     - GlobalAveragePooling2D     # one number per filter, whatever the image size
     - Dropout: {{rate: 0.2}}       # against overfitting a small dataset
     - Dense: {{units: {classes}, activation: softmax}}   # one unit per class: {class_list}
-    # For photos, a pretrained backbone usually does far better, e.g. in place of the layers
-    # above: - MobileNetV2: {{include_top: false, weights: imagenet, pooling: avg, trainable: false}}
+    # For photos, a pretrained backbone usually does far better: in place of the layers above,
+    #   - MobileNetV2: {{include_top: false, weights: imagenet, pooling: avg, trainable: false}}
+    # with color_mode rgb, image_size [96, 96] or more and preprocess range: [-1, 1] (its inputs).
 compile:
   optimizer: adam
   loss: sparse_categorical_crossentropy   # labels are class indices

@@ -45,6 +45,9 @@ def image_layout(config: DataConfig, check_files: bool = False) -> FolderLayout:
     """
     held_out = config.test.split if isinstance(config.test, HeldOutTest) else None
     layout = scan_layout(config.path, held_out)
+    if "validation" in layout.folders and config.validation is not None:
+        raise DataError(str(layout.folders["validation"]), "a val folder and data.validation both "
+                        "give validation data", "remove data.validation, or the val folder")
     if not check_files:
         return layout
     key = (str(Path(config.path).resolve()), held_out, config.color_mode)

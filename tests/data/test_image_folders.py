@@ -187,6 +187,9 @@ BAD_FOLDERS = [
     pytest.param(_break(lambda root: None), {"test": {"split": 0.2}},
                  "{root}/test: a test folder and data.test.split both give a test set",
                  id="test-folder-and-split"),
+    pytest.param(_break(lambda root: write_images(root / "val", 1)), {"validation": {"split": 0.1}},
+                 "{root}/val: a val folder and data.validation both give validation data",
+                 id="val-folder-and-split"),
     pytest.param(lambda root: write_images(root, 1), {"test": {"split": 0.2}},
                  "data.test.split: holding out 0.2 of 3 images leaves none to train on or none "
                  "to test", id="split-too-small"),

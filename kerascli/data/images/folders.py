@@ -31,7 +31,8 @@ FOLDER_SUPPORTED = "PNG, JPEG, BMP or GIF"
 SPLIT_FOLDERS = {"train": "train", "test": "test", "validation": "val"}
 TENSORFLOW_REFUSES = {("BMP", "grayscale"): "3 or 4 channels", ("GIF", "grayscale"): "3 channels",
                       ("GIF", "rgba"): "3 channels", ("JPEG", "rgba"): "1 or 3 channels"}
-LAYOUT_HINT = "put each class's images in its own folder: PATH/<class>/*.png, or PATH/train/<class>/*"
+LAYOUT_HINT = ("put each class's images in its own folder: PATH/<class>/*.png, or "
+               "PATH/train/<class>/*")
 
 
 @dataclass(frozen=True)
