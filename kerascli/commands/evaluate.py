@@ -33,6 +33,14 @@ def _recorded_classes(run: SavedRun) -> tuple[bool, int | None]:
     return trusted, count
 
 
+def _recorded_names(run: SavedRun) -> list[str] | None:
+    """The class names training recorded (image folders), if run.json holds a list of them."""
+    names = run.record.get("class_names")
+    if isinstance(names, list) and names and all(isinstance(name, str) for name in names):
+        return names
+    return None
+
+
 def evaluate_run(run: SavedRun) -> dict:
     """Evaluates an opened run's model on its test data and writes `evaluation.json` and plots.
 
@@ -72,7 +80,8 @@ def evaluate_run(run: SavedRun) -> dict:
     with locked(run.run_dir):
         return evaluate_model(
             model, x, y, run_dir=run.run_dir,
-            class_names=class_names(config.data, num_classes), num_classes=num_classes,
+            class_names=_recorded_names(run) or class_names(config.data, num_classes),
+            num_classes=num_classes,
             batch_size=config.evaluate.batch_size or max(config.fit.batch_size, 256),
             images=x_test, value_range=display_range(config.data.preprocess),
             extra={"run": run.run_dir.name, "overrides": list(run.overrides),

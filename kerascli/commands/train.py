@@ -54,7 +54,8 @@ class TrainPlan(TrainingPlan):
         fields = {"train_examples": int(len(self.data.y_train)),
                   "num_classes": self.data.num_classes}
         if self.config.data.source == "images":
-            # Recorded so that evaluate and predict name the classes without the data folder.
+            # Recorded so that predict names the classes without the data folder, and evaluate
+            # as training did.
             fields["class_names"] = class_names(self.config.data, self.data.num_classes)
         return fields
 
