@@ -65,13 +65,19 @@ def _memory_bytes() -> int | None:
 
 def _check_fits(config: DataConfig, layout: FolderLayout) -> None:
     height, width = config.image_size
-    total = sum(layout.files.values())
+    limits = {"train": config.limit.train, "test": config.limit.test}
+    if layout.held_out is not None and config.limit.train and config.limit.test:
+        limits["train"] = config.limit.train + config.limit.test  # test comes out of train/
+    elif layout.held_out is not None:
+        limits["train"] = None
+    total = sum(min(count, limits.get(split) or count) for split, count in layout.files.items())
     needed = total * height * width * COLOR_CHANNELS[config.color_mode] * 4  # float32
     memory = _memory_bytes()
     if memory and needed > MEMORY_FRACTION * memory:
         raise DataError(str(layout.root), f"{total} images of {height}x{width} take "
-                        f"{needed / 2**30:.1f} GiB decoded, more than half of this machine's "
-                        f"{memory / 2**30:.1f} GiB", "lower data.image_size or set data.limit")
+                        f"{needed / 2**20:.1f} MiB decoded, more than "
+                        f"{MEMORY_FRACTION:.0%} of this machine's {memory / 2**30:.1f} GiB",
+                        "lower data.image_size or set data.limit")
 
 
 def _to_arrays(dataset, limit: int | None) -> tuple[np.ndarray, np.ndarray]:

@@ -268,3 +268,39 @@ def test_the_example_config_trains_on_a_generated_folder(tmp_path):
     record = json.loads((run / "run.json").read_text(encoding="utf-8"))
     assert record["class_names"] == [str(digit) for digit in range(10)]
     assert record["train_examples"] == 180  # 200 less the 10% validation split
+
+
+def test_predict_reports_bad_files_and_predicts_the_rest(trained, photos, tmp_path):
+    bad = tmp_path / "bad.png"
+    bad.write_text("not a png")
+    result = invoke("predict", photos / "test" / "red" / "0.png", bad, tmp_path / "x.tiff",
+                    "--run", trained, "--json")
+    assert result.exit_code == 2
+    assert [json.loads(line)["file"] for line in result.stdout.splitlines()] == [
+        str(photos / "test" / "red" / "0.png")]
+    assert result.stderr.splitlines() == [
+        f"error: {tmp_path / 'x.tiff'}: no such file or directory",
+        f"error: {bad}: not a PNG, JPEG, BMP or GIF image (the content is not one of those "
+        "formats)"]
+
+
+def test_limit_and_memory(tmp_path, monkeypatch):
+    from kerascli.data import image_folders
+
+    write_images(tmp_path / "p", 4)  # 12 images
+    config = image_config(tmp_path / "p") | {"fit": {"epochs": 1}, "evaluate": {"enabled": False}}
+    path = write_config(tmp_path / "c.yaml", config)
+    # Room for 5 decoded 16x16 RGB float32 images, not for 12.
+    monkeypatch.setattr(image_folders, "MEMORY_FRACTION", 5 * 16 * 16 * 3 * 4 * 1.5
+                        / image_folders._memory_bytes())
+    result = invoke("train", path, "--runs-dir", tmp_path / "runs")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {tmp_path / 'p'}: 12 images of 16x16 take 0.0 MiB "
+                                    "decoded, more than ")
+    assert result.stderr.rstrip().endswith("(lower data.image_size or set data.limit)")
+    config["data"]["limit"] = {"train": 5}
+    result = invoke("train", write_config(path, config), "--runs-dir", tmp_path / "runs",
+                    "--quiet")
+    assert result.exit_code == 0, result.output
+    record = json.loads((next((tmp_path / "runs").iterdir()) / "run.json").read_text())
+    assert record["train_examples"] == 5
