@@ -12,7 +12,8 @@ from rich.console import Console
 from kerascli.config.schema import ExperimentConfig
 from kerascli.config.sources import files_input_shape
 from kerascli.data.preprocess import preprocess_images
-from kerascli.data.sources import class_names, example_shape
+from kerascli.data.image_folders import image_layout
+from kerascli.data.sources import example_shape
 from kerascli.models.callbacks import build_callbacks
 from kerascli.models.compiling import compile_model
 from kerascli.models.gan_networks import build_networks
@@ -23,12 +24,16 @@ def inferred(config: ExperimentConfig) -> list[str]:
     """What kerascli decides from the data rather than the config, one sentence each.
 
     Raises:
-        DataError: When an image folder's layout is wrong (no image is decoded here).
+        DataError: When an image folder's layout or one of its files is bad.
     """
     lines = []
     if config.data.source == "images":
-        names = class_names(config.data, None)
-        lines.append(f"data: {len(names)} classes from the folder names: {', '.join(names)}")
+        layout = image_layout(config.data, check_files=True)  # checked once per process
+        names = layout.class_names
+        counts = ", ".join(f"{count} {split}" for split, count in layout.files.items())
+        held = f", {layout.held_out:.0%} of train held out for test" if layout.held_out else ""
+        lines.append(f"data: {len(names)} classes from the folder names: {', '.join(names)} "
+                     f"({counts} images{held})")
     model = config.model
     if model is not None and model.input_shape is None and model.inputs is None:
         shape = tuple(files_input_shape(config.data))

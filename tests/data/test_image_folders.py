@@ -125,7 +125,8 @@ def test_held_out_split_grayscale_and_validation(tmp_path):
     result = invoke("validate", config)
     assert result.exit_code == 0, result.output
     assert "model.input_shape: [16, 16, 1], inferred from the data" in result.output
-    assert "3 classes from the folder names: blue sky, grün, red" in result.output
+    assert ("data: 3 classes from the folder names: blue sky, grün, red (30 train images, 20% "
+            "of train held out for test)") in result.output
     result = invoke("train", config, "--runs-dir", tmp_path / "runs", "--quiet")
     assert result.exit_code == 0, result.output
     run = next((tmp_path / "runs").iterdir())
