@@ -13,7 +13,7 @@ from kerascli.cli.options import (ConfigFilesArgument, NameOption, QuietOption, 
                                   SetOption)
 from kerascli.cli.reporting import err, load_backend, out, reported
 from kerascli.config.loading import load_config
-from kerascli.data.own import check_own_data
+from kerascli.data.sources import check_files
 from kerascli.runs.layout import SAMPLES_DIR, runs_dir_from
 
 
@@ -31,7 +31,7 @@ def _training_command(kind: str, summary: str):
         quiet: QuietOption = False,
     ):
         experiment = load_config(config, set_, require="gan" if kind == "gan" else "model")
-        check_own_data(experiment.data)  # a CSV or text folder is checked before TensorFlow
+        check_files(experiment.data)  # image folders, tables, texts: before TensorFlow
         load_backend()
         if kind == "gan":
             from kerascli.commands.gan import train_gan as story
@@ -59,7 +59,7 @@ gan = _training_command("gan", "Train the GAN a config describes (a gan section)
 def validate(config: ConfigFilesArgument, set_: SetOption = None):
     """Check a config and build its model; print the summary. No training."""
     experiment = load_config(config, set_, require="any")
-    found = check_own_data(experiment.data)
+    found = check_files(experiment.data)
     if found:
         out.print(found, markup=False)  # what was read, and the feature kinds it inferred
     load_backend()

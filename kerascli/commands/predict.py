@@ -21,8 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from kerascli.config.schema import ExperimentConfig
-from kerascli.config.sources import BUILTIN_DATASETS, OWN_DATA_SOURCES
+from kerascli.config.sources import BUILTIN_DATASETS, COLOR_CHANNELS, ENCODED_SOURCES
+from kerascli.data.image_folders import read_like_training
 from kerascli.data.images.files import find_images
+from kerascli.data.images.folders import FOLDER_EXTENSIONS, FOLDER_SUPPORTED
 from kerascli.data.images import ink
 from kerascli.data.images.reader import ImageReader
 from kerascli.data.pipeline import feed_inputs, input_shapes
@@ -133,7 +135,10 @@ class _Classifier:
         self.preprocess = run.config.data.preprocess
         units = int(model.outputs[0].shape[-1] or 1)
         classes = 2 if units == 1 else units  # one sigmoid unit: classes 0 and 1
-        names = data_class_names(run.config.data, classes)
+        recorded = run.record.get("class_names")
+        names = recorded if isinstance(recorded, list) and all(
+            isinstance(name, str) for name in recorded) else data_class_names(run.config.data,
+                                                                              classes)
         self.names = names if names and len(names) == classes else [str(i) for i in range(classes)]
 
     def check(self, run: SavedRun, geometry: tuple[int, int, int]) -> None:
@@ -185,6 +190,35 @@ class _Classifier:
         return as_probabilities(np.asarray(outputs))
 
 
+def _predict_like_training(files: list[Path], run: SavedRun, classifier: _Classifier,
+                           report: PredictionReport, top_k: int, batch_size: int) -> None:
+    """Predicts an image-folder run's classes, reading files as its training read them."""
+    data = run.config.data
+    classifier.check(run, (*data.image_size, COLOR_CHANNELS[data.color_mode]))
+    k = max(1, min(top_k, len(classifier.names)))
+    for start in range(0, len(files), batch_size):
+        chunk = files[start:start + batch_size]
+        good, images = [], []
+        for path, item in zip(chunk, read_like_training(chunk, data)):
+            if isinstance(item, DataError):
+                report.errors.append(item)
+            else:
+                good.append(path)
+                images.append(item)
+        if images:
+            _rank(good, classifier.probabilities(np.stack(images)), classifier, k,
+                  [False] * len(good), report)
+
+
+def _rank(paths: list[Path], probabilities: np.ndarray, classifier: _Classifier, k: int,
+          flipped, report: PredictionReport) -> None:
+    ranked = np.argsort(-probabilities, axis=-1, kind="stable")[:, :k]
+    for path, row, order, was_flipped in zip(paths, probabilities, ranked, flipped):
+        top = [(classifier.names[i], round(float(row[i]), 6)) for i in order]
+        report.predictions.append(Prediction(
+            str(path), top[0][0], int(order[0]), top[0][1], top, bool(was_flipped)))
+
+
 def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
                   invert: str = "auto", batch_size: int = 256,
                   workers: int | None = None) -> PredictionReport:
@@ -209,7 +243,7 @@ def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
         RunError: When the run is not a classifier, or its model cannot be loaded.
         ConfigError: For an unknown `invert` value.
     """
-    if run.config.data.source in OWN_DATA_SOURCES:  # CSV rows or text files
+    if run.config.data.source in ENCODED_SOURCES:  # CSV rows or text files
         from kerascli.commands.predict_own import predict_own
 
         return predict_own(paths, run, PredictionReport(run.run_dir), top_k=top_k,
@@ -219,12 +253,17 @@ def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
     if run.task not in (None, "classification", "binary"):
         raise RunError(str(run.run_dir), f"is a {run.task} run; predict needs a classifier",
                        "name a classification run with --run")
-    files, errors = find_images(paths)
+    folders = run.config.data.source == "images"
+    files, errors = (find_images(paths, FOLDER_EXTENSIONS, FOLDER_SUPPORTED) if folders
+                     else find_images(paths))
     report = PredictionReport(run.run_dir, errors=errors)
     if not files:
         return report
     model = load_model(run)
     classifier = _Classifier(run, model)
+    if folders:
+        _predict_like_training(files, run, classifier, report, top_k, batch_size)
+        return report
     height, width, channels = image_geometry(run.config, tuple(model.inputs[0].shape[1:]))
     classifier.check(run, (height, width, channels))
     auto_invert = invert == "auto" and channels == 1 and trained_on_dark_background(
@@ -245,10 +284,5 @@ def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
             flipped = ink.images_to_invert(batch, invert, auto_invert)
             if flipped.any():
                 batch[flipped] = ink.invert(batch[flipped])
-            probabilities = classifier.probabilities(batch)
-            ranked = np.argsort(-probabilities, axis=-1, kind="stable")[:, :k]
-            for path, row, order, was_flipped in zip(good, probabilities, ranked, flipped):
-                top = [(classifier.names[i], round(float(row[i]), 6)) for i in order]
-                report.predictions.append(Prediction(
-                    str(path), top[0][0], int(order[0]), top[0][1], top, bool(was_flipped)))
+            _rank(good, classifier.probabilities(batch), classifier, k, flipped, report)
     return report
