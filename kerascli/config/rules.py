@@ -30,10 +30,14 @@ def check_gan(config: ExperimentConfig) -> None:
     """Refuses data settings and callbacks a GAN does not use, rather than failing or ignoring them.
 
     Raises:
-        SpecError: For `data.validation`, `data.augment`, or a callback a GAN cannot run.
+        SpecError: For a csv or text source, `data.validation`, `data.augment`, or a callback a
+            GAN cannot run.
     """
     if config.gan is None:
         return
+    if config.data.source in ENCODED_SOURCES:
+        raise SpecError(("data", "source"), f"kerascli gan draws images, not {config.data.source} "
+                        "data", "train it on images: a built-in dataset, idx, npz or images")
     for key in ("validation", "augment"):
         if getattr(config.data, key):
             raise SpecError(("data", key), "is not used by kerascli gan",

@@ -174,3 +174,20 @@ def test_init_refuses_what_it_cannot_start(tmp_path, make, message):
     assert result.exit_code == 2
     assert result.stderr.startswith("error: " + message.format(path=path)), result.stderr
     assert not (tmp_path / "c.yaml").exists()
+
+
+def test_init_target_is_for_tables(tmp_path):
+    write_texts(tmp_path / "reviews", per_class=2)
+    result = invoke("init", tmp_path / "reviews", "--target", "kind", "--out", tmp_path / "c.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: --target: is for CSV tables; {tmp_path / 'reviews'} holds "
+                             "text (the class folders' names are the classes)\n")
+    assert not (tmp_path / "c.yaml").exists()
+
+
+def test_init_target_must_be_a_column(tmp_path):
+    write_table(tmp_path / "t.csv")
+    result = invoke("init", tmp_path / "t.csv", "--target", "knd", "--out", tmp_path / "c.yaml")
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path / 't.csv'}:1: column knd: not in the header "
+                             "(--target: did you mean 'kind'?)\n")
