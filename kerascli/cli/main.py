@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from kerascli import __version__
-from kerascli.cli import (config_commands, inference_commands, report_commands, run_commands,
-                          runs_commands, train_commands)
+from kerascli.cli import (config_commands, inference_commands, init_commands, report_commands,
+                          run_commands, runs_commands, train_commands)
 from kerascli.cli.reporting import out
 
 app = typer.Typer(
@@ -28,6 +28,7 @@ def main(version: Annotated[bool, typer.Option(
     """Train, evaluate and use Keras models described by YAML experiment files."""
 
 
+app.command()(init_commands.init)
 app.command()(train_commands.train)
 app.command()(train_commands.gan)
 app.command()(run_commands.sample)

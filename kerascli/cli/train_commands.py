@@ -30,10 +30,10 @@ def _training_command(kind: str, summary: str):
     ):
         from kerascli.config.distribute import read_cluster
         from kerascli.config.loading import load_config
-        from kerascli.data.own import check_own_data
+        from kerascli.data.sources import check_files
 
         experiment = load_config(config, set_, require="gan" if kind == "gan" else "model")
-        check_own_data(experiment.data)  # a CSV or text folder is checked before TensorFlow
+        check_files(experiment.data)  # image folders, tables, texts: before TensorFlow
         cluster = read_cluster(experiment.distribute)  # TF_CONFIG checked before TensorFlow
         load_backend()
         if kind == "gan":
@@ -65,10 +65,10 @@ gan = _training_command("gan", "Train the GAN a config describes (a gan section)
 def validate(config: ConfigFilesArgument, set_: SetOption = None):
     """Check a config and build its model; print the summary. No training."""
     from kerascli.config.loading import load_config
-    from kerascli.data.own import check_own_data
+    from kerascli.data.sources import check_files
 
     experiment = load_config(config, set_, require="any")
-    found = check_own_data(experiment.data)
+    found = check_files(experiment.data)
     if found:
         out.print(found, markup=False)  # what was read, and the feature kinds it inferred
     load_backend()

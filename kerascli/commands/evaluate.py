@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kerascli.config.sources import OWN_DATA_SOURCES
+from kerascli.config.sources import ENCODED_SOURCES
 from kerascli.data.own import load_own_test
 from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes
 from kerascli.data.preprocess import (count_classes, display_range, preprocess_images,
@@ -55,6 +55,14 @@ def _test_arrays(run: SavedRun):
     return x_test, y_test, num_classes
 
 
+def _recorded_names(run: SavedRun) -> list[str] | None:
+    """The class names training recorded (image folders), if run.json holds a list of them."""
+    names = run.record.get("class_names")
+    if isinstance(names, list) and names and all(isinstance(name, str) for name in names):
+        return names
+    return None
+
+
 def evaluate_run(run: SavedRun) -> dict:
     """Evaluates an opened run's model on its test data and writes `evaluation.json` and plots.
 
@@ -71,7 +79,7 @@ def evaluate_run(run: SavedRun) -> dict:
         DataError: When the test data is missing, unreadable, or does not fit the model.
     """
     config = run.config
-    if config.data.source in OWN_DATA_SOURCES:
+    if config.data.source in ENCODED_SOURCES:
         # Raw rows or texts: the saved model holds its FeatureSpace or TextVectorization.
         found = load_own_test(config.data, run.record)
         if found is None:
@@ -81,7 +89,7 @@ def evaluate_run(run: SavedRun) -> dict:
         num_classes = len(names) if names else None
     else:
         x_test, y_test, num_classes = _test_arrays(run)
-        names = class_names(config.data, num_classes)
+        names = _recorded_names(run) or class_names(config.data, num_classes)
     model = load_model(run)
     if not getattr(model, "compiled", False):
         compile_model(model, config.compile)
@@ -96,7 +104,8 @@ def evaluate_run(run: SavedRun) -> dict:
             model, x, y, run_dir=run.run_dir,
             class_names=names, num_classes=num_classes,
             batch_size=config.evaluate.batch_size or max(config.fit.batch_size, 256),
-            images=x_test if isinstance(x_test, np.ndarray) else None, value_range=display_range(config.data.preprocess),
+            images=x_test if isinstance(x_test, np.ndarray) else None,  # not texts, raw rows
+            value_range=display_range(config.data.preprocess),
             extra={"run": run.run_dir.name, "overrides": list(run.overrides),
                    "evaluated": utc_now()})
         write_report(run.run_dir)

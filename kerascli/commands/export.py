@@ -97,7 +97,8 @@ def describe(run: SavedRun, network: str, model) -> dict:
     geometry = image_geometry(run.config, tuple(shape[1:]))
     dark = geometry[2] == 1 and trained_on_dark_background(run.config, geometry)
     entry["input"] = ImageInput(*geometry, dark, run.config.data.preprocess).to_manifest()
-    entry["class_names"] = output_class_names(run.config, int(model.outputs[0].shape[-1] or 1))
+    entry["class_names"] = output_class_names(run.config, int(model.outputs[0].shape[-1] or 1),
+                                             run.record.get("class_names"))
     return entry
 
 

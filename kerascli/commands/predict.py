@@ -19,8 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from kerascli.config.sources import OWN_DATA_SOURCES
+from kerascli.config.sources import ENCODED_SOURCES
+from kerascli.data.image_folders import read_like_training
 from kerascli.data.images.files import find_images
+from kerascli.data.images.folders import FOLDER_EXTENSIONS, FOLDER_SUPPORTED
 from kerascli.data.meta import output_class_names, trained_on_dark_background
 from kerascli.data.pipeline import feed_inputs, input_shapes
 from kerascli.data.preprocess import preprocess_images
@@ -44,7 +46,8 @@ class _KerasModel:
         self.model = model
         self.shapes = input_shapes(model)
         self.preprocess = run.config.data.preprocess
-        self.names = output_class_names(run.config, int(model.outputs[0].shape[-1] or 1))
+        self.names = output_class_names(run.config, int(model.outputs[0].shape[-1] or 1),
+                                        run.record.get("class_names"))
 
     def check(self, run: SavedRun, geometry: tuple[int, int, int]) -> None:
         """Calls the model on one blank image of the run's geometry, before any file is read.
@@ -119,6 +122,35 @@ def keras_classifier(run: SavedRun) -> Classifier:
     return Classifier(run.run_dir, image, keras_model.names, keras_model.outputs, "keras")
 
 
+def _predict_like_training(files: list[Path], run: SavedRun, classifier: _Classifier,
+                           report: PredictionReport, top_k: int, batch_size: int) -> None:
+    """Predicts an image-folder run's classes, reading files as its training read them."""
+    data = run.config.data
+    classifier.check(run, (*data.image_size, COLOR_CHANNELS[data.color_mode]))
+    k = max(1, min(top_k, len(classifier.names)))
+    for start in range(0, len(files), batch_size):
+        chunk = files[start:start + batch_size]
+        good, images = [], []
+        for path, item in zip(chunk, read_like_training(chunk, data)):
+            if isinstance(item, DataError):
+                report.errors.append(item)
+            else:
+                good.append(path)
+                images.append(item)
+        if images:
+            _rank(good, classifier.probabilities(np.stack(images)), classifier, k,
+                  [False] * len(good), report)
+
+
+def _rank(paths: list[Path], probabilities: np.ndarray, classifier: _Classifier, k: int,
+          flipped, report: PredictionReport) -> None:
+    ranked = np.argsort(-probabilities, axis=-1, kind="stable")[:, :k]
+    for path, row, order, was_flipped in zip(paths, probabilities, ranked, flipped):
+        top = [(classifier.names[i], round(float(row[i]), 6)) for i in order]
+        report.predictions.append(Prediction(
+            str(path), top[0][0], int(order[0]), top[0][1], top, bool(was_flipped)))
+
+
 def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
                   invert: str = "auto", batch_size: int = 256,
                   workers: int | None = None) -> PredictionReport:
@@ -143,15 +175,42 @@ def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
         RunError: When the run is not a classifier, or its model cannot be loaded.
         ConfigError: For an unknown `invert` value.
     """
-    if run.config.data.source in OWN_DATA_SOURCES:  # CSV rows or text files
+    if run.config.data.source in ENCODED_SOURCES:  # CSV rows or text files
         from kerascli.commands.predict_own import predict_own
 
         return predict_own(paths, run, PredictionReport(run.run_dir), top_k=top_k,
                            batch_size=batch_size)
     check_invert(invert)
     _require_classifier(run)
+    if run.config.data.source == "images":  # files read as training read them (TensorFlow)
+        files, errors = find_images(paths, FOLDER_EXTENSIONS, FOLDER_SUPPORTED)
+        if not files:
+            return PredictionReport(run.run_dir, errors=errors)
+        return _predict_like_training(files, errors, run, keras_classifier(run), top_k=top_k,
+                                      batch_size=batch_size)
     files, errors = find_images(paths)
     if not files:  # nothing to predict: the model is not even loaded
         return PredictionReport(run.run_dir, errors=errors)
     return classify_found(files, errors, keras_classifier(run), top_k=top_k, invert=invert,
                           batch_size=batch_size, workers=workers)
+
+
+def _predict_like_training(files: list[Path], errors: list[DataError], run: SavedRun,
+                           classifier: Classifier, *, top_k: int,
+                           batch_size: int) -> PredictionReport:
+    """Predicts an image-folder run's classes, decoding and resizing each file as its training
+    did (`keras.utils.image_dataset_from_directory`), never inverted."""
+    report = PredictionReport(run.run_dir, errors=list(errors))
+    for start in range(0, len(files), batch_size):
+        chunk = files[start:start + batch_size]
+        good, images = [], []
+        for path, item in zip(chunk, read_like_training(chunk, run.config.data)):
+            if isinstance(item, DataError):
+                report.errors.append(item)
+            else:
+                good.append(path)
+                images.append(item)
+        if images:
+            report.predictions.extend(classifier.rank(good, np.stack(images), top_k=top_k,
+                                                      invert="no"))
+    return report

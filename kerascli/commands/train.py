@@ -11,11 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from kerascli.config.schema import ExperimentConfig
-from kerascli.config.sources import OWN_DATA_SOURCES
-from kerascli.data.own import OwnData, load_own_data
+from kerascli.data.sources import TrainingData, load_training_data
 from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes, make_dataset
-from kerascli.data.preprocess import Prepared, display_range, prepare
-from kerascli.data.sources import class_names, load_splits
+from kerascli.data.preprocess import Prepared, display_range
 from kerascli.evaluation.evaluate import evaluate_model
 from kerascli.evaluation.metrics import task_of
 from kerascli.models.adapting import adapt_preprocessing
@@ -40,20 +38,15 @@ class TrainPlan(TrainingPlan):
 
     def prepare(self, checkpoints: dict[str, Path] | None) -> None:
         config = self.config
-        # A csv or text source decides the class names, the model's input and what the saved
-        # model holds (see data.own); the other sources are arrays.
-        self.own: OwnData | None = None
-        if config.data.source in OWN_DATA_SOURCES:
-            self.own = load_own_data(config.data)
-            self.data: Prepared = self.own.prepared
-        else:
-            self.data = prepare(load_splits(config.data), config.data)
+        # Image folders, tables and texts decide the model's input and the class names
+        # (recorded in run.json, so that predict names them without the data).
+        self.prepared_data: TrainingData = load_training_data(config.data)
+        self.data: Prepared = self.prepared_data.prepared
         if checkpoints:
             self.model = load_keras_file(checkpoints["model"], "start a new run instead")
         else:
-            own = self.own
-            self.model = build_model(config.model, own and own.input_shape,
-                                     own and own.input_dtype)
+            data = self.prepared_data
+            self.model = build_model(config.model, data.input_shape, data.input_dtype)
             compile_model(self.model, config.compile)
             # Vocabularies, means and bins: learnt from the training split, saved in the model.
             adapt_preprocessing(self.model, self.data.x_train)
@@ -65,7 +58,7 @@ class TrainPlan(TrainingPlan):
 
     def record_fields(self) -> dict:
         return {"train_examples": int(len(self.data.y_train)),
-                "num_classes": self.data.num_classes, **(self.own.record if self.own else {})}
+                "num_classes": self.data.num_classes, **self.prepared_data.record}
 
     def fit(self, callbacks: list, initial_epoch: int) -> None:
         config, data, fit = self.config, self.data, self.config.fit
@@ -83,12 +76,12 @@ class TrainPlan(TrainingPlan):
         plot_history(history, run_dir / PLOTS_DIR)
 
     def final_networks(self) -> dict:
-        if self.own is None or self.own.feature_space is None:
+        if self.prepared_data.feature_space is None:
             return {"model": self.model}
         from kerascli.data.table_features import raw_row_model
 
         # A table's saved model takes raw rows: the FeatureSpace's encoders, then the network.
-        model = raw_row_model(self.own.feature_space, self.model, self.model.name)
+        model = raw_row_model(self.prepared_data.feature_space, self.model, self.model.name)
         compile_model(model, self.config.compile)
         return {"model": model}
 
@@ -98,8 +91,7 @@ class TrainPlan(TrainingPlan):
         if config.evaluate.enabled and data.x_test is not None:
             evaluation = evaluate_model(
                 model, feed_inputs(data.x_test, self.shapes), feed_targets(data.y_test, model),
-                run_dir=run_dir, class_names=self.own.class_names if self.own else class_names(
-                    config.data, data.num_classes),
+                run_dir=run_dir, class_names=self.prepared_data.class_names,
                 num_classes=data.num_classes,
                 batch_size=config.evaluate.batch_size or max(config.fit.batch_size, 256),
                 images=data.x_test, value_range=display_range(config.data.preprocess))

@@ -98,12 +98,29 @@ def _layer_definition(name: str, signature: catalog.Signature) -> dict:
     return definition
 
 
+# A `keras.applications` model's arguments, as `specs._check_backbone` and
+# `models.backbones.build_backbone` take them; the constructors differ (`alpha`, ...), so
+# other arguments stay allowed.
+_BACKBONE = {"type": ["object", "null"], "description": (
+    "A pretrained keras.applications model, used like a layer on the previous layer's output."),
+    "properties": {
+        "include_top": {"type": "boolean", "description": "Keep the ImageNet classifier head."},
+        "weights": {"type": ["string", "null"], "description": (
+            "imagenet (the Keras cache), a .weights.h5 file, or null (random).")},
+        "pooling": {"enum": ["avg", "max", None], "description": (
+            "Without the top: pool the last feature map to one vector.")},
+        "trainable": {"type": "boolean", "description": "false freezes its weights."}}}
+
+
 def _layer_spec(signatures: dict[str, catalog.Signature]) -> dict:
-    names = sorted(catalog.layer_names())
-    return {"description": "A Keras layer: `Name: {arguments}` or a bare `Name`.", "anyOf": [
+    backbones = catalog.application_names()
+    names = sorted(catalog.layer_names() | backbones)
+    return {"description": "A Keras layer (or a keras.applications model): `Name: {arguments}` "
+            "or a bare `Name`.", "anyOf": [
         {"type": "string", "enum": names},
         {"type": "object", "minProperties": 1, "maxProperties": 1,
-         "properties": {name: _ref(f"layer.{name}") if name in signatures
+         "properties": {name: _ref(f"layer.{name}") if name in signatures else
+                        _ref("backbone") if name in backbones
                         else {"type": ["object", "null"]} for name in names},
          "additionalProperties": False}]}
 
@@ -113,6 +130,7 @@ def _keras_definitions() -> dict[str, dict]:
     optimizers = catalog.optimizer_names()
     definitions = {
         "layer": _layer_spec(signatures),
+        "backbone": _BACKBONE,
         "optimizer": _named_spec(optimizers | {n.lower() for n in optimizers},
                                  "A Keras optimizer: `adam`, or {Adam: {learning_rate: 0.001}}."),
         "loss": _named_spec(catalog.loss_names(), "A Keras loss by name or {Name: {arguments}}."),

@@ -98,6 +98,11 @@ def layer_names() -> set[str]:
     return _classes("layers") - excluded - set(REFUSED_LAYERS)
 
 
+def application_names() -> set[str]:
+    """Pretrained models (`keras.applications`) a layer stack may hold like a layer."""
+    return _classes("applications")
+
+
 def optimizer_names() -> set[str]:
     """Optimizer classes; Keras also accepts them in lower case (`adam`)."""
     return _classes("optimizers") - {"Optimizer", "LossScaleOptimizer", "MultiOptimizer",

@@ -45,14 +45,10 @@ def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] |
     try:
         specs.check_experiment(config)
         rules.check_gan(config)
+        rules.check_input_shape(config)
+        tables.check_features(config)
     except specs.SpecError as error:
-        raise blame.error(error.key_path, error.what, error.hint) from None
-    try:
-        tables.check_own_data(config)
-    except specs.SpecError as error:
-        # Some of these rules are about a section as a whole (a model with no input shape):
-        # an override anywhere inside it is what to blame.
-        raise blame.error(error.key_path, error.what, error.hint, inside=True) from None
+        raise blame.error(error.key_path, error.what, error.hint, inside=error.inside) from None
     return config
 
 

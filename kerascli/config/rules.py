@@ -8,6 +8,7 @@ file), which `loading` places at the file:line:column it was written.
 from __future__ import annotations
 
 from kerascli.config.schema import ExperimentConfig
+from kerascli.config.sources import DATA_SHAPED_SOURCES, ENCODED_SOURCES
 from kerascli.config.specs import SpecError, split_spec
 from kerascli.errors import ConfigError
 
@@ -29,10 +30,14 @@ def check_gan(config: ExperimentConfig) -> None:
     """Refuses data settings and callbacks a GAN does not use, rather than failing or ignoring them.
 
     Raises:
-        SpecError: For `data.validation`, `data.augment`, or a callback a GAN cannot run.
+        SpecError: For a csv or text source, `data.validation`, `data.augment`, or a callback a
+            GAN cannot run.
     """
     if config.gan is None:
         return
+    if config.data.source in ENCODED_SOURCES:
+        raise SpecError(("data", "source"), f"kerascli gan draws images, not {config.data.source} "
+                        "data", "train it on images: a built-in dataset, idx, npz or images")
     for key in ("validation", "augment"):
         if getattr(config.data, key):
             raise SpecError(("data", key), "is not used by kerascli gan",
@@ -42,6 +47,32 @@ def check_gan(config: ExperimentConfig) -> None:
         if name in GAN_REFUSED_CALLBACKS:
             raise SpecError(("fit", "callbacks", index, name), "is not supported by kerascli gan",
                             GAN_REFUSED_CALLBACKS[name])
+
+
+def check_input_shape(config: ExperimentConfig) -> None:
+    """Checks who decides the model's input: the config, or the data (the one home of that rule).
+
+    Source images may leave `model.input_shape` out (`files_input_shape` fills it in); csv and
+    text decide it themselves (the encoded features' width, one string per example), so they
+    must leave it out; every other source needs it (or Functional `inputs`).
+
+    Raises:
+        SpecError: For a model without an input shape on data that cannot tell it, or with one
+            on data that decides it.
+    """
+    model, source = config.model, config.data.source
+    if model is None:
+        return
+    if source in ENCODED_SOURCES and (model.inputs is not None or model.input_shape is not None):
+        key = "inputs" if model.inputs is not None else "input_shape"
+        raise SpecError(("model", key), f"source {source} decides the model's input",
+                        "leave model.input_shape and model.inputs out: the model's first layer "
+                        "gets the encoded features (csv) or one string per example (text)",
+                        inside=True)
+    if model.input_shape is None and model.inputs is None and source not in DATA_SHAPED_SOURCES:
+        raise SpecError(("model",), "give input_shape (Sequential) or inputs (Functional)",
+                        f"source {source} cannot tell it; only "
+                        f"{', '.join(DATA_SHAPED_SOURCES)} decide it", inside=True)
 
 
 def check_command(config: ExperimentConfig, require: str, path: str) -> None:

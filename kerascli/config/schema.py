@@ -10,21 +10,17 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from kerascli.config.distribute import DistributeConfig
-from kerascli.config.sources import SOURCES
-from kerascli.config.tables import own_data_paths
+# The data section's models live in their own module; re-exported here, the schema's one home.
+from kerascli.config.data_schema import (DataConfig, HeldOut, LimitConfig,  # noqa: F401
+                                         PreprocessConfig, SplitFiles, ValidationConfig)
+from kerascli.config.section import Section as _Section
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 GAN_LOSSES = ("bce", "wgan-gp")
 GAN_UPDATES = ("simultaneous", "alternating")
-
-
-class _Section(BaseModel):
-    # strict: YAML already gives real ints, floats and bools, so a string where a number belongs is
-    # a mistake worth reporting (YAML 1.1 reads `1e-3` as a string), not something to coerce.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 def _named(value, kind: str):
@@ -34,130 +30,14 @@ def _named(value, kind: str):
     return value
 
 
-class SplitFiles(_Section):
-    """A pair of files holding images and labels (IDX, gzip or raw, or `.npy`)."""
-
-    images: str = Field(description="The images file.")
-    labels: str = Field(description="The labels file, one label per image.")
-
-
-class ValidationConfig(_Section):
-    """Where validation data comes from: exactly one of `split`, `first`, or files."""
-
-    split: float | None = Field(default=None, gt=0, lt=1, description=(
-        "Hold out the last fraction of the training data, as Keras' validation_split does."))
-    first: int | None = Field(default=None, gt=0, description=(
-        "Hold out the first N training examples (the Keras tour's held-out slice)."))
-    images: str | None = Field(default=None, description="Validation images from a file.")
-    labels: str | None = Field(default=None, description="Validation labels from a file.")
-
-    @model_validator(mode="after")
-    def _exactly_one(self):
-        given = [self.split is not None, self.first is not None,
-                 self.images is not None or self.labels is not None]
-        if sum(given) != 1:
-            raise ValueError("give exactly one of split, first, or images with labels")
-        if (self.images is None) != (self.labels is None):
-            raise ValueError("images and labels go together")
-        return self
-
-
-class HeldOut(_Section):
-    """A test set held out of the one file or folder `data.path` names."""
-
-    split: float = Field(gt=0, lt=1, description="The fraction held out for testing, e.g. 0.2.")
-    seed: int = Field(default=1337, ge=0, description="Seeds the pick: the same seed, the same set.")
-
-
-class PreprocessConfig(_Section):
-    """Preprocessing applied to every image and label, in training, evaluation and prediction."""
-
-    reshape: list[int] | None = Field(default=None, description=(
-        "Each example's shape, e.g. [28, 28, 1]; one dimension may be -1."))
-    scale: float | None = Field(default=None, gt=0, description="Divide inputs by this (255: x/255).")
-    range: list[float] | None = Field(default=None, min_length=2, max_length=2, description=(
-        "Map [0, scale or 255] linearly onto [low, high], e.g. [-1, 1] for a tanh generator."))
-    one_hot: int | None = Field(default=None, ge=2, description=(
-        "One-hot encode integer labels into this many classes."))
-
-    @field_validator("reshape")
-    @classmethod
-    def _positive_dims(cls, value):
-        if value is not None and (not value or any(d == 0 or d < -1 for d in value)):
-            raise ValueError("dimensions must be positive (or -1 once)")
-        if value is not None and value.count(-1) > 1:
-            raise ValueError("only one dimension may be -1")
-        return value
-
-    @field_validator("range")
-    @classmethod
-    def _ordered(cls, value):
-        if value is not None and not value[0] < value[1]:
-            raise ValueError("range must be [low, high] with low < high")
-        return value
-
-
-class LimitConfig(_Section):
-    """Use only the first N examples of a split (quick experiments and tests)."""
-
-    train: int | None = Field(default=None, gt=0, description="Training examples to use.")
-    test: int | None = Field(default=None, gt=0, description="Test examples to use.")
-
-
-class DataConfig(_Section):
-    """Where the data comes from and how it is prepared."""
-
-    source: Literal[SOURCES] = Field(description=(
-        "A built-in dataset (mnist, fashion_mnist, cifar10) or the format of your files "
-        "(idx, npz, csv: a table, text: class folders of text files)."))
-    path: str | None = Field(default=None, description=(
-        "npz: the .npz file; csv: one CSV file to split with test: {split: F}; text: the folder "
-        "of class folders (or of train/, test/, val/); built-in datasets: a folder to look in."))
-    train: SplitFiles | str | None = Field(default=None, description=(
-        "idx: the training files; csv: the training CSV file."))
-    test: SplitFiles | str | HeldOut | None = Field(default=None, description=(
-        "idx: the test files; csv: the test CSV file; csv or text with path: {split: F} holds "
-        "out a fraction as the test set."))
-    target: str | None = Field(default=None, description=(
-        "csv: the column to predict: strings or integers are classes, floats a regression."))
-    features: dict[str, Any] | None = Field(default=None, description=(
-        "csv: column -> Keras FeatureSpace kind (float_normalized, string_categorical, "
-        "{float_discretized: {num_bins: N}}, ...: config.tables.FEATURE_KINDS); without it, "
-        "every column but the target, kinds inferred (kerascli validate shows them)."))
-    validation: ValidationConfig | None = Field(default=None, description=(
-        "Validation data: a split of train, its first examples, or files."))
-    preprocess: PreprocessConfig = Field(default=PreprocessConfig(), description=(
-        "Reshape, scale or range, one-hot: applied in training, evaluation and prediction."))
-    augment: list[Any] = Field(default=[], description=(
-        "Keras preprocessing layers applied to training batches only, e.g. "
-        "[{RandomRotation: {factor: 0.05}}]."))
-    class_names: list[str] | None = Field(default=None, description=(
-        "Names for the classes, by label (built-in datasets name their own)."))
-    limit: LimitConfig = Field(default=LimitConfig(), description=(
-        "Use only the first N examples of a split."))
-    shuffle_buffer: int | None = Field(default=None, gt=0, description=(
-        "Accepted for older configs; shuffling permutes the whole training set."))
-
-    @model_validator(mode="after")
-    def _paths_fit_source(self):
-        own_data_paths(self)  # csv and text; and their keys kept off the other sources
-        if self.source == "idx" and self.train is None:
-            raise ValueError("source idx needs train: {images: ..., labels: ...}")
-        if self.source == "npz" and self.path is None:
-            raise ValueError("source npz needs path: FILE.npz")
-        if self.source in ("npz",) and (self.train or self.test):
-            raise ValueError("source npz reads x_train/y_train/x_test/y_test from path; "
-                             "train and test are for source idx")
-        return self
-
-
 class ModelConfig(_Section):
     """A Sequential model (`input_shape`) or a Functional one (`inputs`, `outputs`)."""
 
     name: str | None = Field(default=None, pattern=NAME_PATTERN, description="The model's name.")
     input_shape: list[int | None] | None = Field(default=None, description=(
-        "A Sequential model's input shape without the batch axis, e.g. [28, 28, 1]; left out, "
-        "the data decides it (csv: the encoded features' width, text: one string)."))
+        "A Sequential model's input shape without the batch axis, e.g. [28, 28, 1]. Left out, "
+        "source images takes it from image_size and color_mode; csv (the encoded features' "
+        "width) and text (one string per example) decide it and need it left out."))
     inputs: dict[str, list[int | None]] | None = Field(default=None, description=(
         "A Functional model's named inputs and their shapes, e.g. {image: [28, 28, 1]}."))
     layers: list[Any] = Field(min_length=1, description=(
@@ -170,7 +50,7 @@ class ModelConfig(_Section):
     def _one_kind(self):
         if self.input_shape is not None and self.inputs is not None:
             raise ValueError("give input_shape (Sequential) or inputs (Functional), not both")
-        if self.input_shape is not None and self.outputs is not None:
+        if self.inputs is None and self.outputs is not None:
             raise ValueError("outputs is for Functional models (with inputs)")
         if self.inputs is not None and not self.inputs:
             raise ValueError("inputs must name at least one input")

@@ -39,7 +39,32 @@ BUILTIN_DATASETS = {
          "truck"), (32, 32, 3), (32, 32, 3), "cifar-10-batches-py", dark_background=False),
 }
 # Sources that read the user's own files, named in the config.
-FILE_SOURCES = ("idx", "npz", "csv", "text")
-# Own-data sources whose class names (and, for csv, feature kinds) the data itself determines.
-OWN_DATA_SOURCES = ("csv", "text")
+FILE_SOURCES = ("idx", "npz", "images", "csv", "text")
+# Sources read through `data.own`: their data decides the model's input entirely (a table's
+# encoded features, one string per text), so `model.input_shape` must be left out; it decides
+# the class names too, and the saved model takes raw rows or texts.
+ENCODED_SOURCES = ("csv", "text")
+# Sources whose data says what one example looks like, so `model.input_shape` may be left out
+# (`files_input_shape` for images; `data.own` for the encoded ones).
+DATA_SHAPED_SOURCES = ("images", *ENCODED_SOURCES)
+# `data.color_mode` -> channels, as keras.utils.image_dataset_from_directory reads them.
+COLOR_CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
 SOURCES = (*BUILTIN_DATASETS, *FILE_SOURCES)
+
+
+def files_input_shape(data) -> list[int] | None:
+    """One example's shape as the data's files decide it, for a model without input_shape.
+
+    Args:
+        data: The validated `data` section (a `schema.DataConfig`).
+
+    Returns:
+        `[height, width, channels]` for source images (or `preprocess.reshape`, when given
+        without -1); `None` for other sources (csv and text: `data.own` tells it once read).
+    """
+    if data.source != "images":
+        return None
+    reshape = data.preprocess.reshape
+    if reshape is not None and -1 not in reshape:
+        return list(reshape)
+    return [*data.image_size, COLOR_CHANNELS[data.color_mode]]

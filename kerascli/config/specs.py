@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kerascli.config import keras_names as catalog
@@ -28,6 +29,7 @@ class SpecError(Exception):
     key_path: tuple
     what: str
     hint: str | None = None
+    inside: bool = False  # blame a `--set` of a key under `key_path` too
 
 
 def split_spec(value: Any, key_path: tuple, kind: str = "object") -> tuple[str, dict]:
@@ -121,12 +123,34 @@ def check_object(value: Any, key_path: tuple, kind: str, known: set[str],
 
 
 def check_layer(value: Any, key_path: tuple) -> tuple[str, dict]:
-    """Checks one layer spec; returns its (name, arguments)."""
+    """Checks one layer spec (a Keras layer or a `keras.applications` model); returns its (name,
+    arguments)."""
     name, args = split_spec(value, key_path, "layer")
     name_path = key_path + (name,) if isinstance(value, dict) else key_path
-    _check_name(name, catalog.layer_names(), catalog.REFUSED_LAYERS, name_path, "layer")
-    _check_arguments({k: v for k, v in args.items() if k not in WIRING_KEYS}, name_path)
+    applications = catalog.application_names()
+    _check_name(name, catalog.layer_names() | applications, catalog.REFUSED_LAYERS, name_path,
+                "layer")
+    if name in applications:
+        _check_backbone(args, name_path)
+    else:
+        _check_arguments({k: v for k, v in args.items() if k not in WIRING_KEYS}, name_path)
     return name, args
+
+
+def _check_backbone(args: dict, name_path: tuple) -> None:
+    """A pretrained model's `weights` (null, imagenet or a file) and `trainable` (a bool)."""
+    weights = args.get("weights", "imagenet")
+    if weights is not None and not isinstance(weights, str):
+        raise SpecError(name_path + ("weights",), f"must be null, imagenet or a weights file, "
+                        f"got {weights!r}")
+    if weights not in (None, "imagenet") and not Path(weights).is_file():
+        raise SpecError(name_path + ("weights",), f"no such weights file {weights!r}",
+                        "give a .weights.h5 file, imagenet (the Keras cache) or null (random)")
+    if not isinstance(args.get("trainable", True), bool):
+        raise SpecError(name_path + ("trainable",), "must be true or false")
+    if "input_tensor" in args:
+        raise SpecError(name_path + ("input_tensor",), "is set by kerascli",
+                        "the model takes the previous layer's output")
 
 
 @dataclass(frozen=True)

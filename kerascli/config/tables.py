@@ -8,7 +8,6 @@ before the slow import.
 
 from __future__ import annotations
 
-from kerascli.config.sources import OWN_DATA_SOURCES
 from kerascli.config.specs import SpecError, split_spec
 from kerascli.errors import did_you_mean
 
@@ -23,42 +22,6 @@ FEATURE_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "string_categorical": ("string", ()),
     "string_hashed": ("string", ("num_bins",)),
 }
-
-
-def own_data_paths(data) -> None:
-    """Checks the keys a csv or text `data` section names its files with (duck-typed: the schema
-    calls it from its validator).
-
-    Raises:
-        ValueError: For a combination the source cannot read, as pydantic reports it.
-    """
-    file_test = isinstance(data.test, str)
-    split_test = data.test is not None and not file_test and hasattr(data.test, "split")
-    if data.source == "csv":
-        if not data.target:
-            raise ValueError("source csv needs target: the column to predict")
-        if (data.train is None) == (data.path is None):
-            raise ValueError("source csv needs train: FILE (with test: FILE) or path: FILE "
-                             "(with test: {split: F})")
-        if (data.train is not None and not isinstance(data.train, str)) or (
-                data.test is not None and not (file_test or split_test)):
-            raise ValueError("source csv takes train: FILE and test: FILE, one CSV file each")
-        if data.path is not None and file_test:
-            raise ValueError("with path: FILE, the test set is a split of it: test: {split: F}")
-        if data.train is not None and split_test:
-            raise ValueError("test: {split: F} splits path: FILE; with train: FILE give "
-                             "test: FILE")
-    elif data.source == "text":
-        if data.path is None or data.train is not None or (data.test is not None
-                                                           and not split_test):
-            raise ValueError("source text needs path: DIR (DIR/train/<class>/*.txt, "
-                             "DIR/test/<class>/*.txt) and at most test: {split: F}")
-    else:
-        if data.target or data.features:
-            raise ValueError("target and features are for source csv")
-        if isinstance(data.train, str) or file_test or split_test:
-            raise ValueError(f"source {data.source} takes train and test as "
-                             "{images: FILE, labels: FILE}")
 
 
 def feature_kind(spec, key_path: tuple = ()) -> tuple[str, dict]:
@@ -91,27 +54,12 @@ def value_type(spec) -> str:
     return FEATURE_KINDS[feature_kind(spec)[0]][0]
 
 
-def check_own_data(config) -> None:
-    """Checks a validated config's `data.features` and who decides the model's input shape.
-
-    Duck-typed to stay import-light.
+def check_features(config) -> None:
+    """Checks a validated config's `data.features` (duck-typed to stay import-light).
 
     Raises:
-        SpecError: For the first bad feature spec, a feature that is also the target, a model
-            with no input shape on data that cannot tell it, or one with an input shape on data
-            that decides it.
+        SpecError: For the first bad feature spec, or a feature that is also the target.
     """
-    model = config.model
-    if model is not None and config.data.source in OWN_DATA_SOURCES:
-        if model.inputs is not None or model.input_shape is not None:
-            key = "inputs" if model.inputs is not None else "input_shape"
-            raise SpecError(("model", key), f"source {config.data.source} decides the model's "
-                            "input", "leave model.input_shape and model.inputs out: the "
-                            "model's first layer gets the encoded features (csv) or one string "
-                            "per example (text)")
-    elif model is not None and model.inputs is None and model.input_shape is None:
-        raise SpecError(("model",), "give input_shape (Sequential) or inputs (Functional)",
-                        f"source {config.data.source} cannot tell the input shape")
     features = config.data.features or {}
     for column, spec in features.items():
         feature_kind(spec, ("data", "features", column))

@@ -21,21 +21,24 @@ from kerascli.errors import clip
 
 
 @dataclass
-class OwnData:
-    """A csv or text source, prepared.
+class TrainingData:
+    """A source's splits, prepared, and what its data decides (`data.sources.load_training_data`).
 
     Args:
-        prepared: The splits (encoded features, or string tensors; class indices or values).
+        prepared: The splits (arrays; encoded features or string tensors for csv and text;
+            class indices or values).
         class_names: The classes, or `None` for a regression.
-        input_shape: One example's shape as the model's first layer takes it.
+        input_shape: One example's shape as the model's first layer takes it, when the data
+            decides it (images, csv, text), else `None`.
         input_dtype: Its dtype (`"string"` for text), or `None` for floats.
-        record: Fields `run.json` keeps (class names; a table's target and feature kinds).
+        record: Fields `run.json` keeps (class names of images, csv and text; a table's target
+            and feature kinds).
         feature_space: A table's adapted `keras.utils.FeatureSpace`, else `None`.
     """
 
     prepared: Prepared
     class_names: list[str] | None
-    input_shape: tuple
+    input_shape: tuple | None
     input_dtype: str | None = None
     record: dict = field(default_factory=dict)
     feature_space: object = None
@@ -64,7 +67,7 @@ def check_own_data(config: DataConfig) -> str | None:
     return None
 
 
-def load_own_data(config: DataConfig) -> OwnData:
+def load_own_data(config: DataConfig) -> TrainingData:
     """Reads a csv or text source and prepares its splits.
 
     Tables go through a `FeatureSpace` adapted on the training rows (the validation rows held
@@ -115,7 +118,7 @@ def load_own_test(config: DataConfig, record: dict):
     return model_inputs(columns.values), y, names
 
 
-def _tables(config: DataConfig, data: TableData) -> OwnData:
+def _tables(config: DataConfig, data: TableData) -> TrainingData:
     from kerascli.data.table_features import adapt_feature_space, build_feature_space, encode
 
     columns, y_train = data.train.values, data.y_train
@@ -139,11 +142,11 @@ def _tables(config: DataConfig, data: TableData) -> OwnData:
         None if data.test is None else encode(feature_space, data.test.values),
         labels(data.y_test, "data.test"),
         len(data.class_names) if data.class_names else None)
-    return OwnData(prepared, data.class_names, (prepared.x_train.shape[1],),
+    return TrainingData(prepared, data.class_names, (prepared.x_train.shape[1],),
                    record=data.record(), feature_space=feature_space)
 
 
-def _texts(config: DataConfig) -> OwnData:
+def _texts(config: DataConfig) -> TrainingData:
     from kerascli.data.texts import read_text_splits
 
     (x_train, y_train), val, test, names = read_text_splits(config)
@@ -164,4 +167,4 @@ def _texts(config: DataConfig) -> OwnData:
         x_train, preprocess_labels(y_train, pre, "data.train"), x_val,
         None if y_val is None else preprocess_labels(y_val, pre, "data.validation"), x_test,
         None if y_test is None else preprocess_labels(y_test, pre, "data.test"), len(names))
-    return OwnData(prepared, names, (), "string", record={"class_names": names})
+    return TrainingData(prepared, names, (), "string", record={"class_names": names})

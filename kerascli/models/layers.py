@@ -14,11 +14,18 @@ from kerascli.config.keys import format_key_path
 from kerascli.config.schema import ModelConfig
 from kerascli.config.specs import WIRING_KEYS, functional_wiring, split_spec
 from kerascli.errors import ConfigError, one_line
+from kerascli.models.backbones import build_backbone, is_backbone
 from kerascli.models.keras_config import explain_arguments, keras_config
 
 
-def build_layer(spec: Any, key_path: tuple):
-    """Builds one layer from its spec.
+def build_layer(spec: Any, key_path: tuple, input_shape: tuple | None = None):
+    """Builds one layer from its spec: a Keras layer, or a `keras.applications` model.
+
+    Args:
+        spec: The layer spec.
+        key_path: Where it is in the config.
+        input_shape: What the layer takes, without the batch axis: a pretrained model is built
+            on it (see `backbones`). Defaults to `None`.
 
     Raises:
         ConfigError: When Keras refuses the arguments.
@@ -29,6 +36,8 @@ def build_layer(spec: Any, key_path: tuple):
     if name in REFUSED_LAYERS:  # checked with the config too; kept here as a second lock
         raise ConfigError(format_key_path(key_path), f"{name} is refused", REFUSED_LAYERS[name])
     args = {k: v for k, v in args.items() if k not in WIRING_KEYS}
+    if is_backbone(name):
+        return build_backbone(name, args, input_shape, key_path)
     config = keras_config({name: args}, "keras.layers", key_path)
     where = format_key_path(key_path + (name,))
     cls = getattr(keras.layers, name, None)
@@ -70,8 +79,8 @@ def build_sequential(specs: list, input_shape, *, name: str, key_path: tuple,
     model = keras.Sequential(name=name)
     model.add(keras.Input(shape=tuple(input_shape), dtype=dtype))
     for index, spec in enumerate(specs):
-        layer = build_layer(spec, key_path + (index,))
         previous = tuple(model.layers[-1].output.shape) if model.layers else (None, *input_shape)
+        layer = build_layer(spec, key_path + (index,), previous[1:])
         try:
             model.add(layer)
         except (TypeError, ValueError) as error:
@@ -81,7 +90,7 @@ def build_sequential(specs: list, input_shape, *, name: str, key_path: tuple,
     return model
 
 
-def build_model(config: ModelConfig, input_shape: tuple | None = None,
+def build_model(config: ModelConfig, input_shape: tuple | list | None = None,
                 input_dtype: str | None = None):
     """Builds a Sequential or Functional `keras.Model` from the `model` section.
 
@@ -92,8 +101,9 @@ def build_model(config: ModelConfig, input_shape: tuple | None = None,
 
     Args:
         config: The validated `model` section.
-        input_shape: The input shape the data decides (csv, text), for a Sequential model whose
-            `input_shape` is left out. Defaults to `None`.
+        input_shape: The input shape the data decides (`data.sources.load_training_data`:
+            image folders' `files_input_shape`, a table's encoded width, `()` for text), for a
+            Sequential model whose `input_shape` is left out. Defaults to `None`.
         input_dtype: The input dtype the data decides (`"string"` for text). Defaults to `None`.
 
     Returns:
@@ -114,9 +124,11 @@ def build_model(config: ModelConfig, input_shape: tuple | None = None,
     previous = next(iter(tensors))
     for layer in functional_wiring(config):
         key_path = ("model", "layers", layer.index)
-        built = build_layer({layer.class_name: {**layer.args, "name": layer.reference}}, key_path)
         sources = layer.sources
         inputs = tensors[sources] if isinstance(sources, str) else [tensors[s] for s in sources]
+        shape = tuple(inputs.shape[1:]) if isinstance(sources, str) else None
+        built = build_layer({layer.class_name: {**layer.args, "name": layer.reference}},
+                            key_path, shape)
         try:
             tensors[layer.reference] = built(inputs)
         except (TypeError, ValueError) as error:

@@ -23,8 +23,12 @@ from kerascli.errors import RunError
 from kerascli.runs.layout import HISTORY_CSV, HISTORY_JSON, RUN_RECORD
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Writes `data` to `path` through a temporary file and a rename."""
+def atomic_write_bytes(path: Path, data: bytes, *, exclusive: bool = False) -> None:
+    """Writes `data` to `path` through a temporary file and a rename.
+
+    With `exclusive`, the file is linked into place instead, which fails with `FileExistsError`
+    when `path` exists: nothing is overwritten, even by a file that appears meanwhile.
+    """
     path = Path(path)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -32,16 +36,20 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, path)
+        if exclusive:
+            os.link(temporary, path)
+            os.unlink(temporary)
+        else:
+            os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Writes text (UTF-8) to `path` atomically."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+def atomic_write_text(path: Path, text: str, *, exclusive: bool = False) -> None:
+    """Writes text (UTF-8) to `path` atomically (see `atomic_write_bytes` for `exclusive`)."""
+    atomic_write_bytes(path, text.encode("utf-8"), exclusive=exclusive)
 
 
 def _json_safe(value: Any) -> Any:

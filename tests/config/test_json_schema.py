@@ -217,3 +217,16 @@ def test_every_example_config_points_its_editor_at_the_schema(path):
     assert first.startswith(MODELINE), first
     # VS Code's YAML extension resolves the path relative to the file.
     assert (path.parent / first.removeprefix(MODELINE)).resolve() == SHIPPED.resolve()
+
+
+def test_pretrained_backbones_are_layers_in_the_schema(validator):
+    config = _cnn()
+    config["model"]["layers"] = [
+        {"MobileNetV2": {"include_top": False, "weights": None, "pooling": "avg",
+                         "trainable": False, "alpha": 0.35}}, "Flatten"]
+    assert list(validator.iter_errors(config)) == []
+    config["model"]["layers"][0] = {"MobileNetV2": {"pooling": "mean"}}
+    error = best_match(validator.iter_errors(config))
+    assert error is not None and "'mean' is not one of" in error.message
+    config["model"]["layers"][0] = {"MobileNetV3": {}}  # not a Keras application
+    assert list(validator.iter_errors(config)) != []

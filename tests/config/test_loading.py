@@ -178,7 +178,8 @@ FILE_CASES = [
                  "stddev", id="inf-deep-in-a-layer"),
     pytest.param(edit("source: mnist", "source: mnsit"),
                  ["data.source: Input should be 'mnist', 'fashion_mnist', 'cifar10', 'idx', "
-                  "'npz'", "(did you mean 'mnist'?)"], "source", id="unknown-source"),
+                  "'npz', 'images', 'csv' or 'text'", "(did you mean 'mnist'?)"], "source",
+                 id="unknown-source"),
     pytest.param(edit("source: mnist", "source: fashion-mnist"),
                  ["did you mean 'fashion_mnist'?"], "source", id="source-dash"),
     pytest.param(edit("source: mnist", "source: idx"),

@@ -56,3 +56,15 @@ def test_bad_own_data_config(tmp_path, config, fragment):
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(tmp_path / "c.yaml", config))
     assert fragment in caught.value.format(), caught.value.format()
+
+
+@pytest.mark.parametrize("source", ["csv", "text"])
+def test_a_gan_on_tables_or_texts_is_refused(tmp_path, source):
+    config = csv_config("weather.csv") if source == "csv" else text_config("reviews")
+    config = {"data": config["data"], "gan": {"generator": [{"Dense": {"units": 4}}],
+                                              "discriminator": [{"Dense": {"units": 1}}]}}
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(tmp_path / "c.yaml", config))
+    assert caught.value.format().endswith(
+        f"data.source: kerascli gan draws images, not {source} data (train it on images: a "
+        "built-in dataset, idx, npz or images)"), caught.value.format()

@@ -137,24 +137,38 @@ def load_image(path: str | Path, *, height: int, width: int, channels: int) -> n
     path = Path(path)
     if path.suffix.lower() not in EXTENSIONS:
         raise unsupported(path)
+    with decoding_errors(path), open_regular(path) as handle, \
+            Image.open(handle, formats=list(FORMATS)) as image:
+        _check_pixels(image, path)
+        # MPO is how Pillow opens the JPEGs of cameras that embed a second picture: a JPEG
+        # (its first frame is what a viewer shows), with the same orientation tag.
+        if image.format in ("JPEG", "MPO"):
+            # Lets libjpeg decode large photos at a fraction of their size (DCT scaling).
+            image.draft(None, (width, height))
+            image = ImageOps.exif_transpose(image)
+        image = _normalise_mode(_reduced(image, width, height), channels)
+        if image.size != (width, height):
+            # Padding with the background keeps a digit's proportions, as MNIST's did.
+            pixels = np.asarray(image)
+            ring = np.median(pixels[ring_mask(*pixels.shape[:2])], axis=0)
+            fill = int(ring) if channels == 1 else tuple(int(v) for v in ring)
+            image = ImageOps.pad(image, (width, height), method=Image.Resampling.LANCZOS,
+                                 color=fill)
+        pixels = np.asarray(image, dtype=np.uint8)
+    return pixels.reshape(height, width, channels)
+
+
+@contextlib.contextmanager
+def decoding_errors(path: Path, supported: str = SUPPORTED):
+    """Turns every way opening and decoding `path` can fail into a `DataError` naming the file.
+
+    Args:
+        path: The image file being read.
+        supported: The formats the reader accepts, in words, for a file of another format.
+            Defaults to `SUPPORTED`.
+    """
     try:
-        with open_regular(path) as handle, Image.open(handle, formats=list(FORMATS)) as image:
-            _check_pixels(image, path)
-            # MPO is how Pillow opens the JPEGs of cameras that embed a second picture: a JPEG
-            # (its first frame is what a viewer shows), with the same orientation tag.
-            if image.format in ("JPEG", "MPO"):
-                # Lets libjpeg decode large photos at a fraction of their size (DCT scaling).
-                image.draft(None, (width, height))
-                image = ImageOps.exif_transpose(image)
-            image = _normalise_mode(_reduced(image, width, height), channels)
-            if image.size != (width, height):
-                # Padding with the background keeps a digit's proportions, as MNIST's did.
-                pixels = np.asarray(image)
-                ring = np.median(pixels[ring_mask(*pixels.shape[:2])], axis=0)
-                fill = int(ring) if channels == 1 else tuple(int(v) for v in ring)
-                image = ImageOps.pad(image, (width, height), method=Image.Resampling.LANCZOS,
-                                     color=fill)
-            pixels = np.asarray(image, dtype=np.uint8)
+        yield
     except DataError:
         raise
     except (FileNotFoundError, NotADirectoryError) as error:
@@ -169,7 +183,7 @@ def load_image(path: str | Path, *, height: int, width: int, channels: int) -> n
         kind = signature(path)
         if kind:
             raise DataError(str(path), f"truncated or corrupt {kind} image") from None
-        raise DataError(str(path), f"not a {SUPPORTED} image (the content is not one of "
+        raise DataError(str(path), f"not a {supported} image (the content is not one of "
                         "those formats)") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise DataError(str(path), "too many pixels: refused as a possible decompression bomb "
@@ -185,7 +199,32 @@ def load_image(path: str | Path, *, height: int, width: int, channels: int) -> n
                         "use a smaller image") from None
     except Exception as error:  # noqa: BLE001 - decoders raise SyntaxError, ValueError...
         raise DataError(str(path), _decoder_problem(error)) from None
-    return pixels.reshape(height, width, channels)
+
+
+def check_image(path: str | Path, formats: tuple[str, ...] = FORMATS,
+                supported: str = SUPPORTED) -> str:
+    """Decodes one image file completely, only to know that it can be read.
+
+    Used before training on a folder of images, so that a damaged file is one error naming it
+    before TensorFlow loads, not a failure in the middle of an epoch. Call it inside `bomb_guard`.
+
+    Args:
+        path: The file.
+        formats: Pillow decoders allowed to read it. Defaults to `FORMATS`.
+        supported: `formats` in words, for errors. Defaults to `SUPPORTED`.
+
+    Returns:
+        The format Pillow found in the file's content (`PNG`, `JPEG`, ...).
+
+    Raises:
+        DataError: As `load_image`, naming the file.
+    """
+    path = Path(path)
+    with decoding_errors(path, supported), open_regular(path) as handle, \
+            Image.open(handle, formats=list(formats)) as image:
+        _check_pixels(image, path)
+        image.load()  # `verify()` alone passes truncated JPEGs that decoders then fail on
+        return "JPEG" if image.format == "MPO" else image.format
 
 
 @contextlib.contextmanager

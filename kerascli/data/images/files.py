@@ -23,7 +23,8 @@ SUPPORTED = "PNG, JPEG or BMP"
 _MAGIC = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff", "BMP": b"BM"}
 
 
-def find_images(paths: list[str | Path]) -> tuple[list[Path], list[DataError]]:
+def find_images(paths: list[str | Path], extensions=EXTENSIONS, supported: str = SUPPORTED
+                ) -> tuple[list[Path], list[DataError]]:
     """Expands files and directories into the image files to read.
 
     A directory contributes its PNG, JPEG and BMP files (by extension, case-insensitive, not
@@ -33,6 +34,8 @@ def find_images(paths: list[str | Path]) -> tuple[list[Path], list[DataError]]:
 
     Args:
         paths: Files and directories, as the user gave them.
+        extensions: The file name endings read. Defaults to `EXTENSIONS` (PNG, JPEG, BMP).
+        supported: Those formats in words, for errors. Defaults to `SUPPORTED`.
 
     Returns:
         `(files, errors)`: the image files in order, and one `DataError` per path that gave none
@@ -49,21 +52,21 @@ def find_images(paths: list[str | Path]) -> tuple[list[Path], list[DataError]]:
             errors.append(DataError(str(path), stat_problem(path, error)))
             continue
         if stat.S_ISDIR(mode):
-            found, problems = _scan_directory(path)
+            found, problems = _scan_directory(path, extensions)
             errors.extend(problems)
             if not found and not problems:
-                errors.append(DataError(str(path), f"no {SUPPORTED} files in this directory"))
+                errors.append(DataError(str(path), f"no {supported} files in this directory"))
             files.extend(found)
         elif not stat.S_ISREG(mode):
             errors.append(DataError(str(path), not_regular(mode), "name an image file"))
-        elif path.suffix.lower() not in EXTENSIONS:
-            errors.append(unsupported(path))
+        elif path.suffix.lower() not in extensions:
+            errors.append(unsupported(path, supported))
         else:
             files.append(path)
     return files, errors
 
 
-def _scan_directory(path: Path) -> tuple[list[Path], list[DataError]]:
+def _scan_directory(path: Path, extensions=EXTENSIONS) -> tuple[list[Path], list[DataError]]:
     """The image files of one directory, and an error per image-named entry that is no file."""
     found: list[Path] = []
     problems: list[DataError] = []
@@ -71,7 +74,7 @@ def _scan_directory(path: Path) -> tuple[list[Path], list[DataError]]:
         # scandir knows each entry's type without a stat call: it matters at 10,000 files.
         with os.scandir(path) as listing:
             entries = sorted((entry for entry in listing if not entry.name.startswith(".")
-                              and os.path.splitext(entry.name)[1].lower() in EXTENSIONS),
+                              and os.path.splitext(entry.name)[1].lower() in extensions),
                              key=lambda entry: entry.name)
     except OSError as error:
         return [], [DataError(str(path), f"cannot list the directory: {error.strerror}")]
@@ -121,9 +124,9 @@ def not_regular(mode: int) -> str:
     return f"{kind}, not an image file" if kind.startswith("a ") else kind
 
 
-def unsupported(path: Path) -> DataError:
+def unsupported(path: Path, supported: str = SUPPORTED) -> DataError:
     kind = f"'{path.suffix}' files" if path.suffix else "files without an extension"
-    return DataError(str(path), f"{kind} are not read", f"kerascli reads {SUPPORTED} images")
+    return DataError(str(path), f"{kind} are not read", f"kerascli reads {supported} images")
 
 
 def signature(path: Path) -> str | None:
