@@ -122,35 +122,6 @@ def keras_classifier(run: SavedRun) -> Classifier:
     return Classifier(run.run_dir, image, keras_model.names, keras_model.outputs, "keras")
 
 
-def _predict_like_training(files: list[Path], run: SavedRun, classifier: _Classifier,
-                           report: PredictionReport, top_k: int, batch_size: int) -> None:
-    """Predicts an image-folder run's classes, reading files as its training read them."""
-    data = run.config.data
-    classifier.check(run, (*data.image_size, COLOR_CHANNELS[data.color_mode]))
-    k = max(1, min(top_k, len(classifier.names)))
-    for start in range(0, len(files), batch_size):
-        chunk = files[start:start + batch_size]
-        good, images = [], []
-        for path, item in zip(chunk, read_like_training(chunk, data)):
-            if isinstance(item, DataError):
-                report.errors.append(item)
-            else:
-                good.append(path)
-                images.append(item)
-        if images:
-            _rank(good, classifier.probabilities(np.stack(images)), classifier, k,
-                  [False] * len(good), report)
-
-
-def _rank(paths: list[Path], probabilities: np.ndarray, classifier: _Classifier, k: int,
-          flipped, report: PredictionReport) -> None:
-    ranked = np.argsort(-probabilities, axis=-1, kind="stable")[:, :k]
-    for path, row, order, was_flipped in zip(paths, probabilities, ranked, flipped):
-        top = [(classifier.names[i], round(float(row[i]), 6)) for i in order]
-        report.predictions.append(Prediction(
-            str(path), top[0][0], int(order[0]), top[0][1], top, bool(was_flipped)))
-
-
 def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
                   invert: str = "auto", batch_size: int = 256,
                   workers: int | None = None) -> PredictionReport:
