@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kerascli.config.sources import ENCODED_SOURCES
 from kerascli.data.meta import output_class_names, trained_on_dark_background
 from kerascli.errors import ConfigError, RunError, one_line
 from kerascli.inference.inputs import ImageInput, Scaling, image_geometry
@@ -80,6 +81,10 @@ def describe(run: SavedRun, network: str, model) -> dict:
     Raises:
         RunError: For a model with several inputs, or a classifier whose input is not an image.
     """
+    if run.config.data.source in ENCODED_SOURCES:
+        raise RunError(str(run.run_dir), f"is a {run.config.data.source} run; export takes image "
+                       "classifiers and GAN generators", "kerascli predict --run RUN_DIR reads its "
+                       "rows or texts through Keras")
     if len(model.inputs) != 1:
         raise RunError(str(run.network_path(network)), f"the model has {len(model.inputs)} "
                        "inputs; export takes models with one input")
@@ -97,6 +102,10 @@ def describe(run: SavedRun, network: str, model) -> dict:
     geometry = image_geometry(run.config, tuple(shape[1:]))
     dark = geometry[2] == 1 and trained_on_dark_background(run.config, geometry)
     entry["input"] = ImageInput(*geometry, dark, run.config.data.preprocess).to_manifest()
+    if run.config.data.source == "images":
+        # Training stretched each file to image_size with TensorFlow's bilinear resize; the
+        # exported path's Pillow reader pads instead, so predict keeps such runs on Keras.
+        entry["input"]["resize"] = "stretch"
     entry["class_names"] = output_class_names(run.config, int(model.outputs[0].shape[-1] or 1),
                                              run.record.get("class_names"))
     return entry

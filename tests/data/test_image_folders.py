@@ -305,3 +305,15 @@ def test_limit_and_memory(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     record = json.loads((next((tmp_path / "runs").iterdir()) / "run.json").read_text())
     assert record["train_examples"] == 5
+
+
+def test_an_exported_image_folder_run_still_predicts_as_training_read(trained, photos):
+    """Training stretched each file with TensorFlow's resize; the exported (Pillow) path would
+    pad it, so predict keeps image-folder runs on Keras and says why once."""
+    exported = invoke("export", trained, "--format", "onnx")
+    assert exported.exit_code == 0, exported.output
+    direct = invoke("predict", photos / "test" / "red", "--run", trained, "--json")
+    assert direct.exit_code == 0, direct.output
+    assert "note: predicting with Keras: an image-folder run's files are resized" in direct.stderr
+    lines = [json.loads(line) for line in direct.stdout.splitlines()]
+    assert len(lines) == 4 and {line["class"] for line in lines} <= set(CLASSES)
