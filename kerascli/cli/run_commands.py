@@ -54,8 +54,11 @@ def predict(
         "the model was trained on dark-background (MNIST-like) data.")] = "auto",
     runs_dir: RunsDirOption = None,
 ):
-    """Predict with a trained run's model: images, CSV rows or text files (an image run's ONNX or
-    LiteRT export when it has one, without TensorFlow)."""
+    """Predict with a trained run's model: images, CSV rows or text files.
+
+    An image run with an ONNX or LiteRT export (kerascli export) predicts through it, without
+    TensorFlow.
+    """
     run_dir = run if run is not None else latest_run(runs_dir_from(runs_dir))
     from kerascli.inference.classify import check_invert, classify_files
     from kerascli.inference.exported import exported_classifier
