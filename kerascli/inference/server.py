@@ -93,7 +93,8 @@ def make_app(classifier: Classifier, *, max_upload_bytes: int = MAX_UPLOAD_BYTES
 
     @app.post("/predict")
     async def predict(request: Request, file: UploadFile = File(
-                          ..., description="A PNG, JPEG or BMP image."),
+                          ..., description="A PNG, JPEG or BMP image (GIF too for an "
+                          "image-folder run)."),
                       top_k: int = Query(1, ge=1, le=1000, description="How many classes."),
                       invert: Literal["auto", "yes", "no"] = Query(
                           "auto", description="As kerascli predict --invert.")) -> dict:
