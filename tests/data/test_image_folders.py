@@ -376,3 +376,31 @@ def test_serve_reads_uploads_of_an_image_folder_run_as_predict_reads_files(expor
         code, stderr = stop(process)
     assert "Traceback" not in stderr, stderr
     assert_as_keras(rows, keras_rows)
+
+
+@pytest.mark.parametrize("color_mode, formats", [("grayscale", ("png", "jpg")),
+                                                 ("rgba", ("png", "bmp"))])
+def test_grayscale_and_rgba_runs_predict_from_their_export_as_through_keras(
+        tmp_path, color_mode, formats):
+    from kerascli.commands.predict import predict_files
+    from kerascli.runs.saved import open_run
+    from tests.inference.test_exported import loaded_modules, run_cli
+
+    data = write_images(tmp_path / "data" / "train", 4, formats=formats, size=(13, 21))
+    test = write_images(tmp_path / "data" / "test", 2, formats=formats, seed=5, size=(30, 11))
+    config = image_config(data.parent, color_mode=color_mode)
+    config["fit"]["epochs"] = 1
+    result = invoke("train", write_config(tmp_path / "c.yaml", config), "--runs-dir",
+                    tmp_path / "runs", "--quiet")
+    assert result.exit_code == 0, result.output
+    run_dir = next((tmp_path / "runs").iterdir())
+    assert invoke("export", run_dir, "--format", "onnx").exit_code == 0
+    keras_rows = [p.to_json() for p in predict_files([test / name for name in CLASSES],
+                                                     open_run(run_dir), top_k=3).predictions]
+    result = run_cli("predict", *(test / name for name in CLASSES), "--run", run_dir, "--json",
+                     "--top-k", "3")
+    assert result.returncode == 0, result.stderr
+    assert loaded_modules(result) == "LOADED:" and "note:" not in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 6
+    assert_as_keras(rows, keras_rows)
