@@ -101,11 +101,8 @@ def describe(run: SavedRun, network: str, model) -> dict:
                        "and GAN generators")
     geometry = image_geometry(run.config, tuple(shape[1:]))
     dark = geometry[2] == 1 and trained_on_dark_background(run.config, geometry)
-    entry["input"] = ImageInput(*geometry, dark, run.config.data.preprocess).to_manifest()
-    if run.config.data.source == "images":
-        # Training stretched each file to image_size with TensorFlow's bilinear resize; the
-        # exported path's Pillow reader pads instead, so predict keeps such runs on Keras.
-        entry["input"]["resize"] = "stretch"
+    # An image-folder run's files are read as its training read them (`"resize": "stretch"`).
+    entry["input"] = ImageInput.for_run(run.config, geometry, dark).to_manifest()
     entry["class_names"] = output_class_names(run.config, int(model.outputs[0].shape[-1] or 1),
                                              run.record.get("class_names"))
     return entry

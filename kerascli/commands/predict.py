@@ -118,7 +118,7 @@ def keras_classifier(run: SavedRun) -> Classifier:
     geometry = image_geometry(run.config, tuple(model.inputs[0].shape[1:]))
     keras_model.check(run, geometry)
     dark = geometry[2] == 1 and trained_on_dark_background(run.config, geometry)
-    image = ImageInput(*geometry, dark_background=dark, preprocess=run.config.data.preprocess)
+    image = ImageInput.for_run(run.config, geometry, dark)
     return Classifier(run.run_dir, image, keras_model.names, keras_model.outputs, "keras")
 
 

@@ -84,10 +84,14 @@ class Classifier:
 
         Args:
             files: A name per image (its path, or an upload's file name).
-            pixels: uint8 images `(n, height, width, channels)` (never modified).
+            pixels: Images `(n, height, width, channels)` in [0, 255] (never modified).
             top_k: How many classes to list per image. Defaults to 1.
-            invert: `"auto"`, `"yes"` or `"no"` (see `predict_files`). Defaults to `"auto"`.
+            invert: `"auto"`, `"yes"` or `"no"` (see `predict_files`); an image-folder run's
+                files are never inverted, as its training never inverted them. Defaults to
+                `"auto"`.
         """
+        if self.image.stretched:
+            invert = "no"
         k = max(1, min(top_k, len(self.names)))
         flipped = ink.images_to_invert(pixels, invert, invert == "auto" and self.image.auto_invert)
         if flipped.any():
@@ -115,7 +119,8 @@ def classify_files(paths: list[str | Path], classifier: Classifier, *, top_k: in
     """Classifies image files and directories of them, a batch at a time.
 
     Args:
-        paths: Image files (PNG, JPEG, BMP) and directories of them.
+        paths: Image files (PNG, JPEG, BMP; GIF too for an image-folder run) and directories of
+            them.
         classifier: The model and its input description.
         top_k: How many of the most probable classes to list per file. Defaults to 1.
         invert: `"auto"` inverts light-background images for one-channel models trained on
@@ -131,7 +136,7 @@ def classify_files(paths: list[str | Path], classifier: Classifier, *, top_k: in
         ConfigError: For an unknown `invert` value.
     """
     check_invert(invert)
-    files, errors = find_images(paths)
+    files, errors = find_images(paths, *classifier.image.extensions)
     return classify_found(files, errors, classifier, top_k=top_k, invert=invert,
                           batch_size=batch_size, workers=workers)
 
@@ -144,7 +149,7 @@ def classify_found(files: list[Path], errors: list[DataError], classifier: Class
     report = PredictionReport(classifier.run_dir, errors=list(errors))
     image = classifier.image
     with ImageReader(height=image.height, width=image.width, channels=image.channels,
-                     workers=workers) as reader:
+                     workers=workers, load=image.load) as reader:
         for chunk, items in reader.read_batches(files, batch_size):
             good = [(path, item) for path, item in zip(chunk, items)
                     if not isinstance(item, DataError)]

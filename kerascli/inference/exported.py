@@ -63,9 +63,6 @@ def exported_classifier(run_dir: Path) -> tuple[Classifier | None, str | None]:
     where = str(Path(run_dir) / EXPORT_DIR)
     if entry.get("kind") != "classifier" or not entry.get("class_names"):
         raise RunError(where, "the export is not a classifier's", "export the run again")
-    if entry["input"].get("resize") == "stretch":
-        return None, ("an image-folder run's files are resized as TensorFlow resized them in "
-                      "training, which the exported path does not do yet")
     return Classifier(Path(run_dir), input_from_manifest(entry["input"], where),
                       list(entry["class_names"]), runtime, runtime.engine), None
 

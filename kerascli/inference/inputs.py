@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from kerascli.config.sources import BUILTIN_DATASETS
+from kerascli.config.sources import BUILTIN_DATASETS, COLOR_CHANNELS
+from kerascli.data.images.decode import load_image
+from kerascli.data.images.files import EXTENSIONS, SUPPORTED
+from kerascli.data.images.folders import FOLDER_EXTENSIONS, FOLDER_SUPPORTED
+from kerascli.data.images.stretch import load_like_training
 from kerascli.data.preprocess import preprocess_images
 from kerascli.errors import RunError
 
@@ -67,7 +71,8 @@ def image_geometry(config: ExperimentConfig, input_shape: tuple) -> tuple[int, i
     if any(d is None for d in shape):
         raise RunError("model.input_shape", f"the model takes images of any size {tuple(shape)}; "
                        "predict needs a fixed height and width")
-    if len(shape) == 3 and shape[-1] in (1, 3):
+    rgba = config.data.source == "images" and config.data.color_mode == "rgba"
+    if len(shape) == 3 and (shape[-1] in (1, 3) or (rgba and shape[-1] == 4)):
         return shape[0], shape[1], shape[2]
     if len(shape) == 2:
         return shape[0], shape[1], 1
@@ -88,11 +93,18 @@ class ImageInput:
     """Image files in, a model's float32 batch out: decoded size, ink convention, preprocessing.
 
     Args:
-        height: Image height. width: Image width. channels: 1 (grayscale) or 3 (RGB).
+        height: Image height. width: Image width.
+        channels: 1 (grayscale) or 3 (RGB); 4 (RGBA) for an image-folder run.
         dark_background: Whether the training images were light on dark (MNIST-like), so that
             `--invert auto` inverts light-background images for one-channel models.
         preprocess: The run's `data.preprocess` (reshape, scale or range), as training used it
             (the config's section, or a `Scaling`).
+        resize: `"pad"`: files are padded to the model's aspect ratio and resized with Lanczos
+            (`data.images.decode.load_image`), for runs trained on datasets of arrays;
+            `"stretch"`: files are read as `source: images` training read them (PNG, JPEG, BMP
+            or GIF, stretched with TensorFlow's bilinear resize, never inverted:
+            `data.images.stretch.load_like_training`). Defaults to `"pad"`.
+        color_mode: With `"stretch"`, the run's `data.color_mode`. Defaults to `None`.
     """
 
     height: int
@@ -100,29 +112,80 @@ class ImageInput:
     channels: int
     dark_background: bool
     preprocess: object
+    resize: str = "pad"
+    color_mode: str | None = None
 
     kind = "image"
+
+    @classmethod
+    def for_run(cls, config: ExperimentConfig, geometry: tuple[int, int, int],
+                dark_background: bool) -> ImageInput:
+        """How a run's images are read: as its image folders were, or padded (datasets)."""
+        if config.data.source == "images":
+            return cls(*geometry, False, config.data.preprocess, "stretch",
+                       config.data.color_mode)
+        return cls(*geometry, dark_background, config.data.preprocess)
+
+    @property
+    def stretched(self) -> bool:
+        """Whether files are read as image-folder training read them (see `resize`)."""
+        return self.resize == "stretch"
 
     @property
     def auto_invert(self) -> bool:
         """Whether `--invert auto` inverts light-background images (one-channel, dark data)."""
-        return self.channels == 1 and self.dark_background
+        return self.channels == 1 and self.dark_background and not self.stretched
+
+    @property
+    def extensions(self) -> tuple[dict | tuple, str]:
+        """The file name endings read, and those formats in words (for `find_images`)."""
+        if self.stretched:
+            return FOLDER_EXTENSIONS, FOLDER_SUPPORTED
+        return EXTENSIONS, SUPPORTED
+
+    def load(self, path) -> np.ndarray:
+        """One image file's pixels `(height, width, channels)`, uint8 or float32 in [0, 255].
+
+        Raises:
+            DataError: Naming the file, when it cannot be read (see `resize`'s readers).
+        """
+        if self.stretched:
+            return load_like_training(path, height=self.height, width=self.width,
+                                      color_mode=self.color_mode)
+        return load_image(path, height=self.height, width=self.width, channels=self.channels)
 
     def prepare(self, pixels: np.ndarray) -> np.ndarray:
-        """uint8 images `(n, height, width, channels)` to the float32 batch the model takes."""
+        """Images `(n, height, width, channels)` in [0, 255] to the float32 batch the model
+        takes."""
         return preprocess_images(pixels, self.preprocess, "image")
 
     def to_manifest(self) -> dict:
         """The JSON object the export manifest records under `input`."""
-        return {"kind": self.kind, "height": self.height, "width": self.width,
-                "channels": self.channels, "dark_background": self.dark_background,
-                "preprocess": Scaling.of(self.preprocess).to_manifest()}
+        entry = {"kind": self.kind, "height": self.height, "width": self.width,
+                 "channels": self.channels, "dark_background": self.dark_background,
+                 "preprocess": Scaling.of(self.preprocess).to_manifest()}
+        if self.stretched:
+            entry.update(resize=self.resize, color_mode=self.color_mode,
+                         extensions=list(FOLDER_EXTENSIONS))
+        return entry
 
     @classmethod
     def from_manifest(cls, entry: dict) -> ImageInput:
         """Rebuilds an `ImageInput` from the manifest's `input` object."""
-        return cls(int(entry["height"]), int(entry["width"]), int(entry["channels"]),
-                   bool(entry["dark_background"]), Scaling.of(entry["preprocess"]))
+        channels = int(entry["channels"])
+        resize = str(entry.get("resize", "pad"))
+        if resize not in ("pad", "stretch"):
+            raise ValueError(f"unknown resize {resize!r}")
+        color_mode = None
+        if resize == "stretch":
+            # Exports written before `color_mode` was recorded had 1 or 3 channels.
+            by_channels = {count: mode for mode, count in COLOR_CHANNELS.items()}
+            color_mode = str(entry.get("color_mode") or by_channels[channels])
+            if COLOR_CHANNELS.get(color_mode) != channels:
+                raise ValueError(f"color_mode {color_mode!r} with {channels} channels")
+        return cls(int(entry["height"]), int(entry["width"]), channels,
+                   bool(entry["dark_background"]), Scaling.of(entry["preprocess"]), resize,
+                   color_mode)
 
 
 # The data kinds an export can take, by the manifest's `input.kind`. CSV rows and texts add a

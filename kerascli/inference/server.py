@@ -4,8 +4,9 @@
 `kerascli predict --json` prints for a file; `GET /health` says which model answers. An upload
 that is too large, not an image, a decompression bomb or of a shape the model cannot take is a
 4xx JSON error `{"error": ...}`, and the server goes on serving. The upload is decoded by the same
-code as `predict`'s files (`data.images.decode.load_image`: Pillow restricted to PNG, JPEG and
-BMP, with its pixel limit), from a temporary file that is deleted at once.
+code as `predict`'s files (`inputs.ImageInput.load`: Pillow restricted to PNG, JPEG and BMP, or
+for an image-folder run also GIF read as its training read files, with its pixel limit), from a
+temporary file that is deleted at once.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from kerascli.data.images.decode import load_image
 from kerascli.errors import DataError, one_line
 from kerascli.inference.classify import Classifier
 
@@ -37,18 +37,18 @@ def decode_upload(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
     """An uploaded image's pixels at the model's size, as `predict` would read the same file.
 
     Raises:
-        DataError: Naming the upload, when it is not a PNG, JPEG or BMP image, is damaged, or
-            has more pixels than Pillow's decompression-bomb limit.
+        DataError: Naming the upload, when it is not an image `ImageInput.load` reads (PNG,
+            JPEG, BMP; GIF too for an image-folder run), is damaged, or has more pixels than
+            Pillow's decompression-bomb limit.
     """
     image = classifier.image
-    # load_image reads a path (and checks it is a regular file); the suffix only admits the file
-    # to Pillow, which then tells PNG, JPEG and BMP apart by their content.
+    # The readers take a path (and check it is a regular file); the suffix only admits the file
+    # to Pillow, which then tells the formats apart by their content.
     descriptor, temporary = tempfile.mkstemp(prefix="kerascli-upload-", suffix=".png")
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
-        return load_image(temporary, height=image.height, width=image.width,
-                          channels=image.channels)
+        return image.load(temporary)
     except DataError as error:
         raise DataError(name, error.what.replace(temporary, name), error.hint) from None
     finally:
@@ -93,7 +93,8 @@ def make_app(classifier: Classifier, *, max_upload_bytes: int = MAX_UPLOAD_BYTES
 
     @app.post("/predict")
     async def predict(request: Request, file: UploadFile = File(
-                          ..., description="A PNG, JPEG or BMP image."),
+                          ..., description="A PNG, JPEG or BMP image (GIF too for an "
+                          "image-folder run)."),
                       top_k: int = Query(1, ge=1, le=1000, description="How many classes."),
                       invert: Literal["auto", "yes", "no"] = Query(
                           "auto", description="As kerascli predict --invert.")) -> dict:

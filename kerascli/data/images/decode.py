@@ -27,7 +27,8 @@ from kerascli.data.images.ink import ring_mask
 from kerascli.errors import DataError, one_line
 
 
-def _check_pixels(image: Image.Image, path: Path) -> None:
+def check_pixels(image: Image.Image, path: Path) -> None:
+    """Raises `DataError` for an image over Pillow's pixel limit, before its pixels are decoded."""
     # Pillow only warns between MAX_IMAGE_PIXELS and twice that; kerascli refuses at the limit.
     limit = Image.MAX_IMAGE_PIXELS
     pixels = image.width * image.height
@@ -139,7 +140,7 @@ def load_image(path: str | Path, *, height: int, width: int, channels: int) -> n
         raise unsupported(path)
     with decoding_errors(path), open_regular(path) as handle, \
             Image.open(handle, formats=list(FORMATS)) as image:
-        _check_pixels(image, path)
+        check_pixels(image, path)
         # MPO is how Pillow opens the JPEGs of cameras that embed a second picture: a JPEG
         # (its first frame is what a viewer shows), with the same orientation tag.
         if image.format in ("JPEG", "MPO"):
@@ -222,7 +223,7 @@ def check_image(path: str | Path, formats: tuple[str, ...] = FORMATS,
     path = Path(path)
     with decoding_errors(path, supported), open_regular(path) as handle, \
             Image.open(handle, formats=list(formats)) as image:
-        _check_pixels(image, path)
+        check_pixels(image, path)
         image.load()  # `verify()` alone passes truncated JPEGs that decoders then fail on
         return "JPEG" if image.format == "MPO" else image.format
 

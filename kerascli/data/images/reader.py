@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,10 +24,14 @@ class ImageReader:
         height: Output height. width: Output width.
         channels: 1 (grayscale) or 3 (RGB).
         workers: Decoding threads. Defaults to `None`: the CPU count, at most 4.
+        load: Reads one file into its array, raising `DataError`. Defaults to `None`:
+            `load_image` at the size and channels given.
     """
 
-    def __init__(self, *, height: int, width: int, channels: int, workers: int | None = None):
+    def __init__(self, *, height: int, width: int, channels: int, workers: int | None = None,
+                 load: Callable[[Path], np.ndarray] | None = None):
         self.height, self.width, self.channels = height, width, channels
+        self.load = load
         self.workers = workers or min(4, os.cpu_count() or 1)
         self._pool: ThreadPoolExecutor | None = None
         self._guard = None
@@ -44,6 +48,8 @@ class ImageReader:
 
     def _read_one(self, path: Path) -> np.ndarray | DataError:
         try:
+            if self.load is not None:
+                return self.load(path)
             return load_image(path, height=self.height, width=self.width, channels=self.channels)
         except DataError as error:
             return error
