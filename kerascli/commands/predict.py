@@ -125,22 +125,16 @@ def keras_classifier(run: SavedRun) -> Classifier:
 def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
                   invert: str = "auto", batch_size: int = 256,
                   workers: int | None = None) -> PredictionReport:
-    """Classifies image files with a run's Keras model.
+    """Classifies files with a run's Keras model: what `inference.classify.classify_files` does
+    with an export, and CSV rows or text files for those runs (`predict_own`).
 
     Args:
-        paths: Image files (PNG, JPEG, BMP) and directories of them; for a run trained on a
-            csv or text source, CSV files or text files (see `predict_own`).
-        run: A completed classification (or binary) run made by `kerascli train`, opened
-            (`runs.saved.open_run`).
-        top_k: How many of the most probable classes to list per file. Defaults to 1.
-        invert: `"auto"` inverts light-background images for one-channel models trained on
-            dark-background data, `"yes"` inverts every image, `"no"` none. Defaults to `"auto"`.
-        batch_size: Images per model call. Defaults to 256.
-        workers: Image decoding threads. Defaults to `None` (see `ImageReader`).
+        paths: What the run was trained on: image files and directories, CSV or text files.
+        run: A completed classification (or binary) run, opened (`runs.saved.open_run`).
+        top_k, invert, batch_size, workers: As `classify_files` takes them.
 
     Returns:
-        A `PredictionReport`: one `Prediction` per readable image, in order, and one `DataError`
-        per path or file that could not be used.
+        A `PredictionReport`: the predictions in order and one `DataError` per unusable input.
 
     Raises:
         RunError: When the run is not a classifier, or its model cannot be loaded.

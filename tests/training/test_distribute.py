@@ -23,6 +23,22 @@ from tests.conftest import ROOT, tiny_config, write_config
 from tests.training.test_lifecycle import history_of, record_of
 
 TIMEOUT = 240  # seconds per process: minutes on a loaded 2-core machine at worst
+
+
+def wait_all(processes: list[subprocess.Popen]) -> list[subprocess.CompletedProcess]:
+    """Waits for every worker (each within TIMEOUT); kills any still running at the end."""
+    results = []
+    try:
+        for process in processes:
+            stdout, stderr = process.communicate(timeout=TIMEOUT)
+            results.append(subprocess.CompletedProcess(process.args, process.returncode,
+                                                       stdout, stderr))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    return results
 # Replicas see their shares of each batch in another order of summation, and an epoch's logged
 # loss averages batches of unequal size differently: measured differences are under 0.5%.
 LOSS_TOLERANCE = 0.02
@@ -134,18 +150,7 @@ def run_workers(tmp_path: Path, config: Path, *extra) -> list[subprocess.Complet
             "train", config, "--quiet", "--runs-dir", tmp_path / f"runs{index}", *extra,
             env={"TF_CONFIG": tf_config(ports, index), "TMPDIR": str(tmp_path / f"tmp{index}")},
             wait=False))
-    results = []
-    try:
-        for process in processes:
-            stdout, stderr = process.communicate(timeout=TIMEOUT)
-            results.append(subprocess.CompletedProcess(process.args, process.returncode,
-                                                       stdout, stderr))
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    return results
+    return wait_all(processes)
 
 
 def test_two_local_workers_train_and_resume_from_the_chiefs_checkpoint(tmp_path,

@@ -16,7 +16,7 @@ import keras
 
 from kerascli.training import keras_workaround
 from tests.conftest import ROOT
-from tests.training.test_distribute import TIMEOUT, free_ports, tf_config
+from tests.training.test_distribute import free_ports, tf_config, wait_all
 
 # Two workers fit a plain Keras model (with `patched`, after the workaround is applied: handy
 # when checking a new Keras by hand).
@@ -64,18 +64,7 @@ def run_two_workers(mode: str) -> list[subprocess.CompletedProcess]:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
              "TF_CONFIG": tf_config(ports, index)}) for index in range(2)]
-    results = []
-    try:
-        for process in processes:
-            stdout, stderr = process.communicate(timeout=TIMEOUT)
-            results.append(subprocess.CompletedProcess(process.args, process.returncode,
-                                                       stdout, stderr))
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    return results
+    return wait_all(processes)
 
 
 def test_without_the_workaround_two_workers_cannot_fit():
