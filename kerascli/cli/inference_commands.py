@@ -94,25 +94,26 @@ def serve(
                                       "model to the network.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="The port.")] = 8000,
 ):
-    """Serve a run's classifier over HTTP: POST /predict, GET /health, docs at /docs."""
+    """Serve a run's model over HTTP: POST /predict (an image, a CSV or a text file, as predict
+    takes), GET /health, docs at /docs."""
     try:
         import uvicorn
 
         from kerascli.inference.server import make_app
     except ImportError as error:
         raise RunError("serve", f"needs {error.name}", "pip install kerascli[serve]") from None
-    from kerascli.inference.exported import exported_classifier
+    from kerascli.inference.exported import exported_predictor
 
     check_run(run_dir)
-    classifier, why_not = exported_classifier(run_dir)
+    classifier, why_not = exported_predictor(run_dir)
     if classifier is None:
         run = open_run(run_dir)
         if why_not:
             err.print(f"note: serving with Keras: {why_not}", markup=False)
         load_backend()
-        from kerascli.commands.predict import keras_classifier
+        from kerascli.commands.predict import keras_predictor
 
-        classifier = keras_classifier(run)
+        classifier = keras_predictor(run)
     err.print(f"serving {run_dir} ({classifier.engine}) on http://{host}:{port} "
               "(docs at /docs; Ctrl-C stops)", markup=False)
     uvicorn.run(make_app(classifier), host=host, port=port, log_level="warning")

@@ -56,18 +56,19 @@ def predict(
 ):
     """Predict with a trained run's model: images, CSV rows or text files.
 
-    An image run with an ONNX or LiteRT export (kerascli export) predicts through it, without
+    A run with an ONNX or LiteRT export (kerascli export) predicts through it, without
     TensorFlow.
     """
     run_dir = run if run is not None else latest_run(runs_dir_from(runs_dir))
-    from kerascli.inference.classify import check_invert, classify_files
-    from kerascli.inference.exported import exported_classifier
+    from kerascli.inference.classify import check_invert
+    from kerascli.inference.exported import exported_predictor
+    from kerascli.inference.own import predict_with
 
     check_run(run_dir)  # the checks of open_run, without the config the export does not need
     check_invert(invert)
-    classifier, why_not = exported_classifier(run_dir)
-    if classifier is not None:  # the exported model: no TensorFlow, no config
-        report = classify_files(images, classifier, top_k=top_k, invert=invert)
+    predictor, why_not = exported_predictor(run_dir)
+    if predictor is not None:  # the exported model: no TensorFlow, no config
+        report = predict_with(predictor, images, top_k=top_k, invert=invert)
     else:
         opened = open_run(run_dir)
         if why_not:

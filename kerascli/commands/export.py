@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kerascli.commands.export_inputs import check_encoding, split_table_model, split_text_model
 from kerascli.config.sources import ENCODED_SOURCES
 from kerascli.data.meta import output_class_names, trained_on_dark_background
 from kerascli.errors import ConfigError, RunError, one_line
@@ -75,16 +76,18 @@ def size_of(path: Path) -> int:
     return path.stat().st_size
 
 
-def describe(run: SavedRun, network: str, model) -> dict:
-    """The manifest entry of one network, without its formats: what using it needs.
+def describe(run: SavedRun, network: str, model) -> tuple[dict, object]:
+    """The manifest entry of one network, without its formats, and the model to export.
+
+    An image classifier or a generator is exported whole; a CSV or text run's model without the
+    encoders in front of its network, which the entry records instead (`describe_encoded`).
 
     Raises:
-        RunError: For a model with several inputs, or a classifier whose input is not an image.
+        RunError: For a model with several inputs, a classifier whose input is not an image,
+            or a CSV or text model whose encoders cannot be recorded.
     """
-    if run.config.data.source in ENCODED_SOURCES:
-        raise RunError(str(run.run_dir), f"is a {run.config.data.source} run; export takes image "
-                       "classifiers and GAN generators", "kerascli predict --run RUN_DIR reads its "
-                       "rows or texts through Keras")
+    if run.config.data.source in ENCODED_SOURCES and network == "model":
+        return describe_encoded(run, model)
     if len(model.inputs) != 1:
         raise RunError(str(run.network_path(network)), f"the model has {len(model.inputs)} "
                        "inputs; export takes models with one input")
@@ -95,7 +98,7 @@ def describe(run: SavedRun, network: str, model) -> dict:
     if network == "generator":
         entry["input"] = {"kind": "noise", "latent_dim": int(run.config.gan.latent_dim)}
         entry["output"] = {"preprocess": Scaling.of(run.config.data.preprocess).to_manifest()}
-        return entry
+        return entry, model
     if run.task not in (None, "classification", "binary"):
         raise RunError(str(run.run_dir), f"is a {run.task} run; export takes classifiers "
                        "and GAN generators")
@@ -105,21 +108,51 @@ def describe(run: SavedRun, network: str, model) -> dict:
     entry["input"] = ImageInput.for_run(run.config, geometry, dark).to_manifest()
     entry["class_names"] = output_class_names(run.config, int(model.outputs[0].shape[-1] or 1),
                                              run.record.get("class_names"))
-    return entry
+    return entry, model
+
+
+def describe_encoded(run: SavedRun, model) -> tuple[dict, object]:
+    """A CSV or text run's entry and network: the encoders are recorded, the network exported.
+
+    The numpy encoding is checked against the whole Keras model before anything is written.
+
+    Raises:
+        RunError: When an encoder has no TensorFlow-free version, or the encoding disagrees.
+    """
+    where = str(run.model_path)
+    if run.config.data.source == "csv":
+        network, source = split_table_model(model, run.record["features"], where)
+    else:
+        network, source = split_text_model(model, where)
+    check_encoding(model, network, source, where, TOLERANCE)
+    recorded = run.record.get("class_names")
+    units = int(network.outputs[0].shape[-1] or 1)
+    entry = {"kind": "classifier" if recorded is not None else "regressor",
+             "source_sha256": file_digest(run.model_path),
+             "tensor": {"shape": [None, *(int(d) for d in network.inputs[0].shape[1:])],
+                        "dtype": str(network.inputs[0].dtype)},
+             "input": source.to_manifest(),
+             "class_names": (output_class_names(run.config, units, recorded)
+                             if recorded is not None else None)}
+    return entry, network
 
 
 @contextlib.contextmanager
 def _quiet():
-    """Silences tf2onnx's INFO logging and the FutureWarning of Keras' numpy-2 patch."""
-    logger = logging.getLogger("tf2onnx")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    """Silences tf2onnx's INFO logging, TensorFlow's warnings while it writes the graph (a text
+    model's vocabulary table: "Type is unsupported ... CollectionDef"), and the FutureWarning of
+    Keras' numpy-2 patch."""
+    loggers = [logging.getLogger(name) for name in ("tf2onnx", "tensorflow")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.ERROR)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
             yield
         finally:
-            logger.setLevel(level)
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
 
 
 def _layer_named_in(model, message: str) -> str | None:
@@ -130,7 +163,8 @@ def _layer_named_in(model, message: str) -> str | None:
     return None
 
 
-def export_one(model, export_format: str, path: Path, shape: list) -> None:
+def export_one(model, export_format: str, path: Path, shape: list,
+               dtype: str = "float32") -> None:
     """Exports a model to one format at `path` with `model.export`.
 
     Raises:
@@ -142,12 +176,12 @@ def export_one(model, export_format: str, path: Path, shape: list) -> None:
     try:
         with _quiet():
             if export_format == "onnx":
-                spec = keras.InputSpec(shape=tuple(shape), dtype="float32")
+                spec = keras.InputSpec(shape=tuple(shape), dtype=dtype)
                 model.export(str(path), format="onnx", verbose=False, input_signature=[spec])
             elif export_format == "litert":
                 import tensorflow as tf
 
-                spec = keras.InputSpec(shape=(1, *shape[1:]), dtype="float32")
+                spec = keras.InputSpec(shape=(1, *shape[1:]), dtype=dtype)
                 model.export(str(path), format="litert", verbose=False, input_signature=[spec],
                              target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]})
             else:
@@ -167,7 +201,7 @@ def export_one(model, export_format: str, path: Path, shape: list) -> None:
                        f"{one_line(message, 160)}") from None
 
 
-def verify(model, export_format: str, path: Path, shape: list) -> None:
+def verify(model, export_format: str, path: Path, shape: list, dtype: str = "float32") -> None:
     """Loads an exported file in its runtime and compares it with Keras on one example.
 
     Raises:
@@ -175,7 +209,9 @@ def verify(model, export_format: str, path: Path, shape: list) -> None:
     """
     if export_format not in ("onnx", "litert") or not runtime_installed(export_format):
         return
-    example = np.random.default_rng(0).random((1, *shape[1:]), dtype=np.float32)
+    rng = np.random.default_rng(0)
+    example = (rng.integers(0, 2, (1, *shape[1:])).astype(dtype) if dtype.startswith("int")
+               else rng.random((1, *shape[1:]), dtype=np.float32))
     expected = np.asarray(model(example, training=False))
     got = load_runtime(export_format, path)(example)
     if got.shape != expected.shape or np.abs(got - expected).max() > TOLERANCE:
@@ -204,7 +240,7 @@ def export_run(run: SavedRun, formats: list[str], network: str = "model") -> lis
     target, staging = run_dir / EXPORT_DIR, run_dir / EXPORT_STAGING
     with locked(run_dir):
         model = load_model(run, network)
-        entry = describe(run, network, model)
+        entry, exported_model = describe(run, network, model)
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
@@ -213,8 +249,9 @@ def export_run(run: SavedRun, formats: list[str], network: str = "model") -> lis
             written = []
             for export_format in formats:
                 path = staging / export_file(export_format, network)
-                export_one(model, export_format, path, entry["tensor"]["shape"])
-                verify(model, export_format, path, entry["tensor"]["shape"])
+                tensor = entry["tensor"]
+                export_one(exported_model, export_format, path, tensor["shape"], tensor["dtype"])
+                verify(exported_model, export_format, path, tensor["shape"], tensor["dtype"])
                 entry["formats"][export_format] = {"file": path.name, "bytes": size_of(path)}
                 written.append(Exported(export_format, target / path.name, size_of(path)))
             previous = manifest["networks"].get(network, {}).get("formats", {})

@@ -15,9 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from kerascli.commands.export import TOLERANCE, size_of
+from kerascli.config.sources import ENCODED_SOURCES
 from kerascli.data.preprocess import preprocess_images
 from kerascli.data.sources import load_splits
+from kerascli.data.table_features import model_inputs
+from kerascli.data.table_source import test_table
+from kerascli.data.tables import feature_columns, read_table
+from kerascli.data.texts import read_text_splits, read_text_test
 from kerascli.errors import RunError
+from kerascli.inference.inputs import input_from_manifest
 from kerascli.inference.manifest import read_manifest
 from kerascli.inference.runtimes import load_runtime, runtime_installed
 from kerascli.models.loading import load_model
@@ -63,6 +69,32 @@ def check_inputs(run: SavedRun, network: str, count: int) -> np.ndarray:
     return preprocess_images(np.asarray(raw[:count]), run.config.data.preprocess, "data.test")
 
 
+def encoded_check_inputs(run: SavedRun, count: int):
+    """Up to `count` raw examples of a CSV or text run (test split, else training data), and
+    what its Keras model takes for them: `(examples, to_keras)`."""
+    import tensorflow as tf
+
+    data = run.config.data
+    if data.source == "csv":
+        table = test_table(data) or read_table(data.train or data.path, "data.train")
+        values = feature_columns(table, run.record["features"], lenient=True).values
+        return {name: column[:count] for name, column in values.items()}, model_inputs
+    test = read_text_test(data)
+    texts = test[0] if test is not None else read_text_splits(data)[0][0]
+    return ([text.decode("utf-8") for text in texts.numpy()[:count]],
+            lambda examples: tf.constant(examples))
+
+
+def _first(examples, count: int):
+    if isinstance(examples, dict):
+        return {name: values[:count] for name, values in examples.items()}
+    return examples[:count]
+
+
+def _count(examples) -> int:
+    return len(next(iter(examples.values())) if isinstance(examples, dict) else examples)
+
+
 def _saved_model_runner(path: Path):
     import tensorflow as tf
 
@@ -70,11 +102,11 @@ def _saved_model_runner(path: Path):
     return lambda x: np.asarray(loaded.serve(tf.constant(x)))
 
 
-def _timed(runner, x: np.ndarray) -> tuple[np.ndarray, float]:
-    runner(x[:1])  # the first call builds kernels and caches
+def _timed(runner, x) -> tuple[np.ndarray, float]:
+    runner(_first(x, 1))  # the first call builds kernels and caches
     start = time.perf_counter()
     outputs = np.asarray(runner(x))
-    return outputs, (time.perf_counter() - start) * 1000.0 / len(x)
+    return outputs, (time.perf_counter() - start) * 1000.0 / _count(x)
 
 
 def check_export(run: SavedRun, network: str = "model", count: int = 200) -> list[FormatCheck]:
@@ -95,11 +127,17 @@ def check_export(run: SavedRun, network: str = "model", count: int = 200) -> lis
         raise RunError(str(run.run_dir), f"has no export of its {network}",
                        f"kerascli export {run.run_dir}")
     model = load_model(run, network)
-    x = check_inputs(run, network, count)
-    reference, keras_ms = _timed(lambda batch: model.predict_on_batch(batch), x)
-    classes = reference.argmax(axis=-1) if network == "model" else None
+    encoded = run.config.data.source in ENCODED_SOURCES and network == "model"
+    if encoded:  # raw rows or texts: Keras takes them whole, an export after numpy encoding
+        x, to_keras = encoded_check_inputs(run, count)
+        prepare = input_from_manifest(entry["input"], str(run.run_dir / EXPORT_DIR)).prepare
+    else:
+        x, to_keras, prepare = check_inputs(run, network, count), (lambda batch: batch), None
+    reference, keras_ms = _timed(lambda batch: model.predict_on_batch(to_keras(batch)), x)
+    classes = (reference.argmax(axis=-1) if network == "model" and entry.get("class_names")
+               else None)
     checks = [FormatCheck("keras", run.network_path(network), size_of(run.network_path(network)),
-                          len(x), None if classes is None else 1.0, 0.0, keras_ms)]
+                          _count(x), None if classes is None else 1.0, 0.0, keras_ms)]
     for export_format, item in entry["formats"].items():
         path = run.run_dir / EXPORT_DIR / item["file"]
         if export_format == "saved_model":
@@ -109,10 +147,13 @@ def check_export(run: SavedRun, network: str = "model", count: int = 200) -> lis
         else:
             raise RunError(f"--check {export_format}", "its runtime is not installed",
                            f"pip install kerascli[{export_format}]")
+        if prepare is not None:
+            runner = (lambda run_network: lambda batch: run_network(prepare(batch)))(runner)
         outputs, ms = _timed(runner, x)
         agreement = None if classes is None else float(
             np.mean(outputs.argmax(axis=-1) == classes))
         diff = float(np.abs(outputs - reference).max()) if outputs.shape == reference.shape \
             else float("inf")
-        checks.append(FormatCheck(export_format, path, size_of(path), len(x), agreement, diff, ms))
+        checks.append(FormatCheck(export_format, path, size_of(path), _count(x), agreement, diff,
+                                  ms))
     return checks

@@ -29,7 +29,8 @@ from kerascli.data.images.folders import (FOLDER_EXTENSIONS, FOLDER_FORMATS, Fol
                                           class_files, scan_layout)
 from kerascli.data.table_source import load_table_data
 from kerascli.data.tables import read_table, require_column
-from kerascli.data.texts import TEXT_SUFFIX, check_text_folder
+from kerascli.data.text_files import TEXT_SUFFIX
+from kerascli.data.texts import check_text_folder
 from kerascli.errors import ConfigError, DataError
 from kerascli.runs.files import atomic_write_text
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kerascli.commands.predict_own import keras_own_predictor
 from kerascli.config.sources import ENCODED_SOURCES
 from kerascli.data.image_folders import read_like_training
 from kerascli.data.images.files import find_images
@@ -30,10 +31,11 @@ from kerascli.errors import DataError, RunError, one_line
 from kerascli.inference.classify import (Classifier, PredictionReport, check_invert,
                                          classify_found)
 from kerascli.inference.inputs import ImageInput, image_geometry
+from kerascli.inference.own import OwnPredictor, predict_own
 from kerascli.models.loading import load_model
 from kerascli.runs.saved import SavedRun
 
-__all__ = ["keras_classifier", "predict_files", "image_geometry", "trained_on_dark_background"]
+__all__ = ["keras_classifier", "keras_predictor", "predict_files", "image_geometry", "trained_on_dark_background"]
 # Calling the model directly skips tracing a graph (about 0.1 s), which is most of the work for
 # a handful of images; compiled `predict_on_batch` is 2-3x faster per batch after that.
 _EAGER_BELOW = 64
@@ -122,6 +124,19 @@ def keras_classifier(run: SavedRun) -> Classifier:
     return Classifier(run.run_dir, image, keras_model.names, keras_model.outputs, "keras")
 
 
+def keras_predictor(run: SavedRun) -> Classifier | OwnPredictor:
+    """A run's Keras model, ready to predict what the run was trained on: a `Classifier` for
+    images, an `OwnPredictor` for CSV rows or texts (as `inference.exported.exported_predictor`
+    gives for an export).
+
+    Raises:
+        RunError: When the run is not a classifier (images), or its model cannot be loaded.
+    """
+    if run.config.data.source in ENCODED_SOURCES:
+        return keras_own_predictor(run)
+    return keras_classifier(run)
+
+
 def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
                   invert: str = "auto", batch_size: int = 256,
                   workers: int | None = None) -> PredictionReport:
@@ -141,10 +156,7 @@ def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
         ConfigError: For an unknown `invert` value.
     """
     if run.config.data.source in ENCODED_SOURCES:  # CSV rows or text files
-        from kerascli.commands.predict_own import predict_own
-
-        return predict_own(paths, run, PredictionReport(run.run_dir), top_k=top_k,
-                           batch_size=batch_size)
+        return predict_own(paths, keras_predictor(run), top_k=top_k, batch_size=batch_size)
     check_invert(invert)
     _require_classifier(run)
     if run.config.data.source == "images":  # files read as training read them (TensorFlow)

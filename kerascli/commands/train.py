@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from kerascli.config.schema import ExperimentConfig
 from kerascli.data.sources import TrainingData, load_training_data
 from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes, make_dataset
@@ -24,6 +26,12 @@ from kerascli.models.loading import load_keras_file
 from kerascli.runs.layout import PLOTS_DIR
 from kerascli.training.lifecycle import Finish, RunResult, TrainingPlan, run_training
 from kerascli.visuals.plots import plot_history
+
+
+def _numpy(x) -> bool:
+    """Whether `x` is a numpy array, or a dict of them (a table's columns)."""
+    values = x.values() if isinstance(x, dict) else [x]
+    return all(isinstance(value, np.ndarray) for value in values)
 
 
 class TrainPlan(TrainingPlan):
@@ -62,15 +70,24 @@ class TrainPlan(TrainingPlan):
 
     def fit(self, callbacks: list, initial_epoch: int) -> None:
         config, data, fit = self.config, self.data, self.config.fit
+        val_xy = None
+        if data.x_val is not None:
+            val_xy = (feed_inputs(data.x_val, self.shapes), feed_targets(data.y_val, self.model))
+        common = dict(epochs=fit.epochs, initial_epoch=initial_epoch, callbacks=callbacks,
+                      verbose=0, class_weight=fit.class_weight,
+                      steps_per_epoch=fit.steps_per_epoch)
+        if self.augment is None and _numpy(self.train_xy[0]):
+            # Arrays go to fit as a hand-written Keras script passes them: Keras' own array
+            # adapter (one vectorized permutation per epoch, parallel batch gathers) is then the
+            # pipeline, so the epoch costs what the same model costs written by hand.
+            self.model.fit(*self.train_xy, batch_size=fit.batch_size, shuffle=fit.shuffle,
+                           validation_data=val_xy, **common)
+            return
+        # Augmentation (a map over batches) and string tensors (texts) need a tf.data pipeline.
         train_ds = make_dataset(*self.train_xy, batch_size=fit.batch_size, shuffle=fit.shuffle,
                                 seed=config.seed, augment=self.augment)
-        val_ds = None
-        if data.x_val is not None:
-            val_ds = make_dataset(feed_inputs(data.x_val, self.shapes),
-                                  feed_targets(data.y_val, self.model), batch_size=fit.batch_size)
-        self.model.fit(train_ds, validation_data=val_ds, epochs=fit.epochs,
-                       initial_epoch=initial_epoch, callbacks=callbacks, verbose=0, shuffle=False,
-                       class_weight=fit.class_weight, steps_per_epoch=fit.steps_per_epoch)
+        val_ds = make_dataset(*val_xy, batch_size=fit.batch_size) if val_xy else None
+        self.model.fit(train_ds, validation_data=val_ds, shuffle=False, **common)
 
     def draw(self, history: dict[str, list], run_dir: Path) -> None:
         plot_history(history, run_dir / PLOTS_DIR)

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from kerascli.config.schema import DataConfig, HeldOut
+from kerascli.data.text_files import TEXT_SUFFIX, check_utf8, text_files
 from kerascli.errors import DataError, clip
 
-TEXT_SUFFIX = ".txt"  # the only files text_dataset_from_directory reads
 _ORDER_SEED = 1337
 
 
@@ -34,26 +34,6 @@ class TextFolders:
 
 def _classes(folder: Path) -> list[str]:
     return sorted(entry.name for entry in folder.iterdir() if entry.is_dir())
-
-
-def text_files(folder: Path) -> list[Path]:
-    """The `.txt` files under a folder, as Keras finds them (sorted, links not followed)."""
-    return sorted(path for path in folder.rglob(f"*{TEXT_SUFFIX}") if path.is_file())
-
-
-def check_utf8(path: Path) -> str:
-    """A text file's contents.
-
-    Raises:
-        DataError: When it cannot be read or is not UTF-8.
-    """
-    try:
-        return path.read_bytes().decode("utf-8")
-    except OSError as error:
-        raise DataError(str(path), f"cannot read: {error.strerror}") from None
-    except UnicodeDecodeError as error:
-        raise DataError(str(path), f"is not UTF-8 text (byte {error.start})",
-                        "save it as UTF-8") from None
 
 
 def check_text_folder(config: DataConfig) -> TextFolders:
@@ -160,25 +140,3 @@ def _materialize(dataset):
         texts.append(x.numpy())
         labels.append(y.numpy())
     return tf.constant(np.concatenate(texts)), np.concatenate(labels).astype(np.int64)
-
-
-def read_text_files(paths: list[str | Path]) -> tuple[list[str], list[str], list[DataError]]:
-    """Text files (and folders of `.txt` files) for predict: `(files, texts, errors)`.
-
-    A file that cannot be read or is not UTF-8 gets its own error; the others are still read.
-    """
-    files, texts, errors = [], [], []
-    for given in map(Path, paths):
-        found = text_files(given) if given.is_dir() else [given]
-        if given.is_dir() and not found:
-            errors.append(DataError(str(given), "has no .txt files"))
-        for path in found:
-            if not path.is_file():
-                errors.append(DataError(str(path), "no such file"))
-                continue
-            try:
-                texts.append(check_utf8(path))
-                files.append(str(path))
-            except DataError as error:
-                errors.append(error)
-    return files, texts, errors

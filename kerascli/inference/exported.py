@@ -14,8 +14,9 @@ import numpy as np
 
 from kerascli.errors import RunError
 from kerascli.inference.classify import Classifier
-from kerascli.inference.inputs import Scaling, input_from_manifest
+from kerascli.inference.inputs import ImageInput, Scaling, input_from_manifest
 from kerascli.inference.manifest import usable_export
+from kerascli.inference.own import OwnPredictor
 from kerascli.inference.runtimes import (PREFERRED, RUNTIME_PACKAGES, load_runtime,
                                          runtime_installed)
 from kerascli.runs.layout import EXPORT_DIR
@@ -51,8 +52,9 @@ def open_exported(run_dir: Path, network: str = "model"):
     return None, None, f"{packages} is not installed (pip install {extras})"
 
 
-def exported_classifier(run_dir: Path) -> tuple[Classifier | None, str | None]:
-    """A `Classifier` on the run's exported model, or `(None, why not)`.
+def exported_predictor(run_dir: Path) -> tuple[Classifier | OwnPredictor | None, str | None]:
+    """The run's exported model, ready to predict: a `Classifier` for an image run, an
+    `OwnPredictor` for a CSV or text run; or `(None, why not)`.
 
     Raises:
         RunError: When the export is damaged.
@@ -61,10 +63,21 @@ def exported_classifier(run_dir: Path) -> tuple[Classifier | None, str | None]:
     if entry is None:
         return None, reason
     where = str(Path(run_dir) / EXPORT_DIR)
-    if entry.get("kind") != "classifier" or not entry.get("class_names"):
-        raise RunError(where, "the export is not a classifier's", "export the run again")
-    return Classifier(Path(run_dir), input_from_manifest(entry["input"], where),
-                      list(entry["class_names"]), runtime, runtime.engine), None
+    source = input_from_manifest(entry["input"], where)
+    if isinstance(source, ImageInput):
+        if entry.get("kind") != "classifier" or not entry.get("class_names"):
+            raise RunError(where, "the export is not a classifier's", "export the run again")
+        return Classifier(Path(run_dir), source, list(entry["class_names"]), runtime,
+                          runtime.engine), None
+    if entry.get("kind") not in ("classifier", "regressor"):
+        raise RunError(where, "the export is not a classifier's or a regressor's",
+                       "export the run again")
+    missing = source.unavailable()
+    if missing is not None:
+        return None, missing
+    names = list(entry["class_names"]) if entry.get("class_names") else None
+    return OwnPredictor(Path(run_dir), source, names,
+                        lambda examples: runtime(source.prepare(examples)), runtime.engine), None
 
 
 def exported_generator(run_dir: Path):

@@ -3,8 +3,8 @@
 An exported model answers float32 arrays; what turns a user's file (or an upload) into those
 arrays is recorded in the export manifest under `input` and rebuilt here without TensorFlow. Each
 data kind has one class with `to_manifest()`, `from_manifest()` and `prepare()`, and one entry in
-`INPUT_KINDS`: images now; CSV rows and texts add their own class and entry (the manifest records
-`input.kind`, so `predict` and `serve` pick the right one by name).
+`INPUT_KINDS`: images here, CSV rows and texts in `own_inputs` (the manifest records `input.kind`,
+so `predict` and `serve` pick the right one by name).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from kerascli.data.images.folders import FOLDER_EXTENSIONS, FOLDER_SUPPORTED
 from kerascli.data.images.stretch import load_like_training
 from kerascli.data.preprocess import preprocess_images
 from kerascli.errors import RunError
+from kerascli.inference.own_inputs import TableInput, TextInput
 
 if TYPE_CHECKING:  # annotations only: the exported path starts without pydantic
     from kerascli.config.schema import ExperimentConfig
@@ -188,9 +189,9 @@ class ImageInput:
                    color_mode)
 
 
-# The data kinds an export can take, by the manifest's `input.kind`. CSV rows and texts add a
-# class with the same three methods (their `prepare` takes parsed rows or strings) here.
-INPUT_KINDS = {"image": ImageInput}
+# The data kinds an export can take, by the manifest's `input.kind`: each a class with
+# `to_manifest`, `from_manifest` and `prepare` (rows and texts also `read` their files).
+INPUT_KINDS = {"image": ImageInput, "table": TableInput, "text": TextInput}
 
 
 def input_from_manifest(entry: dict, where: str):

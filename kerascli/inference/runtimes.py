@@ -16,6 +16,8 @@ from kerascli.errors import RunError, one_line
 RUNTIME_PACKAGES = {"onnx": ("onnxruntime", "onnx"), "litert": ("ai_edge_litert", "litert")}
 # predict prefers ONNX: its session takes any batch size and is safe to call from many threads.
 PREFERRED = ("onnx", "litert")
+# onnxruntime's names of the input types an export has: float32 values, int64 token ids.
+_ONNX_TYPES = {"tensor(float)": np.float32, "tensor(int64)": np.int64, "tensor(int32)": np.int32}
 
 
 def runtime_installed(export_format: str) -> bool:
@@ -47,11 +49,13 @@ class OnnxModel:
         except Exception as error:  # noqa: BLE001 - onnxruntime raises its own exception types
             raise RunError(str(path), f"onnxruntime cannot load it: {one_line(error, 160)}",
                            "export the run again") from None
-        self.input_name = self.session.get_inputs()[0].name
+        first = self.session.get_inputs()[0]
+        self.input_name = first.name
+        self.dtype = _ONNX_TYPES.get(first.type, np.float32)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """The model's first output for a float32 batch."""
-        return self.session.run(None, {self.input_name: np.ascontiguousarray(x, np.float32)})[0]
+        """The model's first output for a batch (float32 values, or a text model's token ids)."""
+        return self.session.run(None, {self.input_name: np.ascontiguousarray(x, self.dtype)})[0]
 
 
 class LiteRTModel:
@@ -76,13 +80,14 @@ class LiteRTModel:
         except Exception as error:  # noqa: BLE001 - the interpreter raises RuntimeError, ValueError
             raise RunError(str(path), f"the LiteRT interpreter refuses it: {one_line(error, 160)}",
                            "export the run again") from None
-        self.input = self.interpreter.get_input_details()[0]["index"]
+        details = self.interpreter.get_input_details()[0]
+        self.input, self.dtype = details["index"], details["dtype"]
         self.output = self.interpreter.get_output_details()[0]["index"]
         self.lock = threading.Lock()
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        """The model's first output for a float32 batch."""
-        x = np.ascontiguousarray(x, np.float32)
+        """The model's first output for a batch (float32 values, or a text model's token ids)."""
+        x = np.ascontiguousarray(x, self.dtype)
         rows = []
         with self.lock:
             for example in x:

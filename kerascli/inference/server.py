@@ -1,7 +1,10 @@
-"""`kerascli serve`: a run's classifier over HTTP (FastAPI on uvicorn), loaded once.
+"""`kerascli serve`: a run's model over HTTP (FastAPI on uvicorn), loaded once.
 
-`POST /predict` takes one uploaded image (multipart field `file`) and answers the JSON object
-`kerascli predict --json` prints for a file; `GET /health` says which model answers. An upload
+`POST /predict` takes one uploaded file (multipart field `file`), what `kerascli predict` takes
+for the run: an image, answered with the JSON object `kerascli predict --json` prints for a file;
+a text file (a text run), answered the same way; or a CSV file (a CSV run), answered with
+`{"predictions": [one object per row], "errors": [one line per bad row]}`. `GET /health` says
+which model answers. An upload
 that is too large, not an image, a decompression bomb or of a shape the model cannot take is a
 4xx JSON error `{"error": ...}`, and the server goes on serving. The upload is decoded by the same
 code as `predict`'s files (`inputs.ImageInput.load`: Pillow restricted to PNG, JPEG and BMP, or
@@ -11,6 +14,7 @@ temporary file that is deleted at once.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import threading
@@ -24,6 +28,8 @@ from fastapi.responses import JSONResponse
 
 from kerascli.errors import DataError, one_line
 from kerascli.inference.classify import Classifier
+from kerascli.inference.own import OwnPredictor
+from kerascli.inference.own_inputs import TableInput, TextInput
 
 # Uploads larger than this are refused unread (413): a model's input is a small image.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -55,27 +61,61 @@ def decode_upload(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
         os.unlink(temporary)
 
 
-def make_app(classifier: Classifier, *, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
-    """The FastAPI application serving one classifier.
+def read_upload(data: bytes, name: str, predictor: OwnPredictor) -> tuple[list, list]:
+    """An uploaded CSV or text file as `predict` reads the same file: `(predictions' raw
+    examples as batches, errors)`, each error naming the upload (and its line)."""
+    suffix = ".csv" if isinstance(predictor.input, TableInput) else ".txt"
+    descriptor, temporary = tempfile.mkstemp(prefix="kerascli-upload-", suffix=suffix)
+    errors: list[DataError] = []
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        batches = predictor.input.read([temporary], errors)
+    finally:
+        os.unlink(temporary)
+    batches = [([label.replace(temporary, name) for label in labels], examples)
+               for labels, examples in batches]
+    errors = [DataError(error.where.replace(temporary, name), error.what.replace(temporary, name),
+                        error.hint) for error in errors]
+    return batches, errors
+
+
+def make_app(classifier: Classifier | OwnPredictor, *,
+             max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
+    """The FastAPI application serving one model.
 
     Args:
-        classifier: The loaded model (exported runtime or Keras) and its input description.
+        classifier: The loaded model (exported runtime or Keras) and its input description: a
+            `Classifier` for images, an `OwnPredictor` for CSV rows or texts.
         max_upload_bytes: The largest upload accepted. Defaults to 10 MiB.
 
     Returns:
         The app, for uvicorn (or any ASGI server).
     """
+    own = isinstance(classifier, OwnPredictor)
+    takes = ("A CSV file of rows (one prediction per row)." if own and isinstance(
+        classifier.input, TableInput) else "A UTF-8 text file." if own else
+        "A PNG, JPEG or BMP image (GIF too for an image-folder run).")
     app = FastAPI(title="kerascli serve", version="1",
                   description=f"Predictions of the run {classifier.run_dir.name}.")
     # Keras models and the LiteRT interpreter are not safe to call from several threads at once;
     # onnxruntime sessions are, so ONNX requests run in parallel.
-    model_lock = threading.Lock() if classifier.engine != "onnx" else None
+    model_lock = threading.Lock() if classifier.engine != "onnx" else contextlib.nullcontext()
 
     def predict_one(pixels: np.ndarray, name: str, top_k: int, invert: str) -> dict:
-        if model_lock is None:
-            return classifier.rank([name], pixels[None], top_k=top_k, invert=invert)[0].to_json()
         with model_lock:
             return classifier.rank([name], pixels[None], top_k=top_k, invert=invert)[0].to_json()
+
+    def predict_own(data: bytes, name: str, top_k: int):
+        batches, errors = read_upload(data, name, classifier)
+        if not batches:
+            raise HTTPException(422, errors[0].format() if errors else f"{name}: has no rows")
+        with model_lock:
+            predictions = [p.to_json() for labels, examples in batches
+                           for p in classifier.predict(labels, examples, top_k=top_k)]
+        if isinstance(classifier.input, TextInput):
+            return predictions[0]
+        return {"predictions": predictions, "errors": [error.format() for error in errors]}
 
     @app.middleware("http")
     async def refuse_large_bodies(request: Request, call_next):
@@ -89,22 +129,22 @@ def make_app(classifier: Classifier, *, max_upload_bytes: int = MAX_UPLOAD_BYTES
     def health() -> dict:
         """Whether the server is up, and which model answers."""
         return {"status": "ok", "run": str(classifier.run_dir), "engine": classifier.engine,
-                "classes": len(classifier.names)}
+                "classes": len(classifier.names) if classifier.names else None}
 
     @app.post("/predict")
-    async def predict(request: Request, file: UploadFile = File(
-                          ..., description="A PNG, JPEG or BMP image (GIF too for an "
-                          "image-folder run)."),
+    async def predict(request: Request, file: UploadFile = File(..., description=takes),
                       top_k: int = Query(1, ge=1, le=1000, description="How many classes."),
                       invert: Literal["auto", "yes", "no"] = Query(
                           "auto", description="As kerascli predict --invert.")) -> dict:
-        """Classifies one uploaded image; answers as `kerascli predict --json` does."""
+        """Predicts one uploaded file; answers as `kerascli predict --json` does."""
         data = await file.read(max_upload_bytes + 1)
         if len(data) > max_upload_bytes:
             raise HTTPException(413, f"the upload is larger than {max_upload_bytes:,} bytes")
         if not data:
             raise HTTPException(400, "the upload is empty")
         name = Path(file.filename or "upload").name
+        if own:
+            return await run_in_threadpool(predict_own, data, name, top_k)
         try:
             pixels = await run_in_threadpool(decode_upload, data, name, classifier)
         except DataError as error:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import gc
 import shutil
 import sys
 import tempfile
@@ -254,6 +255,24 @@ def _as_worker(plan, state, devices, placement: Placement, quiet, console, comma
     return result
 
 
+@contextlib.contextmanager
+def _frozen_heap():
+    """Keeps the objects alive before `fit` out of Python's full garbage collections during it.
+
+    A full collection walks every tracked object, and this process holds about 350,000 of them
+    before the first step (TensorFlow, Keras, pydantic, rich): the one full pass that fell in a
+    4-second MNIST epoch took 0.16 s, time a hand-written Keras script, with fewer objects, does
+    not spend. Those objects outlive the fit anyway; `gc.freeze` moves them to a permanent
+    generation until `gc.unfreeze`.
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _fit(plan, run_dir, state, devices, placement, callbacks, quiet, console, command,
          started) -> RunResult:
     config = plan.config
@@ -277,7 +296,7 @@ def _fit(plan, run_dir, state, devices, placement, callbacks, quiet, console, co
 
     with recording_outcome(run_dir, epochs_done, on_interrupt=lambda: plan.on_interrupt(run_dir)):
         if initial_epoch < config.fit.epochs:
-            with placement.scope():  # a GAN builds its model and metrics here
+            with placement.scope(), _frozen_heap():  # a GAN builds its model and metrics here
                 plan.fit(callbacks, initial_epoch)
     plan.draw(history, run_dir)
     if recorder.diverged_at is not None:

@@ -182,13 +182,3 @@ def test_a_table_run_resumes_with_the_same_encoding(tmp_path, runs_dir):
     predicted = invoke("predict", test_csv, "--run", run, "--json")
     assert predicted.exit_code == 0, predicted.output
     assert len(json_lines(predicted.output)) == 30
-
-
-def test_export_refuses_a_table_run_in_one_line(table_run):
-    _, run, _ = table_run
-    result = invoke("export", run, "--format", "onnx")
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines() == [
-        f"error: {run}: is a csv run; export takes image classifiers and GAN generators "
-        "(kerascli predict --run RUN_DIR reads its rows or texts through Keras)"]
-    assert not (run / "export").exists()

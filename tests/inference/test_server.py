@@ -120,12 +120,12 @@ def test_health_and_docs(server, run_dir):
 
 def test_light_background_uploads_are_inverted_as_predict_does(server, run_dir, digits):
     from kerascli.inference.classify import classify_files
-    from kerascli.inference.exported import exported_classifier
+    from kerascli.inference.exported import exported_predictor
 
     files, _ = digits
     paper = files[0].with_name("paper.png")
     paper.write_bytes(png_bytes(255 - np.asarray(Image.open(files[0]))))
-    classifier, _ = exported_classifier(run_dir)
+    classifier, _ = exported_predictor(run_dir)
     expected = classify_files([paper], classifier).predictions[0]
     assert expected.inverted
     response = post(server, paper.read_bytes(), "paper.png")
@@ -136,10 +136,10 @@ def test_light_background_uploads_are_inverted_as_predict_does(server, run_dir, 
 def test_predict_answers_as_predict_json(server, run_dir, digits):
     """Each upload's answer is the object `kerascli predict --json` prints for the same file."""
     from kerascli.inference.classify import classify_files
-    from kerascli.inference.exported import exported_classifier
+    from kerascli.inference.exported import exported_predictor
 
     files, _ = digits
-    classifier, _ = exported_classifier(run_dir)
+    classifier, _ = exported_predictor(run_dir)
     expected = classify_files(files, classifier, top_k=3).predictions
     for path, want in zip(files, expected):
         response = post(server, path.read_bytes(), path.name, top_k=3)
@@ -185,13 +185,13 @@ def test_the_keras_path_serves_the_same_answers(run_dir, digits):
     from fastapi.testclient import TestClient
 
     from kerascli.commands.predict import keras_classifier
-    from kerascli.inference.exported import exported_classifier
+    from kerascli.inference.exported import exported_predictor
     from kerascli.inference.server import make_app
     from kerascli.runs.saved import open_run
 
     files, _ = digits
     with TestClient(make_app(keras_classifier(open_run(run_dir)))) as keras_client, \
-            TestClient(make_app(exported_classifier(run_dir)[0])) as onnx_client:
+            TestClient(make_app(exported_predictor(run_dir)[0])) as onnx_client:
         assert keras_client.get("/health").json()["engine"] == "keras"
         for path in files[:4]:
             upload = {"file": (path.name, path.read_bytes(), "image/png")}
