@@ -18,11 +18,23 @@ from pathlib import Path
 
 import numpy as np
 
-from kerascli.data.tables import feature_columns, read_table
+from kerascli.data.tables import RawTable, feature_columns, read_table
 from kerascli.data.text_files import read_text_files
 from kerascli.errors import DataError
 from kerascli.inference.encoders import (COLUMN_STEPS, EncoderError, encode_columns,
                                          hashing_available, vectorize_texts)
+
+# What names the rows and texts of a JSON request in predictions and errors (`request:2`).
+REQUEST = "request"
+
+
+def _cell(value) -> str:
+    """A JSON value as the CSV cell that would hold it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value).strip()
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,28 @@ class TableInput:
             if len(columns.lines):
                 batches.append(([f"{path}:{line}" for line in columns.lines], columns.values))
         return batches
+
+    def read_json(self, rows: list[dict], errors: list[DataError]) -> list[tuple[list, dict]]:
+        """Rows sent as JSON objects (`serve`), checked as CSV rows are; `request:N` names row N.
+
+        A value is taken as its CSV cell would be written (`12.5`, `3`, `calm`; `null` is a
+        missing value), so the same checks and the same encoding apply.
+
+        Raises:
+            DataError: When a feature column is in no row.
+        """
+        header = list(dict.fromkeys(str(key) for row in rows for key in row))
+        missing = [name for name in self.features if name not in header]
+        if missing:
+            raise DataError(REQUEST, f"no row has the column(s) {', '.join(missing)}",
+                            f"the model takes {', '.join(self.features)}")
+        cells = [[_cell(row.get(name)) for name in header] for row in rows]
+        table = RawTable(REQUEST, header, cells, list(range(1, len(rows) + 1)))
+        columns = feature_columns(table, self.features, lenient=True)
+        errors.extend(columns.errors)
+        if not len(columns.lines):
+            return []
+        return [([f"{REQUEST}:{line}" for line in columns.lines], columns.values)]
 
     def prepare(self, values: dict[str, np.ndarray]) -> np.ndarray:
         """Columns of raw values to the network's float32 input `(n, width)`."""
@@ -108,6 +142,10 @@ class TextInput:
         files, texts, problems = read_text_files(paths)
         errors.extend(problems)
         return [(files, texts)] if files else []
+
+    def read_json(self, texts: list[str], errors: list[DataError]) -> list[tuple[list, list]]:
+        """Texts sent as JSON strings (`serve`); `request:N` names text N."""
+        return [([f"{REQUEST}:{index}" for index in range(1, len(texts) + 1)], list(texts))]
 
     def prepare(self, texts: list[str]) -> np.ndarray:
         """Texts to the network's input: int64 token ids, or float32 counts per word."""

@@ -15,6 +15,7 @@ temporary file that is deleted at once.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import tempfile
 import threading
@@ -22,7 +23,8 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
+from fastapi import FastAPI, HTTPException, Query, Request
+from starlette.datastructures import UploadFile as StarletteUpload
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -93,9 +95,13 @@ def make_app(classifier: Classifier | OwnPredictor, *,
         The app, for uvicorn (or any ASGI server).
     """
     own = isinstance(classifier, OwnPredictor)
-    takes = ("A CSV file of rows (one prediction per row)." if own and isinstance(
-        classifier.input, TableInput) else "A UTF-8 text file." if own else
-        "A PNG, JPEG or BMP image (GIF too for an image-folder run).")
+    table = own and isinstance(classifier.input, TableInput)
+    takes = ("A CSV file of rows (one prediction per row)." if table else "A UTF-8 text file."
+             if own else "A PNG, JPEG or BMP image (GIF too for an image-folder run).")
+    json_takes = ('one row as an object {"column": value, ...}, or {"rows": [objects]} (answered '
+                  'with {"predictions": [...], "errors": [...]})' if table else
+                  '{"text": "..."}, or {"texts": ["...", ...]} (answered with {"predictions": '
+                  '[...], "errors": []})' if own else "images are sent as files, not JSON")
     app = FastAPI(title="kerascli serve", version="1",
                   description=f"Predictions of the run {classifier.run_dir.name}.")
     # Keras models and the LiteRT interpreter are not safe to call from several threads at once;
@@ -117,6 +123,29 @@ def make_app(classifier: Classifier | OwnPredictor, *,
             return predictions[0]
         return {"predictions": predictions, "errors": [error.format() for error in errors]}
 
+    def predict_json(body, top_k: int):
+        table = isinstance(classifier.input, TableInput)
+        key = "rows" if table else "texts"
+        many = isinstance(body, list) or (isinstance(body, dict) and key in body and len(body) == 1)
+        items = body if isinstance(body, list) else body[key] if many else [
+            body if table else body.get("text") if isinstance(body, dict) else body]
+        kind = (dict,) if table else (str,)
+        if not items or not all(isinstance(item, kind) for item in items):
+            raise HTTPException(422, json_takes)
+        errors: list[DataError] = []
+        try:
+            batches = classifier.input.read_json(items, errors)
+        except DataError as error:
+            raise HTTPException(422, error.format()) from None
+        with model_lock:
+            predictions = [p.to_json() for labels, examples in batches
+                           for p in classifier.predict(labels, examples, top_k=top_k)]
+        if not many:
+            if errors:
+                raise HTTPException(422, errors[0].format())
+            return predictions[0]
+        return {"predictions": predictions, "errors": [error.format() for error in errors]}
+
     @app.middleware("http")
     async def refuse_large_bodies(request: Request, call_next):
         # Refused from the header, before the multipart parser spools the body to disk.
@@ -131,12 +160,34 @@ def make_app(classifier: Classifier | OwnPredictor, *,
         return {"status": "ok", "run": str(classifier.run_dir), "engine": classifier.engine,
                 "classes": len(classifier.names) if classifier.names else None}
 
-    @app.post("/predict")
-    async def predict(request: Request, file: UploadFile = File(..., description=takes),
+    @app.post("/predict", openapi_extra={"requestBody": {"content": {
+        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
+            "file": {"type": "string", "format": "binary", "description": takes}}}},
+        "application/json": {"schema": {"description": json_takes}}}}})
+    async def predict(request: Request,
                       top_k: int = Query(1, ge=1, le=1000, description="How many classes."),
                       invert: Literal["auto", "yes", "no"] = Query(
-                          "auto", description="As kerascli predict --invert.")) -> dict:
-        """Predicts one uploaded file; answers as `kerascli predict --json` does."""
+                          "auto", description="As kerascli predict --invert.")):
+        """Predicts one uploaded file (or, for a CSV or text run, rows or texts sent as JSON);
+        answers as `kerascli predict --json` does."""
+        if request.headers.get("content-type", "").startswith("application/json"):
+            if not own:
+                raise HTTPException(415, "send the image as the multipart field 'file'")
+            data = bytearray()
+            async for chunk in request.stream():  # bounded even without a Content-Length
+                data += chunk
+                if len(data) > max_upload_bytes:
+                    raise HTTPException(413, f"the body is larger than {max_upload_bytes:,} bytes")
+            try:
+                body = json.loads(data)
+            except ValueError:
+                raise HTTPException(400, "the body is not valid JSON") from None
+            return await run_in_threadpool(predict_json, body, top_k)
+        form = await request.form(max_files=1, max_fields=16)
+        file = form.get("file")
+        if not isinstance(file, StarletteUpload):
+            raise HTTPException(422, "no file: send it as the multipart field 'file'" + (
+                " (or the rows or texts as JSON)" if own else ""))
         data = await file.read(max_upload_bytes + 1)
         if len(data) > max_upload_bytes:
             raise HTTPException(413, f"the upload is larger than {max_upload_bytes:,} bytes")

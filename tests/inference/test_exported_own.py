@@ -210,6 +210,66 @@ def test_serve_takes_csv_and_text_uploads(runs, data):
         assert refused.json() == {"error": "x.txt: is not UTF-8 text (byte 3) (save it as UTF-8)"}
 
 
+ROW = {"temp": 30.5, "humidity": 85, "wind": "calm", "weekday": 3, "fahrenheit": 86.9}
+
+
+@pytest.mark.parametrize("body, status, expected", [
+    (ROW, 200, {"file": "request:1"}),
+    ({**ROW, "weather": "rain", "extra": [1]}, 200, {"file": "request:1"}),  # extra keys ignored
+    ({"rows": [ROW, {**ROW, "temp": "hot"}, {**ROW, "wind": None}]}, 200,
+     {"errors": ["request:2: column temp: 'hot' is not a number (the column is "
+                 "float_normalized)",
+                 "request:3: column wind: missing value (fill it in or remove the row; kerascli "
+                 "does not guess missing values)"]}),
+    ({**ROW, "temp": None}, 422, {"error": "request:1: column temp: missing value (fill it in "
+                                           "or remove the row; kerascli does not guess missing "
+                                           "values)"}),
+    ({"temp": 1.0, "wind": "calm"}, 422, {"error": "request: no row has the column(s) humidity, "
+                                                   "weekday, fahrenheit (the model takes temp, "
+                                                   "humidity, wind, weekday, fahrenheit)"}),
+    ([], 422, None), ("rain", 422, None), ([1, 2], 422, None),
+], ids=["row", "extra-keys", "rows", "missing-value", "missing-column", "empty", "string",
+        "numbers"])
+def test_serve_takes_rows_as_json(runs, body, status, expected):
+    from fastapi.testclient import TestClient
+
+    from kerascli.inference.exported import exported_predictor
+    from kerascli.inference.server import make_app
+
+    with TestClient(make_app(exported_predictor(runs["inferred"])[0])) as client:
+        answer = client.post("/predict", json=body, params={"top_k": 2})
+        assert answer.status_code == status, answer.text
+        got = answer.json()
+        if expected is None:
+            assert set(got) == {"error"} and got["error"].startswith("one row as an object")
+            return
+        for key, value in expected.items():
+            assert got[key] == value
+        if status == 200 and "rows" in body:
+            assert [p["file"] for p in got["predictions"]] == ["request:1"]
+        # The server goes on serving after every answer.
+        assert client.get("/health").status_code == 200
+
+
+def test_serve_takes_texts_as_json_and_answers_as_the_file_would_be(runs, data):
+    from fastapi.testclient import TestClient
+
+    from kerascli.inference.exported import exported_predictor
+    from kerascli.inference.server import make_app
+
+    text = (data / "odd" / "shout.txt").read_text(encoding="utf-8")
+    with TestClient(make_app(exported_predictor(runs["text"])[0])) as client:
+        one = client.post("/predict", json={"text": text}, params={"top_k": 2}).json()
+        upload = client.post("/predict", params={"top_k": 2}, files={
+            "file": ("shout.txt", text.encode(), "text/plain")}).json()
+        assert one["top_k"] == upload["top_k"] and one["file"] == "request:1"
+        many = client.post("/predict", json={"texts": [text, "awful dull"]}).json()
+        assert [p["file"] for p in many["predictions"]] == ["request:1", "request:2"]
+        assert client.post("/predict", json={"texts": [3]}).status_code == 422
+        assert client.post("/predict", content=b"{not json",
+                           headers={"content-type": "application/json"}).status_code == 400
+
+
 def test_a_text_model_without_a_fixed_length_is_refused_in_one_line(data):
     config = text_config(data / "reviews")
     config["model"]["layers"][0] = {"TextVectorization": {"max_tokens": 200}}

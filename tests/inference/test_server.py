@@ -173,7 +173,11 @@ def test_bad_uploads_get_a_json_error_and_the_server_keeps_serving(server, digit
 
 def test_requests_the_api_cannot_take_are_4xx_json(server):
     no_file = httpx.post(f"{server}/predict", data={"x": "1"}, timeout=TIMEOUT)
-    assert no_file.status_code == 422 and "detail" in no_file.json()
+    assert no_file.status_code == 422
+    assert no_file.json() == {"error": "no file: send it as the multipart field 'file'"}
+    as_json = httpx.post(f"{server}/predict", json={"image": "x"}, timeout=TIMEOUT)
+    assert as_json.status_code == 415
+    assert as_json.json() == {"error": "send the image as the multipart field 'file'"}
     bad_top_k = post(server, b"x", top_k=0)
     assert bad_top_k.status_code == 422 and "detail" in bad_top_k.json()
     assert httpx.get(f"{server}/predict", timeout=TIMEOUT).status_code == 405
