@@ -281,3 +281,14 @@ def test_a_text_model_without_a_fixed_length_is_refused_in_one_line(data):
         "output_sequence_length, which the TensorFlow-free path does not implement (use the "
         "defaults with output_sequence_length, or predict through Keras)"]
     assert not (run / "export").exists()
+
+
+def test_a_saved_model_export_is_checked_through_the_same_encoding(runs):
+    result = runner.invoke(app, ["export", str(runs["inferred"]), "--format", "saved_model",
+                                 "--check", "--examples", "20"])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if "│ saved_model" in line)
+    assert "100.00%" in row and "yes" in row
+    manifest = json.loads((runs["inferred"] / "export" / "manifest.json").read_text())
+    # The formats exported before are kept beside the new one.
+    assert set(manifest["networks"]["model"]["formats"]) == {"onnx", "litert", "saved_model"}
