@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from kerascli.data.images.decode import check_pixels, decoding_errors
+from kerascli.errors import DataError
 from kerascli.data.images.files import open_regular, unsupported
 from kerascli.data.images.folders import (FOLDER_EXTENSIONS, FOLDER_FORMATS, FOLDER_SUPPORTED,
                                           unreadable_by_keras)
@@ -91,6 +92,24 @@ def _decoded_channels(image: Image.Image, image_format: str, color_mode: str) ->
     return pixels.reshape(*pixels.shape[:2], -1)
 
 
+def _bmp_fourth_byte_as_alpha(image: Image.Image, handle, path: Path) -> Image.Image:
+    """A 32-bit BMP as TensorFlow's decoder reads it for RGBA: its fourth byte is alpha.
+
+    Pillow opens a 32-bit BMP without an alpha mask as RGB (raw mode `BGRX`, the fourth byte
+    dropped), TensorFlow as BGRA; so the same pixel rows are unpacked again by Pillow as `BGRA`.
+    Other BMPs are returned as they are.
+    """
+    tile = image.tile[0] if len(image.tile) == 1 else None
+    if tile is None or tile[0] != "raw" or tile[3][0] != "BGRX":
+        return image
+    _, _, offset, (_, stride, orientation) = tile
+    handle.seek(offset)
+    rows = handle.read(stride * image.height)
+    if len(rows) < stride * image.height:
+        raise DataError(str(path), "truncated or corrupt BMP image")
+    return Image.frombuffer("RGBA", image.size, rows, "raw", "BGRA", stride, orientation)
+
+
 def load_like_training(path: str | Path, *, height: int, width: int,
                        color_mode: str) -> np.ndarray:
     """Reads one image file as `source: images` training read it: stretched, never padded.
@@ -120,6 +139,8 @@ def load_like_training(path: str | Path, *, height: int, width: int,
         if image_format == "JPEG" and color_mode == "grayscale":
             # libjpeg's own grayscale output (its Y channel), as TensorFlow asks for it.
             image.draft("L", image.size)
+        if image_format == "BMP" and color_mode == "rgba":
+            image = _bmp_fourth_byte_as_alpha(image, handle, path)
         # A GIF's first frame is what is open; EXIF orientation is not applied (nor by TF).
         pixels = _decoded_channels(image, image_format, color_mode)
     return bilinear_resize(pixels, height, width)

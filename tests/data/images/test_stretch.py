@@ -53,8 +53,6 @@ def write_files(folder: Path) -> list[Path]:
         for suffix in ("png", "jpg", "bmp", "gif"):
             if suffix == "jpg" and mode in ("RGBA", "P"):
                 continue
-            if suffix == "bmp" and mode == "RGBA":
-                continue  # a 32-bit BMP: TensorFlow reads its 4th byte as alpha, Pillow not
             path = folder / f"{index}-{mode}.{suffix}"
             image.save(path, **({"quality": 95} if suffix == "jpg" else {}))
             paths.append(path)
@@ -117,3 +115,13 @@ def test_tensorflows_refusals_are_kept(tmp_path):
     Image.new("RGB", (4, 4)).save(tmp_path / "a.bmp")
     with pytest.raises(DataError, match="BMP images cannot be read as grayscale"):
         load_like_training(tmp_path / "a.bmp", height=8, width=8, color_mode="grayscale")
+
+
+def test_a_truncated_32_bit_bmp_is_one_error_naming_the_file(tmp_path):
+    path = tmp_path / "cut.bmp"
+    pixels = np.random.default_rng(3).integers(0, 256, (20, 20, 4), dtype=np.uint8)
+    Image.fromarray(pixels, "RGBA").save(path)
+    path.write_bytes(path.read_bytes()[:-200])
+    with pytest.raises(DataError) as refused:
+        load_like_training(path, height=8, width=8, color_mode="rgba")
+    assert refused.value.format() == f"{path}: truncated or corrupt BMP image"
