@@ -25,7 +25,7 @@ RunDirArgument = Annotated[Path, typer.Argument(
 
 
 def _open_any(run_dir: Path):
-    """Opens a classification run, or a GAN run (whose generator is what gets used)."""
+    """Opens a trained run, or a GAN run (whose generator is what gets used)."""
     if load_run(run_dir).get("kind") == "gan":
         return open_gan_run(run_dir), "generator"
     return open_run(run_dir), "model"
@@ -49,7 +49,8 @@ def export(
 ):
     """Export a run's model (a GAN's generator) to RUN_DIR/export/ for fast, TensorFlow-free use.
 
-    With --check and no --format, the run's current export is checked as it is (ONNX is exported
+    A CSV or text run exports the network after its FeatureSpace or TextVectorization, whose
+    vocabularies and statistics the manifest records for predict and serve. With --check and no --format, the run's current export is checked as it is (ONNX is exported
     first when the run has none).
     """
     from kerascli.commands.export import parse_formats
