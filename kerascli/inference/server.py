@@ -180,7 +180,7 @@ def make_app(classifier: Classifier | OwnPredictor, *,
                     raise HTTPException(413, f"the body is larger than {max_upload_bytes:,} bytes")
             try:
                 body = json.loads(data)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
                 raise HTTPException(400, "the body is not valid JSON") from None
             return await run_in_threadpool(predict_json, body, top_k)
         form = await request.form(max_files=1, max_fields=16)

@@ -266,8 +266,11 @@ def test_serve_takes_texts_as_json_and_answers_as_the_file_would_be(runs, data):
         many = client.post("/predict", json={"texts": [text, "awful dull"]}).json()
         assert [p["file"] for p in many["predictions"]] == ["request:1", "request:2"]
         assert client.post("/predict", json={"texts": [3]}).status_code == 422
-        assert client.post("/predict", content=b"{not json",
-                           headers={"content-type": "application/json"}).status_code == 400
+        for body in (b"{not json", b"[" * 100_000 + b"]" * 100_000):
+            refused = client.post("/predict", content=body,
+                                  headers={"content-type": "application/json"})
+            assert refused.status_code == 400
+            assert refused.json() == {"error": "the body is not valid JSON"}
 
 
 def test_a_text_model_without_a_fixed_length_is_refused_in_one_line(data):
