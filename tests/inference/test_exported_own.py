@@ -295,3 +295,23 @@ def test_a_saved_model_export_is_checked_through_the_same_encoding(runs):
     manifest = json.loads((runs["inferred"] / "export" / "manifest.json").read_text())
     # The formats exported before are kept beside the new one.
     assert set(manifest["networks"]["model"]["formats"]) == {"onnx", "litert", "saved_model"}
+
+
+def test_the_keras_path_serves_rows_and_texts_the_same(runs, data):
+    """A run served through Keras (no export usable) answers as through ONNX (in-process apps)."""
+    from fastapi.testclient import TestClient
+
+    from kerascli.commands.predict import keras_predictor
+    from kerascli.inference.exported import exported_predictor
+    from kerascli.inference.server import make_app
+
+    for name, body in (("inferred", {"rows": [ROW, {**ROW, "wind": "gale", "temp": -3.0}]}),
+                       ("text", {"texts": ["great fun", "dull, awful plot", ""]})):
+        keras_app = make_app(keras_predictor(open_run(runs[name])))
+        onnx_app = make_app(exported_predictor(runs[name])[0])
+        with TestClient(keras_app) as keras_client, TestClient(onnx_app) as onnx_client:
+            assert keras_client.get("/health").json()["engine"] == "keras"
+            got = onnx_client.post("/predict", json=body, params={"top_k": 2}).json()
+            want = keras_client.post("/predict", json=body, params={"top_k": 2}).json()
+            assert_same(got["predictions"], want["predictions"])
+            assert got["errors"] == want["errors"] == []
