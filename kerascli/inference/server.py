@@ -124,13 +124,13 @@ def make_app(classifier: Classifier | OwnPredictor, *,
         return {"predictions": predictions, "errors": [error.format() for error in errors]}
 
     def predict_json(body, top_k: int):
-        table = isinstance(classifier.input, TableInput)
         key = "rows" if table else "texts"
         many = isinstance(body, list) or (isinstance(body, dict) and key in body and len(body) == 1)
         items = body if isinstance(body, list) else body[key] if many else [
             body if table else body.get("text") if isinstance(body, dict) else body]
-        kind = (dict,) if table else (str,)
-        if not items or not all(isinstance(item, kind) for item in items):
+        kind = dict if table else str
+        if not isinstance(items, list) or not items or not all(
+                isinstance(item, kind) for item in items):
             raise HTTPException(422, json_takes)
         errors: list[DataError] = []
         try:

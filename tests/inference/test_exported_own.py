@@ -265,7 +265,8 @@ def test_serve_takes_texts_as_json_and_answers_as_the_file_would_be(runs, data):
         assert one["top_k"] == upload["top_k"] and one["file"] == "request:1"
         many = client.post("/predict", json={"texts": [text, "awful dull"]}).json()
         assert [p["file"] for p in many["predictions"]] == ["request:1", "request:2"]
-        assert client.post("/predict", json={"texts": [3]}).status_code == 422
+        for wrong in ({"texts": [3]}, {"texts": "one string, not a list"}, {"text": None}, 7):
+            assert client.post("/predict", json=wrong).status_code == 422
         for body in (b"{not json", b"[" * 100_000 + b"]" * 100_000):
             refused = client.post("/predict", content=body,
                                   headers={"content-type": "application/json"})
