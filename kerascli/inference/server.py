@@ -41,6 +41,25 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse(status_code=status, content={"error": message})
 
 
+@contextlib.contextmanager
+def _upload_file(data: bytes, suffix: str):
+    """The upload as a temporary file, deleted on leaving: the readers take a path (and check it
+    is a regular file), as `predict` reads the user's files."""
+    descriptor, temporary = tempfile.mkstemp(prefix="kerascli-upload-", suffix=suffix)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        yield temporary
+    finally:
+        os.unlink(temporary)
+
+
+def _renamed(error: DataError, temporary: str, name: str) -> DataError:
+    """An error about the temporary file, naming the upload instead."""
+    return DataError(error.where.replace(temporary, name), error.what.replace(temporary, name),
+                     error.hint)
+
+
 def decode_upload(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
     """An uploaded image's pixels at the model's size, as `predict` would read the same file.
 
@@ -49,37 +68,24 @@ def decode_upload(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
             JPEG, BMP; GIF too for an image-folder run), is damaged, or has more pixels than
             Pillow's decompression-bomb limit.
     """
-    image = classifier.image
-    # The readers take a path (and check it is a regular file); the suffix only admits the file
-    # to Pillow, which then tells the formats apart by their content.
-    descriptor, temporary = tempfile.mkstemp(prefix="kerascli-upload-", suffix=".png")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-        return image.load(temporary)
-    except DataError as error:
-        raise DataError(name, error.what.replace(temporary, name), error.hint) from None
-    finally:
-        os.unlink(temporary)
+    # The suffix only admits the file to Pillow, which tells the formats apart by their content.
+    with _upload_file(data, ".png") as temporary:
+        try:
+            return classifier.image.load(temporary)
+        except DataError as error:
+            raise DataError(name, _renamed(error, temporary, name).what, error.hint) from None
 
 
 def read_upload(data: bytes, name: str, predictor: OwnPredictor) -> tuple[list, list]:
     """An uploaded CSV or text file as `predict` reads the same file: `(predictions' raw
     examples as batches, errors)`, each error naming the upload (and its line)."""
-    suffix = ".csv" if isinstance(predictor.input, TableInput) else ".txt"
-    descriptor, temporary = tempfile.mkstemp(prefix="kerascli-upload-", suffix=suffix)
     errors: list[DataError] = []
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
+    with _upload_file(data, ".csv" if isinstance(predictor.input, TableInput) else ".txt"
+                      ) as temporary:
         batches = predictor.input.read([temporary], errors)
-    finally:
-        os.unlink(temporary)
     batches = [([label.replace(temporary, name) for label in labels], examples)
                for labels, examples in batches]
-    errors = [DataError(error.where.replace(temporary, name), error.what.replace(temporary, name),
-                        error.hint) for error in errors]
-    return batches, errors
+    return batches, [_renamed(error, temporary, name) for error in errors]
 
 
 def make_app(classifier: Classifier | OwnPredictor, *,
@@ -112,16 +118,23 @@ def make_app(classifier: Classifier | OwnPredictor, *,
         with model_lock:
             return classifier.rank([name], pixels[None], top_k=top_k, invert=invert)[0].to_json()
 
+    def answer(batches: list, errors: list[DataError], top_k: int, one: bool):
+        """The predictions of read rows or texts: one object (`one`; a bad example is a 422),
+        else `{"predictions": [...], "errors": [...]}`."""
+        with model_lock:
+            predictions = [p.to_json() for labels, examples in batches
+                           for p in classifier.predict(labels, examples, top_k=top_k)]
+        if one:
+            if errors or not predictions:
+                raise HTTPException(422, errors[0].format() if errors else json_takes)
+            return predictions[0]
+        return {"predictions": predictions, "errors": [error.format() for error in errors]}
+
     def predict_own(data: bytes, name: str, top_k: int):
         batches, errors = read_upload(data, name, classifier)
         if not batches:
             raise HTTPException(422, errors[0].format() if errors else f"{name}: has no rows")
-        with model_lock:
-            predictions = [p.to_json() for labels, examples in batches
-                           for p in classifier.predict(labels, examples, top_k=top_k)]
-        if isinstance(classifier.input, TextInput):
-            return predictions[0]
-        return {"predictions": predictions, "errors": [error.format() for error in errors]}
+        return answer(batches, errors, top_k, one=isinstance(classifier.input, TextInput))
 
     def predict_json(body, top_k: int):
         key = "rows" if table else "texts"
@@ -137,14 +150,7 @@ def make_app(classifier: Classifier | OwnPredictor, *,
             batches = classifier.input.read_json(items, errors)
         except DataError as error:
             raise HTTPException(422, error.format()) from None
-        with model_lock:
-            predictions = [p.to_json() for labels, examples in batches
-                           for p in classifier.predict(labels, examples, top_k=top_k)]
-        if not many:
-            if errors:
-                raise HTTPException(422, errors[0].format())
-            return predictions[0]
-        return {"predictions": predictions, "errors": [error.format() for error in errors]}
+        return answer(batches, errors, top_k, one=not many)
 
     @app.middleware("http")
     async def refuse_large_bodies(request: Request, call_next):
