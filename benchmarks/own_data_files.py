@@ -13,13 +13,23 @@ import random
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-WEATHER_COLUMNS = ["temperature", "humidity", "pressure", "wind", "month", "station",
-                   "visibility_km", "weather"]
+WEATHER_COLUMNS = [
+    "temperature",
+    "humidity",
+    "pressure",
+    "wind",
+    "month",
+    "station",
+    "visibility_km",
+    "weather",
+]
 STATIONS = ["harbour", "airport", "hill", "valley", "city"]
 POSITIVE = "good great fun lovely excellent brilliant enjoyable superb moving charming".split()
 NEGATIVE = "bad awful boring dull terrible poor weak clumsy tedious bland".split()
-FILLER = ("the a movie film plot actor actress story scene was and it this with of script "
-          "music ending director cast").split()
+FILLER = (
+    "the a movie film plot actor actress story scene was and it this with of script "
+    "music ending director cast"
+).split()
 
 
 def weather_rows(count: int, seed: int = 0, noise: float = 0.08) -> list[list]:
@@ -41,10 +51,21 @@ def weather_rows(count: int, seed: int = 0, noise: float = 0.08) -> list[list]:
             weather = "sunny"
         if rng.random() < noise:
             weather = rng.choice(["rain", "snow", "sunny", "cloudy"])
-        visibility = round(max(0.2, 30 - humidity * 0.25 - (8 if wind == "gale" else 0)
-                               + rng.gauss(0, 1.5)), 2)
-        rows.append([temperature, humidity, pressure, wind, month, rng.choice(STATIONS),
-                     visibility, weather])
+        visibility = round(
+            max(0.2, 30 - humidity * 0.25 - (8 if wind == "gale" else 0) + rng.gauss(0, 1.5)), 2
+        )
+        rows.append(
+            [
+                temperature,
+                humidity,
+                pressure,
+                wind,
+                month,
+                rng.choice(STATIONS),
+                visibility,
+                weather,
+            ]
+        )
     return rows
 
 
@@ -77,8 +98,9 @@ def write_reviews(root: Path, per_class: dict[str, int], seed: int = 0) -> Path:
             folder = root / split / label
             folder.mkdir(parents=True, exist_ok=True)
             for index in range(count):
-                (folder / f"{index:05d}.txt").write_text(review(rng, label == "pos"),
-                                                         encoding="utf-8")
+                (folder / f"{index:05d}.txt").write_text(
+                    review(rng, label == "pos"), encoding="utf-8"
+                )
     return root
 
 

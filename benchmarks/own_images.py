@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 EPOCHS, BATCH = 3, 64
 
-MODEL = r'''
+MODEL = r"""
 import keras
 def make_model():
     keras.utils.set_random_seed(42)
@@ -51,10 +51,12 @@ def make_model():
     ])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
-'''
+"""
 
 # The Keras tutorial's way: image_dataset_from_directory, rescale, cache, prefetch, fit.
-BY_HAND = MODEL + r'''
+BY_HAND = (
+    MODEL
+    + r"""
 import json, sys, time
 import tensorflow as tf
 root, epochs, batch = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -73,10 +75,11 @@ model = make_model()
 model.fit(train, epochs=epochs, verbose=0, callbacks=[Timer()])
 loss, accuracy = model.evaluate(test, verbose=0)
 print(json.dumps({"epoch_seconds": seconds, "test_accuracy": accuracy}))
-'''
+"""
+)
 
 # Images per second each input pipeline delivers, cold (decoding files) and warm (an epoch after).
-THROUGHPUT = r'''
+THROUGHPUT = r"""
 import io, json, sys, time, contextlib
 import tensorflow as tf, keras
 root, batch = sys.argv[1], int(sys.argv[2])
@@ -115,7 +118,7 @@ manual = files.map(load, num_parallel_calls=tf.data.AUTOTUNE).cache().shuffle(10
     .batch(batch).prefetch(tf.data.AUTOTUNE)
 figures["tf.data by hand"] = (rate(manual), rate(manual))
 print(json.dumps(figures))
-'''
+"""
 
 CONFIG = """\
 name: own_images
@@ -155,8 +158,9 @@ def write_folder(root: Path, train: int, test: int) -> Path:
 
 def run(code_or_args: list[str], environment, cwd=ROOT) -> tuple[str, float]:
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, *code_or_args], capture_output=True, text=True,
-                            env=environment, cwd=cwd)
+    result = subprocess.run(
+        [sys.executable, *code_or_args], capture_output=True, text=True, env=environment, cwd=cwd
+    )
     if result.returncode:
         sys.exit(f"failed: {' '.join(code_or_args[:3])}\n{result.stderr[-2000:]}")
     return result.stdout, time.perf_counter() - start
@@ -168,8 +172,9 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=1000, help="test PNGs (default 1000)")
     parser.add_argument("--epochs", type=int, default=EPOCHS, help=f"default {EPOCHS}")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each side (default 3)")
-    parser.add_argument("--write-only", type=Path, metavar="DIR",
-                        help="only write the PNG folder to DIR and stop")
+    parser.add_argument(
+        "--write-only", type=Path, metavar="DIR", help="only write the PNG folder to DIR and stop"
+    )
     args = parser.parse_args()
     if args.write_only:
         write_folder(args.write_only, args.train, args.test)
@@ -182,19 +187,28 @@ def main() -> None:
         config.write_text(CONFIG.format(path=folder, epochs=args.epochs, batch=BATCH))
         hands, ours = [], []
         for repeat in range(args.repeats):  # alternating, so that machine noise hits both
-            out, wall = run(["-c", BY_HAND, str(folder), str(args.epochs), str(BATCH)],
-                            environment)
+            out, wall = run(["-c", BY_HAND, str(folder), str(args.epochs), str(BATCH)], environment)
             hands.append({**json.loads(out.strip().splitlines()[-1]), "wall": wall})
             runs = Path(scratch) / f"runs{repeat}"
-            _, wall = run(["-m", "kerascli", "train", str(config), "--quiet", "--runs-dir",
-                           str(runs)], environment)
+            _, wall = run(
+                ["-m", "kerascli", "train", str(config), "--quiet", "--runs-dir", str(runs)],
+                environment,
+            )
             run_dir = next(runs.iterdir())
             record = json.loads((run_dir / "run.json").read_text())
             evaluation = json.loads((run_dir / "evaluation.json").read_text())
-            ours.append({"epoch_seconds": record["epoch_seconds"], "wall": wall,
-                         "test_accuracy": evaluation["metrics"]["accuracy"]})
-            print(f"round {repeat + 1}: by hand {hands[-1]['epoch_seconds']} | kerascli "
-                  f"{ours[-1]['epoch_seconds']}", flush=True)
+            ours.append(
+                {
+                    "epoch_seconds": record["epoch_seconds"],
+                    "wall": wall,
+                    "test_accuracy": evaluation["metrics"]["accuracy"],
+                }
+            )
+            print(
+                f"round {repeat + 1}: by hand {hands[-1]['epoch_seconds']} | kerascli "
+                f"{ours[-1]['epoch_seconds']}",
+                flush=True,
+            )
         out, _ = run(["-c", THROUGHPUT, str(folder), str(BATCH), str(config)], environment)
         throughput = json.loads(out.strip().splitlines()[-1])
 
@@ -206,27 +220,50 @@ def main() -> None:
         return statistics.median(figure(row) for row in rows)
 
     first = lambda row: row["epoch_seconds"][0]  # noqa: E731
-    hand = {key: median(hands, figure) for key, figure in (
-        ("accuracy", lambda row: row["test_accuracy"]), ("first", first), ("later", later),
-        ("wall", lambda row: row["wall"]))}
-    mine = {key: median(ours, figure) for key, figure in (
-        ("accuracy", lambda row: row["test_accuracy"]), ("first", first), ("later", later),
-        ("wall", lambda row: row["wall"]))}
+    hand = {
+        key: median(hands, figure)
+        for key, figure in (
+            ("accuracy", lambda row: row["test_accuracy"]),
+            ("first", first),
+            ("later", later),
+            ("wall", lambda row: row["wall"]),
+        )
+    }
+    mine = {
+        key: median(ours, figure)
+        for key, figure in (
+            ("accuracy", lambda row: row["test_accuracy"]),
+            ("first", first),
+            ("later", later),
+            ("wall", lambda row: row["wall"]),
+        )
+    }
 
-    print(f"\n{args.train} training and {args.test} test MNIST PNGs (28x28 grayscale), same CNN, "
-          f"{args.epochs} epochs, batch {BATCH}; medians of {args.repeats} alternating runs")
+    print(
+        f"\n{args.train} training and {args.test} test MNIST PNGs (28x28 grayscale), same CNN, "
+        f"{args.epochs} epochs, batch {BATCH}; medians of {args.repeats} alternating runs"
+    )
     print(f"{'':34}{'test acc':>10}{'epoch 1 (s)':>13}{'later (s)':>11}{'wall (s)':>10}")
     for label, row in (("by hand (image_dataset_from_dir)", hand), ("kerascli train", mine)):
-        print(f"{label:34}{row['accuracy']:>10.4f}{row['first']:>13.2f}{row['later']:>11.2f}"
-              f"{row['wall']:>10.1f}")
-    print(f"\naccuracy difference (kerascli - hand): "
-          f"{100 * (mine['accuracy'] - hand['accuracy']):+.2f} points (bar: within 2)")
-    print(f"later-epoch time ratio kerascli / hand: {mine['later'] / hand['later']:.3f} "
-          "(bar: <= 1.1)")
-    print(f"first-epoch time ratio kerascli / hand: {mine['first'] / hand['first']:.3f} (the hand "
-          "pipeline decodes in its first epoch; kerascli before fit)")
-    print(f"wall time ratio kerascli / hand: {mine['wall'] / hand['wall']:.3f} (kerascli also "
-          "checks every file with Pillow, plots, checkpoints and saves the model)")
+        print(
+            f"{label:34}{row['accuracy']:>10.4f}{row['first']:>13.2f}{row['later']:>11.2f}"
+            f"{row['wall']:>10.1f}"
+        )
+    print(
+        f"\naccuracy difference (kerascli - hand): "
+        f"{100 * (mine['accuracy'] - hand['accuracy']):+.2f} points (bar: within 2)"
+    )
+    print(
+        f"later-epoch time ratio kerascli / hand: {mine['later'] / hand['later']:.3f} (bar: <= 1.1)"
+    )
+    print(
+        f"first-epoch time ratio kerascli / hand: {mine['first'] / hand['first']:.3f} (the hand "
+        "pipeline decodes in its first epoch; kerascli before fit)"
+    )
+    print(
+        f"wall time ratio kerascli / hand: {mine['wall'] / hand['wall']:.3f} (kerascli also "
+        "checks every file with Pillow, plots, checkpoints and saves the model)"
+    )
     print(f"\n{'input pipeline, images/s':34}{'cold (decode)':>15}{'warm (epoch 2)':>16}")
     for label, (cold, warm) in throughput.items():
         print(f"{label:34}{cold:>15,.0f}{warm:>16,.0f}")

@@ -36,12 +36,17 @@ from own_data_files import WEATHER_COLUMNS, write_reviews, write_weather  # noqa
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = 32
-FEATURES = {"temperature": "float_normalized", "humidity": "float_normalized",
-            "pressure": "float_normalized", "wind": "string_categorical",
-            "month": "integer_categorical", "station": "string_categorical"}
+FEATURES = {
+    "temperature": "float_normalized",
+    "humidity": "float_normalized",
+    "pressure": "float_normalized",
+    "wind": "string_categorical",
+    "month": "integer_categorical",
+    "station": "string_categorical",
+}
 
 # The hand-written side: what a Keras user writes from the keras.io examples.
-PLAIN_KERAS = r'''
+PLAIN_KERAS = r"""
 import csv, json, sys, time
 import numpy as np
 import keras
@@ -106,27 +111,45 @@ model.compile(optimizer=keras.optimizers.Adam(learning_rate),
 model.fit(train_ds, epochs=epochs, verbose=0, callbacks=[EpochTimer()])
 accuracy = model.evaluate(test_ds, verbose=0, return_dict=True)["accuracy"]
 print(json.dumps({"epoch_seconds": times, "test_accuracy": accuracy}))
-'''
+"""
 
 
 def kerascli_config(case: str, data: Path, epochs: int) -> dict:
     """The same network as the hand-written side, as a kerascli config."""
     if case == "table":
-        source = {"source": "csv", "train": str(data / "train.csv"),
-                  "test": str(data / "test.csv"), "target": "weather", "features": FEATURES}
-        layers = [{"Dense": {"units": 32, "activation": "relu"}},
-                  {"Dense": {"units": 4, "activation": "softmax"}}]
+        source = {
+            "source": "csv",
+            "train": str(data / "train.csv"),
+            "test": str(data / "test.csv"),
+            "target": "weather",
+            "features": FEATURES,
+        }
+        layers = [
+            {"Dense": {"units": 32, "activation": "relu"}},
+            {"Dense": {"units": 4, "activation": "softmax"}},
+        ]
         learning_rate = 0.005
     else:
         source = {"source": "text", "path": str(data)}
-        layers = [{"TextVectorization": {"max_tokens": 2000, "output_sequence_length": 64}},
-                  {"Embedding": {"input_dim": 2000, "output_dim": 16}},
-                  "GlobalAveragePooling1D", {"Dense": {"units": 2, "activation": "softmax"}}]
+        layers = [
+            {"TextVectorization": {"max_tokens": 2000, "output_sequence_length": 64}},
+            {"Embedding": {"input_dim": 2000, "output_dim": 16}},
+            "GlobalAveragePooling1D",
+            {"Dense": {"units": 2, "activation": "softmax"}},
+        ]
         learning_rate = 0.003
-    return {"name": f"bench_{case}", "seed": 42, "data": source, "model": {"layers": layers},
-            "compile": {"optimizer": {"Adam": {"learning_rate": learning_rate}},
-                        "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
-            "fit": {"epochs": epochs, "batch_size": BATCH}}
+    return {
+        "name": f"bench_{case}",
+        "seed": 42,
+        "data": source,
+        "model": {"layers": layers},
+        "compile": {
+            "optimizer": {"Adam": {"learning_rate": learning_rate}},
+            "loss": "sparse_categorical_crossentropy",
+            "metrics": ["accuracy"],
+        },
+        "fit": {"epochs": epochs, "batch_size": BATCH},
+    }
 
 
 def steady(seconds: list[float]) -> float:
@@ -136,12 +159,29 @@ def steady(seconds: list[float]) -> float:
 
 def run_plain(case: str, data: Path, epochs: int, environment) -> dict:
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", PLAIN_KERAS, case, str(data), str(epochs),
-                           str(BATCH), json.dumps(FEATURES)], capture_output=True, text=True,
-                          env=environment, check=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            PLAIN_KERAS,
+            case,
+            str(data),
+            str(epochs),
+            str(BATCH),
+            json.dumps(FEATURES),
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
+    )
     figures = json.loads(done.stdout.strip().splitlines()[-1])
-    return {"epoch": steady(figures["epoch_seconds"]), "first": figures["epoch_seconds"][0],
-            "accuracy": figures["test_accuracy"], "wall": time.perf_counter() - start}
+    return {
+        "epoch": steady(figures["epoch_seconds"]),
+        "first": figures["epoch_seconds"][0],
+        "accuracy": figures["test_accuracy"],
+        "wall": time.perf_counter() - start,
+    }
 
 
 def run_kerascli(case: str, data: Path, epochs: int, scratch: Path, environment) -> dict:
@@ -149,14 +189,32 @@ def run_kerascli(case: str, data: Path, epochs: int, scratch: Path, environment)
     config.write_text(yaml.safe_dump(kerascli_config(case, data, epochs)), encoding="utf-8")
     runs = scratch / f"runs_{case}"
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "kerascli", "train", str(config), "--quiet",
-                    "--runs-dir", str(runs)], capture_output=True, text=True, env=environment,
-                   check=True, cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kerascli",
+            "train",
+            str(config),
+            "--quiet",
+            "--runs-dir",
+            str(runs),
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
+        cwd=ROOT,
+    )
     wall = time.perf_counter() - start
     newest = max(runs.iterdir(), key=lambda p: p.stat().st_mtime)
     record = json.loads((newest / "run.json").read_text())
-    return {"epoch": steady(record["epoch_seconds"]), "first": record["epoch_seconds"][0],
-            "accuracy": record["final_metrics"]["test_accuracy"], "wall": wall}
+    return {
+        "epoch": steady(record["epoch_seconds"]),
+        "first": record["epoch_seconds"][0],
+        "accuracy": record["final_metrics"]["test_accuracy"],
+        "wall": wall,
+    }
 
 
 def main() -> None:
@@ -164,8 +222,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1, help="runs of each side (default 1)")
     parser.add_argument("--epochs", type=int, default=8, help="epochs per run (default 8)")
     args = parser.parse_args()
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
-                   "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    environment = {
+        **os.environ,
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    }
     results = {}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
@@ -180,25 +241,35 @@ def main() -> None:
             for repeat in range(args.repeats):
                 plain.append(run_plain(case, data, args.epochs, environment))
                 ours.append(run_kerascli(case, data, args.epochs, scratch, environment))
-                print(f"{case} round {repeat + 1}: plain {plain[-1]} | kerascli {ours[-1]}",
-                      flush=True)
+                print(
+                    f"{case} round {repeat + 1}: plain {plain[-1]} | kerascli {ours[-1]}",
+                    flush=True,
+                )
             results[case] = (plain, ours)
 
     def median(rows, key):
         return statistics.median(row[key] for row in rows)
 
-    print(f"\n{args.epochs} epochs, batch {BATCH}, median of {args.repeats} run(s) per side; "
-          "epoch = median epoch time after the first")
-    print(f"{'case':7}{'side':22}{'test acc':>10}{'epoch (s)':>11}{'1st epoch (s)':>15}"
-          f"{'wall (s)':>10}")
+    print(
+        f"\n{args.epochs} epochs, batch {BATCH}, median of {args.repeats} run(s) per side; "
+        "epoch = median epoch time after the first"
+    )
+    print(
+        f"{'case':7}{'side':22}{'test acc':>10}{'epoch (s)':>11}{'1st epoch (s)':>15}"
+        f"{'wall (s)':>10}"
+    )
     for case, (plain, ours) in results.items():
         for label, rows in (("hand-written Keras", plain), ("kerascli train", ours)):
-            print(f"{case:7}{label:22}{median(rows, 'accuracy'):>10.4f}{median(rows, 'epoch'):>11.3f}"
-                  f"{median(rows, 'first'):>15.3f}{median(rows, 'wall'):>10.1f}")
+            print(
+                f"{case:7}{label:22}{median(rows, 'accuracy'):>10.4f}{median(rows, 'epoch'):>11.3f}"
+                f"{median(rows, 'first'):>15.3f}{median(rows, 'wall'):>10.1f}"
+            )
         gap = 100 * (median(ours, "accuracy") - median(plain, "accuracy"))
         ratio = median(ours, "epoch") / median(plain, "epoch")
-        print(f"{case:7}accuracy gap {gap:+.2f} points (bar: within 2); epoch ratio "
-              f"kerascli/hand-written {ratio:.3f} (bar: <= 1.1)")
+        print(
+            f"{case:7}accuracy gap {gap:+.2f} points (bar: within 2); epoch ratio "
+            f"kerascli/hand-written {ratio:.3f} (bar: <= 1.1)"
+        )
 
 
 if __name__ == "__main__":

@@ -56,8 +56,10 @@ def wall(command: list[str], stdout=subprocess.DEVNULL) -> float:
     completed = subprocess.run(command, stdout=stdout, stderr=subprocess.PIPE, cwd=ROOT)
     elapsed = time.perf_counter() - start
     if completed.returncode != 0:
-        sys.exit(f"failed ({completed.returncode}): {' '.join(command)}\n"
-                 f"{completed.stderr.decode()[-2000:]}")
+        sys.exit(
+            f"failed ({completed.returncode}): {' '.join(command)}\n"
+            f"{completed.stderr.decode()[-2000:]}"
+        )
     return elapsed
 
 
@@ -70,8 +72,20 @@ def find_or_train_run(scratch: Path, given: str | None) -> Path:
         pass
     print("no completed run under ./runs: training a small MLP for one epoch ...", flush=True)
     runs_dir = scratch / "runs"
-    wall([*kerascli_command(), "train", str(ROOT / "configs" / "mnist_mlp.yaml"), "--quiet",
-          "--runs-dir", str(runs_dir), "--set", "fit.epochs=1", "--set", "data.limit.train=10000"])
+    wall(
+        [
+            *kerascli_command(),
+            "train",
+            str(ROOT / "configs" / "mnist_mlp.yaml"),
+            "--quiet",
+            "--runs-dir",
+            str(runs_dir),
+            "--set",
+            "fit.epochs=1",
+            "--set",
+            "data.limit.train=10000",
+        ]
+    )
     return latest_run(runs_dir)
 
 
@@ -112,8 +126,10 @@ async def drive(base: str, uploads: list[bytes]) -> tuple[list[float], int, floa
             index = queue.pop()
             start = time.perf_counter()
             try:
-                response = await client.post(f"{base}/predict", files={
-                    "file": ("digit.png", uploads[index % len(uploads)], "image/png")})
+                response = await client.post(
+                    f"{base}/predict",
+                    files={"file": ("digit.png", uploads[index % len(uploads)], "image/png")},
+                )
                 errors += response.status_code != 200
             except httpx.HTTPError:
                 errors += 1
@@ -131,8 +147,12 @@ def serve_figures(run: Path, uploads: list[bytes]) -> tuple[float, float, float,
     import httpx
 
     port = free_port()
-    server = subprocess.Popen([*kerascli_command(), "serve", str(run), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    server = subprocess.Popen(
+        [*kerascli_command(), "serve", str(run), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -166,32 +186,47 @@ def main() -> None:
         exported, plain = copies(run, scratch)
         count = write_digits(scratch / "digits")
         one = scratch / "digits" / "00000.png"
-        predict = {"exported": [*kerascli_command(), "predict", "--run", str(exported)],
-                   "keras": [*kerascli_command(), "predict", "--run", str(plain)]}
+        predict = {
+            "exported": [*kerascli_command(), "predict", "--run", str(exported)],
+            "keras": [*kerascli_command(), "predict", "--run", str(plain)],
+        }
 
         import_tf = statistics.median(
-            wall([sys.executable, "-c", "import tensorflow"]) for _ in range(REPEATS))
-        single = {name: statistics.median(wall([*command, str(one)]) for _ in range(REPEATS))
-                  for name, command in predict.items()}
-        folder = {name: wall([*command, str(scratch / "digits"), "--json"])
-                  for name, command in predict.items()}
+            wall([sys.executable, "-c", "import tensorflow"]) for _ in range(REPEATS)
+        )
+        single = {
+            name: statistics.median(wall([*command, str(one)]) for _ in range(REPEATS))
+            for name, command in predict.items()
+        }
+        folder = {
+            name: wall([*command, str(scratch / "digits"), "--json"])
+            for name, command in predict.items()
+        }
         serve = {}
         if not args.skip_serve:
             uploads = [path.read_bytes() for path in sorted((scratch / "digits").iterdir())[:200]]
-            serve = {name: serve_figures(path, uploads)
-                     for name, path in (("exported", exported), ("keras", plain))}
+            serve = {
+                name: serve_figures(path, uploads)
+                for name, path in (("exported", exported), ("keras", plain))
+            }
 
     print(f"run: {run}   (CPU cores: {os.cpu_count()})")
     print(f"(a) python -c 'import tensorflow':          {import_tf:6.2f} s (median of {REPEATS})")
     for name in ("exported", "keras"):
-        print(f"(b) kerascli predict one.png, {name:8s}:    {single[name]:6.2f} s "
-              f"= {single[name] / import_tf:5.2f}x (a)")
+        print(
+            f"(b) kerascli predict one.png, {name:8s}:    {single[name]:6.2f} s "
+            f"= {single[name] / import_tf:5.2f}x (a)"
+        )
     for name in ("exported", "keras"):
-        print(f"(c) predict {count:,} PNGs --json, {name:8s}: {folder[name]:6.2f} s "
-              f"= {count / folder[name]:7,.0f} images/s end to end")
-    for name, (p50, p99, rate, errors, engine) in serve.items():
-        print(f"(d) serve ({engine:5s}) {REQUESTS} requests @ {CONCURRENCY}: p50 {p50:6.1f} ms, "
-              f"p99 {p99:6.1f} ms, {rate:6.0f} req/s, {errors} errors")
+        print(
+            f"(c) predict {count:,} PNGs --json, {name:8s}: {folder[name]:6.2f} s "
+            f"= {count / folder[name]:7,.0f} images/s end to end"
+        )
+    for p50, p99, rate, errors, engine in serve.values():
+        print(
+            f"(d) serve ({engine:5s}) {REQUESTS} requests @ {CONCURRENCY}: p50 {p50:6.1f} ms, "
+            f"p99 {p99:6.1f} ms, {rate:6.0f} req/s, {errors} errors"
+        )
 
 
 if __name__ == "__main__":

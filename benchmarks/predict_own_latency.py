@@ -25,12 +25,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import yaml  # noqa: E402
+import yaml  # noqa: E402 - after the sys.path line above, which makes benchmarks importable
 
 from benchmarks.predict_latency import kerascli_command, wall  # noqa: E402
 from kerascli.runs.records import latest_run  # noqa: E402
-from tests.own_files import (WEATHER_HEADER, csv_config, text_config, weather_rows,  # noqa: E402
-                             write_csv, write_reviews, write_weather)
+from tests.own_files import (  # noqa: E402
+    WEATHER_HEADER,
+    csv_config,
+    text_config,
+    weather_rows,  # noqa: E402
+    write_csv,
+    write_reviews,
+    write_weather,
+)
 
 REPEATS = 3
 ROWS, TEXTS = 10_000, 2_000
@@ -77,17 +84,27 @@ def main() -> None:
         floor_label = 'python -c "import tensorflow"'
         print(f"{floor_label:42}{floor:>21.2f}s")
         for label, run, one, many, count in (
-                ("CSV", table, one_row, many_rows, ROWS),
-                ("text", text, one_text, scratch / "many" / "all", TEXTS)):
+            ("CSV", table, one_row, many_rows, ROWS),
+            ("text", text, one_text, scratch / "many" / "all", TEXTS),
+        ):
             exported, plain = copies(run, scratch / label)
-            single = [median_wall([*kerascli, "predict", str(one), "--run", str(copy)])
-                      for copy in (exported, plain)]
-            print(f"{f'predict one {label} example, fresh process':42}"
-                  + "".join(f"{s:>11.2f}s ({s / floor:.2f}x)" for s in single))
-            rates = [count / wall([*kerascli, "predict", str(many), "--run", str(copy), "--json"])
-                     for copy in (exported, plain)]
-            print(f"{f'predict {count:,} {label} examples --json':42}"
-                  + "".join(f"{rate:>17,.0f} ex/s" for rate in rates), flush=True)
+            single = [
+                median_wall([*kerascli, "predict", str(one), "--run", str(copy)])
+                for copy in (exported, plain)
+            ]
+            print(
+                f"{f'predict one {label} example, fresh process':42}"
+                + "".join(f"{s:>11.2f}s ({s / floor:.2f}x)" for s in single)
+            )
+            rates = [
+                count / wall([*kerascli, "predict", str(many), "--run", str(copy), "--json"])
+                for copy in (exported, plain)
+            ]
+            print(
+                f"{f'predict {count:,} {label} examples --json':42}"
+                + "".join(f"{rate:>17,.0f} ex/s" for rate in rates),
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

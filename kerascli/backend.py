@@ -37,8 +37,8 @@ def quiet_native_stderr():
 def import_keras():
     """Imports TensorFlow and Keras quietly and returns the `keras` module."""
     with quiet_native_stderr():
-        import tensorflow as tf  # noqa: F401
         import keras
+        import tensorflow as tf  # noqa: F401
 
         # Listing devices initialises the GPU runtime, which logs its own probing lines.
         tf.config.list_physical_devices()
@@ -81,5 +81,10 @@ def versions() -> dict[str, str]:
 
     from kerascli import __version__
 
-    return {"kerascli": __version__, "python": platform.python_version(),
-            "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
+    return {
+        "kerascli": __version__,
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }

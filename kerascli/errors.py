@@ -101,7 +101,9 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     # so the same typo always gets the same suggestion.
     for choice in sorted(choices):
         kept = by_lower.get(choice.lower())
-        if kept is None or (choice.islower() == word.islower() and kept.islower() != word.islower()):
+        if kept is None or (
+            choice.islower() == word.islower() and kept.islower() != word.islower()
+        ):
             by_lower[choice.lower()] = choice
     if word.lower() in by_lower:
         return f"did you mean {by_lower[word.lower()]!r}?"
@@ -131,7 +133,8 @@ def one_line(error: BaseException | str, limit: int = 200) -> str:
     if isinstance(error, BaseException):
         fallback = type(error).__name__
         while error.__cause__ is not None or (
-                error.__context__ is not None and not error.__suppress_context__):
+            error.__context__ is not None and not error.__suppress_context__
+        ):
             error = error.__cause__ or error.__context__
         text = str(error)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -21,21 +22,31 @@ def tiny_config(**sections) -> dict:
         "seed": 1,
         "data": {
             "source": "idx",
-            "train": {"images": str(MNIST_DIR / "t10k-images-idx3-ubyte.gz"),
-                      "labels": str(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")},
-            "test": {"images": str(MNIST_DIR / "t10k-images-idx3-ubyte.gz"),
-                     "labels": str(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")},
+            "train": {
+                "images": str(MNIST_DIR / "t10k-images-idx3-ubyte.gz"),
+                "labels": str(MNIST_DIR / "t10k-labels-idx1-ubyte.gz"),
+            },
+            "test": {
+                "images": str(MNIST_DIR / "t10k-images-idx3-ubyte.gz"),
+                "labels": str(MNIST_DIR / "t10k-labels-idx1-ubyte.gz"),
+            },
             "limit": {"train": 1500, "test": 300},
             "validation": {"split": 0.2},
             "preprocess": {"reshape": [28, 28, 1], "scale": 255, "one_hot": 10},
         },
         "model": {
             "input_shape": [28, 28, 1],
-            "layers": ["Flatten", {"Dense": {"units": 32, "activation": "relu"}},
-                       {"Dense": {"units": 10, "activation": "softmax"}}],
+            "layers": [
+                "Flatten",
+                {"Dense": {"units": 32, "activation": "relu"}},
+                {"Dense": {"units": 10, "activation": "softmax"}},
+            ],
         },
-        "compile": {"optimizer": "adam", "loss": "categorical_crossentropy",
-                    "metrics": ["accuracy"]},
+        "compile": {
+            "optimizer": "adam",
+            "loss": "categorical_crossentropy",
+            "metrics": ["accuracy"],
+        },
         "fit": {"epochs": 2, "batch_size": 64},
     }
     for key, value in sections.items():
@@ -54,14 +65,18 @@ def train_tiny_run(base: Path) -> Path:
 
     from rich.console import Console
 
-    from kerascli.config.loading import load_config
     from kerascli.commands.train import train
+    from kerascli.config.loading import load_config
 
     config = tiny_config(name="tiny")
     config["data"]["limit"] = {"train": 300, "test": 50}
     config["fit"] = {"epochs": 1, "batch_size": 64}
-    result = train(load_config(write_config(base / "tiny.yaml", config)), runs_dir=base / "runs",
-                   quiet=True, console=Console(file=io.StringIO()))
+    result = train(
+        load_config(write_config(base / "tiny.yaml", config)),
+        runs_dir=base / "runs",
+        quiet=True,
+        console=Console(file=io.StringIO()),
+    )
     return result.run_dir
 
 
@@ -73,7 +88,7 @@ def runs_dir(tmp_path, monkeypatch) -> Path:
     return directory
 
 
-def write_digit_pngs(folder: Path, count: int) -> tuple[list[Path], "np.ndarray"]:
+def write_digit_pngs(folder: Path, count: int) -> tuple[list[Path], np.ndarray]:
     """The first `count` MNIST test digits as 28x28 PNG files in `folder`; returns the files and
     their labels."""
     from PIL import Image

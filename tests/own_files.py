@@ -19,8 +19,16 @@ def weather_rows(count: int, seed: int = 0) -> list[list]:
     for _ in range(count):
         temp, humidity = round(rng.uniform(-5, 35), 1), rng.randint(10, 100)
         weather = "rain" if humidity > 70 else ("snow" if temp < 2 else "sunny")
-        rows.append([temp, humidity, rng.choice(["calm", "breeze", "gale"]), rng.randint(1, 7),
-                     weather, round(temp * 1.8 + 32 + rng.gauss(0, 0.5), 2)])
+        rows.append(
+            [
+                temp,
+                humidity,
+                rng.choice(["calm", "breeze", "gale"]),
+                rng.randint(1, 7),
+                weather,
+                round(temp * 1.8 + 32 + rng.gauss(0, 0.5), 2),
+            ]
+        )
     return rows
 
 
@@ -35,8 +43,10 @@ def write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
 def write_weather(directory: Path, train: int = 240, test: int = 60) -> tuple[Path, Path]:
     """`train.csv` and `test.csv` of weather rows in `directory`."""
     rows = weather_rows(train + test)
-    return (write_csv(directory / "train.csv", WEATHER_HEADER, rows[:train]),
-            write_csv(directory / "test.csv", WEATHER_HEADER, rows[train:]))
+    return (
+        write_csv(directory / "train.csv", WEATHER_HEADER, rows[:train]),
+        write_csv(directory / "test.csv", WEATHER_HEADER, rows[train:]),
+    )
 
 
 def write_reviews(root: Path, per_class: dict[str, int] | None = None, seed: int = 0) -> Path:
@@ -47,8 +57,9 @@ def write_reviews(root: Path, per_class: dict[str, int] | None = None, seed: int
             folder = root / split / label
             folder.mkdir(parents=True, exist_ok=True)
             for index in range(count):
-                text = " ".join(rng.choice(words if rng.random() < 0.3 else FILLER)
-                                for _ in range(20))
+                text = " ".join(
+                    rng.choice(words if rng.random() < 0.3 else FILLER) for _ in range(20)
+                )
                 (folder / f"{index}.txt").write_text(text, encoding="utf-8")
     return root
 
@@ -56,13 +67,26 @@ def write_reviews(root: Path, per_class: dict[str, int] | None = None, seed: int
 def csv_config(train: Path, test: Path | None = None, **data) -> dict:
     """A tiny classifier over a weather table (kinds inferred unless `features` is given)."""
     return {
-        "name": "table", "seed": 1,
-        "data": {"source": "csv", "train": str(train), **({"test": str(test)} if test else {}),
-                 "target": "weather", **data},
-        "model": {"layers": [{"Dense": {"units": 16, "activation": "relu"}},
-                             {"Dense": {"units": 3, "activation": "softmax"}}]},
-        "compile": {"optimizer": {"Adam": {"learning_rate": 0.02}},
-                    "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+        "name": "table",
+        "seed": 1,
+        "data": {
+            "source": "csv",
+            "train": str(train),
+            **({"test": str(test)} if test else {}),
+            "target": "weather",
+            **data,
+        },
+        "model": {
+            "layers": [
+                {"Dense": {"units": 16, "activation": "relu"}},
+                {"Dense": {"units": 3, "activation": "softmax"}},
+            ]
+        },
+        "compile": {
+            "optimizer": {"Adam": {"learning_rate": 0.02}},
+            "loss": "sparse_categorical_crossentropy",
+            "metrics": ["accuracy"],
+        },
         "fit": {"epochs": 8, "batch_size": 32},
     }
 
@@ -70,14 +94,21 @@ def csv_config(train: Path, test: Path | None = None, **data) -> dict:
 def text_config(root: Path, **data) -> dict:
     """A tiny embedding model over a text folder."""
     return {
-        "name": "text", "seed": 1,
+        "name": "text",
+        "seed": 1,
         "data": {"source": "text", "path": str(root), **data},
-        "model": {"layers": [
-            {"TextVectorization": {"max_tokens": 200, "output_sequence_length": 24}},
-            {"Embedding": {"input_dim": 200, "output_dim": 8}},
-            "GlobalAveragePooling1D",
-            {"Dense": {"units": 2, "activation": "softmax"}}]},
-        "compile": {"optimizer": {"Adam": {"learning_rate": 0.02}},
-                    "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+        "model": {
+            "layers": [
+                {"TextVectorization": {"max_tokens": 200, "output_sequence_length": 24}},
+                {"Embedding": {"input_dim": 200, "output_dim": 8}},
+                "GlobalAveragePooling1D",
+                {"Dense": {"units": 2, "activation": "softmax"}},
+            ]
+        },
+        "compile": {
+            "optimizer": {"Adam": {"learning_rate": 0.02}},
+            "loss": "sparse_categorical_crossentropy",
+            "metrics": ["accuracy"],
+        },
         "fit": {"epochs": 4, "batch_size": 16},
     }

@@ -1,4 +1,5 @@
-"""The architecture, checked: import-linter's contracts (pyproject.toml), module sizes, no cycles."""
+"""The architecture, checked: import-linter's contracts (pyproject.toml), module sizes, no
+cycles."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ def _lint_imports() -> str:
 
 
 def test_import_contracts_are_kept():
-    result = subprocess.run([_lint_imports(), "--no-cache"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=120)
+    result = subprocess.run(
+        [_lint_imports(), "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "0 broken" in result.stdout, result.stdout
 
@@ -38,15 +40,21 @@ def test_the_contracts_would_catch_tensorflow_in_the_config(tmp_path):
     shutil.copy(ROOT / "pyproject.toml", copy / "pyproject.toml")
     keys = copy / "kerascli" / "config" / "keys.py"
     keys.write_text(keys.read_text() + "\n\ndef _sneaky():\n    import tensorflow  # noqa\n")
-    result = subprocess.run([_lint_imports(), "--no-cache"], cwd=copy, capture_output=True,
-                            text=True, timeout=120, env={"PYTHONPATH": str(copy),
-                                                         "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [_lint_imports(), "--no-cache"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PYTHONPATH": str(copy), "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode != 0, result.stdout
     assert "kerascli.config.keys -> tensorflow" in result.stdout, result.stdout
 
 
-@pytest.mark.parametrize("module", sorted(PACKAGE.rglob("*.py")),
-                         ids=lambda path: str(path.relative_to(PACKAGE)))
+@pytest.mark.parametrize(
+    "module", sorted(PACKAGE.rglob("*.py")), ids=lambda path: str(path.relative_to(PACKAGE))
+)
 def test_modules_stay_small(module):
     lines = len(module.read_text(encoding="utf-8").splitlines())
     assert lines <= MAX_MODULE_LINES, f"{module.relative_to(ROOT)} has {lines} lines"

@@ -17,15 +17,22 @@ pytestmark = pytest.mark.slow
 
 def kerascli(*args, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, "-m", "kerascli", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "kerascli", *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="module")
 def mnist_run(tmp_path_factory):
     runs = tmp_path_factory.mktemp("real") / "runs"
-    result = kerascli("train", "configs/mnist_cnn.yaml", "--set", "fit.epochs=1", "--quiet",
-                      "--runs-dir", runs)
+    result = kerascli(
+        "train", "configs/mnist_cnn.yaml", "--set", "fit.epochs=1", "--quiet", "--runs-dir", runs
+    )
     assert result.returncode == 0, result.stderr
     return next(runs.iterdir())
 
@@ -39,8 +46,9 @@ def test_the_tutorial_cnn_learns_real_mnist_in_one_epoch(mnist_run):
 
 
 def test_its_export_agrees_with_keras_on_the_real_test_digits(mnist_run):
-    result = kerascli("export", mnist_run, "--format", "onnx,litert", "--check",
-                      "--examples", "1000")
+    result = kerascli(
+        "export", mnist_run, "--format", "onnx,litert", "--check", "--examples", "1000"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     rows = [line for line in result.stdout.splitlines() if "│ onnx" in line or "│ litert" in line]
     assert len(rows) == 2 and all("100.00%" in row and "yes" in row for row in rows)

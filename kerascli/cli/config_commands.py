@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -31,10 +31,16 @@ def config(configs: ConfigFilesArgument, set_: SetOption = None):
 
 @reported
 def schema(
-    out_file: Annotated[Optional[Path], typer.Option(
-        "--out", "-o", help="Write the schema to this file instead of printing it.")] = None,
-    partial: Annotated[bool, typer.Option(
-        "--partial", help="For files composed with others: no section or key is required.")] = False,
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the schema to this file instead of printing it."),
+    ] = None,
+    partial: Annotated[
+        bool,
+        typer.Option(
+            "--partial", help="For files composed with others: no section or key is required."
+        ),
+    ] = False,
 ):
     """Print the JSON Schema of a config, for editors (see README "Writing configs")."""
     from kerascli.config.json_schema import config_schema
@@ -46,6 +52,7 @@ def schema(
     try:
         atomic_write_text(out_file, text)
     except OSError as error:
-        raise KerascliError(str(out_file), f"cannot write: {error.strerror}",
-                            "is its folder there and writable?") from None
+        raise KerascliError(
+            str(out_file), f"cannot write: {error.strerror}", "is its folder there and writable?"
+        ) from None
     out.print(f"wrote: {out_file}", markup=False)

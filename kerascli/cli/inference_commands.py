@@ -7,7 +7,7 @@ LiteRT export and its runtime is installed, and loads Keras otherwise.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -19,9 +19,14 @@ from kerascli.errors import EXIT_FAILURE, RunError
 from kerascli.runs.records import load_run
 from kerascli.runs.saved import check_run, open_gan_run, open_run
 
-RunDirArgument = Annotated[Path, typer.Argument(
-    metavar="RUN_DIR", autocompletion=complete_run_dirs,
-    help="A run directory made by kerascli train or kerascli gan.")]
+RunDirArgument = Annotated[
+    Path,
+    typer.Argument(
+        metavar="RUN_DIR",
+        autocompletion=complete_run_dirs,
+        help="A run directory made by kerascli train or kerascli gan.",
+    ),
+]
 
 
 def _open_any(run_dir: Path):
@@ -38,19 +43,32 @@ def _size(size: int) -> str:
 @reported
 def export(
     run_dir: RunDirArgument,
-    formats: Annotated[Optional[list[str]], typer.Option(
-        "--format", "-f", help="onnx, litert or saved_model; repeat it or give a comma list "
-        "[default: onnx].")] = None,
-    check: Annotated[bool, typer.Option(
-        "--check", help="Run each exported format on test examples beside the Keras model and "
-        "compare; exit 1 if one disagrees.")] = False,
-    examples: Annotated[int, typer.Option(
-        "--examples", min=1, max=10000, help="How many test examples --check runs.")] = 200,
+    formats: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="onnx, litert or saved_model; repeat it or give a comma list [default: onnx].",
+        ),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Run each exported format on test examples beside the Keras model and "
+            "compare; exit 1 if one disagrees.",
+        ),
+    ] = False,
+    examples: Annotated[
+        int,
+        typer.Option("--examples", min=1, max=10000, help="How many test examples --check runs."),
+    ] = 200,
 ):
     """Export a run's model (a GAN's generator) to RUN_DIR/export/ for fast, TensorFlow-free use.
 
     A CSV or text run exports the network after its FeatureSpace or TextVectorization, whose
-    vocabularies and statistics the manifest records for predict and serve. With --check and no --format, the run's current export is checked as it is (ONNX is exported
+    vocabularies and statistics the manifest records for predict and serve. With --check and no
+    --format, the run's current export is checked as it is (ONNX is exported
     first when the run has none).
     """
     from kerascli.commands.export import parse_formats
@@ -82,17 +100,24 @@ def _print_checks(checks) -> None:
         table.add_column(column, justify="left" if column == "format" else "right", no_wrap=True)
     for item in checks:
         agreement = "-" if item.agreement is None else f"{item.agreement:.2%}"
-        table.add_row(item.export_format, _size(item.size), agreement,
-                      f"{item.max_abs_diff:.2e}", f"{item.ms_per_example:.3f}",
-                      "yes" if item.agrees else Text("NO", style="bold red"))
+        table.add_row(
+            item.export_format,
+            _size(item.size),
+            agreement,
+            f"{item.max_abs_diff:.2e}",
+            f"{item.ms_per_example:.3f}",
+            "yes" if item.agrees else Text("NO", style="bold red"),
+        )
     out.print(table)
 
 
 @reported
 def serve(
     run_dir: RunDirArgument,
-    host: Annotated[str, typer.Option(help="The address to listen on; 0.0.0.0 exposes the "
-                                      "model to the network.")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(help="The address to listen on; 0.0.0.0 exposes the model to the network."),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="The port.")] = 8000,
 ):
     """Serve a run's model over HTTP: POST /predict (an image, a CSV or a text file, as predict
@@ -115,6 +140,9 @@ def serve(
         from kerascli.commands.predict import keras_predictor
 
         classifier = keras_predictor(run)
-    err.print(f"serving {run_dir} ({classifier.engine}) on http://{host}:{port} "
-              "(docs at /docs; Ctrl-C stops)", markup=False)
+    err.print(
+        f"serving {run_dir} ({classifier.engine}) on http://{host}:{port} "
+        "(docs at /docs; Ctrl-C stops)",
+        markup=False,
+    )
     uvicorn.run(make_app(classifier), host=host, port=port, log_level="warning")

@@ -7,13 +7,23 @@ from typing import Annotated
 import typer
 
 from kerascli import __version__
-from kerascli.cli import (config_commands, inference_commands, init_commands, report_commands,
-                          run_commands, runs_commands, train_commands)
+from kerascli.cli import (
+    config_commands,
+    inference_commands,
+    init_commands,
+    report_commands,
+    run_commands,
+    runs_commands,
+    train_commands,
+)
 from kerascli.cli.reporting import out
 
 app = typer.Typer(
-    name="kerascli", no_args_is_help=True, pretty_exceptions_enable=False,
-    help="Train, evaluate and use Keras models described by YAML experiment files.")
+    name="kerascli",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Train, evaluate and use Keras models described by YAML experiment files.",
+)
 
 
 def _version(value: bool):
@@ -23,8 +33,14 @@ def _version(value: bool):
 
 
 @app.callback()
-def main(version: Annotated[bool, typer.Option(
-        "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False):
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+):
     """Train, evaluate and use Keras models described by YAML experiment files."""
 
 

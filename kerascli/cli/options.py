@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -24,8 +24,12 @@ def _matching(incomplete: str) -> list[Path]:
         children = sorted(parent.iterdir())
     except OSError:
         return []
-    return [child for child in children if child.name.startswith(prefix)
-            and (prefix.startswith(".") or not child.name.startswith("."))]
+    return [
+        child
+        for child in children
+        if child.name.startswith(prefix)
+        and (prefix.startswith(".") or not child.name.startswith("."))
+    ]
 
 
 def _shown(path: Path) -> str:
@@ -36,31 +40,52 @@ def _shown(path: Path) -> str:
 
 def complete_config_files(incomplete: str) -> list[str]:
     """Shell completion of config files: `*.yaml` and `*.yml`, and folders that may hold them."""
-    return [_shown(path) for path in _matching(incomplete)
-            if path.is_dir() or path.suffix in CONFIG_SUFFIXES]
+    return [
+        _shown(path)
+        for path in _matching(incomplete)
+        if path.is_dir() or path.suffix in CONFIG_SUFFIXES
+    ]
 
 
 def complete_run_dirs(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     """Shell completion of run directories: the runs in the runs directory (`--runs-dir`,
     `$KERASCLI_RUNS` or `./runs`), newest first, with their kind and status; then folders."""
     runs_dir = runs_dir_from(ctx.params.get("runs_dir"))
-    found = [(str(run_dir), f"{record.get('kind', 'run')}, {record.get('status', 'unknown')}")
-             for run_dir, record in reversed(list_runs(runs_dir))
-             if str(run_dir).startswith(incomplete)]
+    found = [
+        (str(run_dir), f"{record.get('kind', 'run')}, {record.get('status', 'unknown')}")
+        for run_dir, record in reversed(list_runs(runs_dir))
+        if str(run_dir).startswith(incomplete)
+    ]
     known = {path for path, _ in found}
-    found += [(_shown(path), "folder") for path in _matching(incomplete)
-              if path.is_dir() and str(path) not in known and _shown(path) not in known]
+    found += [
+        (_shown(path), "folder")
+        for path in _matching(incomplete)
+        if path.is_dir() and str(path) not in known and _shown(path) not in known
+    ]
     return found
 
 
-SetOption = Annotated[Optional[list[str]], typer.Option(
-    "--set", metavar="KEY=VALUE", help="Override a config value, e.g. fit.epochs=3 (repeatable).")]
-RunsDirOption = Annotated[Optional[Path], typer.Option(
-    "--runs-dir", help="Where runs are kept (default: $KERASCLI_RUNS or ./runs).")]
-QuietOption = Annotated[bool, typer.Option(
-    "--quiet", "-q", help="One line per epoch instead of a live progress bar.")]
-NameOption = Annotated[Optional[str], typer.Option(
-    help="Run name (default: the config's name).")]
-ConfigFilesArgument = Annotated[list[Path], typer.Argument(
-    metavar="CONFIG...", autocompletion=complete_config_files,
-    help="The experiment YAML file; several are merged in order (later files win key by key).")]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a config value, e.g. fit.epochs=3 (repeatable).",
+    ),
+]
+RunsDirOption = Annotated[
+    Path | None,
+    typer.Option("--runs-dir", help="Where runs are kept (default: $KERASCLI_RUNS or ./runs)."),
+]
+QuietOption = Annotated[
+    bool, typer.Option("--quiet", "-q", help="One line per epoch instead of a live progress bar.")
+]
+NameOption = Annotated[str | None, typer.Option(help="Run name (default: the config's name).")]
+ConfigFilesArgument = Annotated[
+    list[Path],
+    typer.Argument(
+        metavar="CONFIG...",
+        autocompletion=complete_config_files,
+        help="The experiment YAML file; several are merged in order (later files win key by key).",
+    ),
+]

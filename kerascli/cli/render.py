@@ -18,8 +18,9 @@ from kerascli.runs.layout import REPORT_FILE
 
 def scores(record: dict) -> str:
     """`loss 0.1234 · accuracy 0.9712`: an evaluation's loss and metrics on one line."""
-    return " · ".join(f"{key} {value:.4f}" for key, value in
-                      {"loss": record["loss"], **record["metrics"]}.items())
+    return " · ".join(
+        f"{key} {value:.4f}" for key, value in {"loss": record["loss"], **record["metrics"]}.items()
+    )
 
 
 def print_training(run_dir: Path, evaluation: dict | None) -> None:
@@ -43,8 +44,9 @@ def print_gan(run_dir: Path, final_metrics: dict, samples_dir: Path) -> None:
 
 def print_evaluation(record: dict, written: list[Path]) -> None:
     """An evaluation: scores, the per-class table of classifiers, and the files written."""
-    out.print(f"test ({record['examples']} examples, {record['task']}): {scores(record)}",
-              markup=False)
+    out.print(
+        f"test ({record['examples']} examples, {record['task']}): {scores(record)}", markup=False
+    )
     if record.get("per_class"):
         table = Table(title="per class")
         for column in ("class", "precision", "recall", "F1", "support"):
@@ -52,9 +54,14 @@ def print_evaluation(record: dict, written: list[Path]) -> None:
         rows = [(row["class"], row) for row in record["per_class"]]
         rows += [("macro avg", record["macro_avg"]), ("weighted avg", record["weighted_avg"])]
         for index, (label, row) in enumerate(rows):
-            table.add_row(Text(label), f"{row['precision']:.4f}", f"{row['recall']:.4f}",
-                          f"{row['f1']:.4f}", str(row["support"]),
-                          end_section=index == len(record["per_class"]) - 1)
+            table.add_row(
+                Text(label),
+                f"{row['precision']:.4f}",
+                f"{row['recall']:.4f}",
+                f"{row['f1']:.4f}",
+                str(row["support"]),
+                end_section=index == len(record["per_class"]) - 1,
+            )
         out.print(table)
     for path in written:
         out.print(f"wrote: {path}", markup=False)
@@ -79,10 +86,15 @@ def print_predictions(report, *, top_k: int, json_lines: bool) -> None:
         return
     table = Table(title=Text(f"predictions of {report.run_dir}"))
     for column in ("file", "class", "probability", *(["top k"] if top_k > 1 else [])):
-        table.add_column(column, justify="right" if column == "probability" else "left",
-                         overflow="fold")  # a path cut short with "…" names no file
+        table.add_column(
+            column, justify="right" if column == "probability" else "left", overflow="fold"
+        )  # a path cut short with "…" names no file
     for p in report.predictions:
         top = " · ".join(f"{name} {prob:.3f}" for name, prob in p.top_k)
-        table.add_row(Text(p.file), Text(p.class_name), f"{p.probability:.4f}",
-                      *([Text(top)] if top_k > 1 else []))
+        table.add_row(
+            Text(p.file),
+            Text(p.class_name),
+            f"{p.probability:.4f}",
+            *([Text(top)] if top_k > 1 else []),
+        )
     out.print(table)

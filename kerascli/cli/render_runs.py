@@ -16,8 +16,14 @@ from rich.text import Text
 
 from kerascli.cli.reporting import out
 from kerascli.runs.compare import MISSING
-from kerascli.runs.summary import (best_metrics, final_metrics, headline, is_score,
-                                   lower_is_better, read_history)
+from kerascli.runs.summary import (
+    best_metrics,
+    final_metrics,
+    headline,
+    is_score,
+    lower_is_better,
+    read_history,
+)
 
 # Columns of the runs table, the first ones dropped first when the terminal is narrow.
 _DROPPED_FIRST = ("started (UTC)", "kind", "epochs")
@@ -28,11 +34,16 @@ _FOLDED = {"run": 16, "metrics": 20}
 
 def _cells(run_dir: Path, record: dict) -> dict[str, str]:
     metrics = final_metrics(record)
-    return {"run": run_dir.name, "kind": str(record.get("kind", "?")),
-            "status": str(record.get("status", "?")), "epochs": str(record.get("epochs", "")),
-            "started (UTC)": str(record.get("started", ""))[:16].replace("T", " "),
-            "metrics": "\n".join(f"{key} {metrics[key]:.4f}"
-                                 for key in headline(metrics)[:_SHOWN_METRICS])}
+    return {
+        "run": run_dir.name,
+        "kind": str(record.get("kind", "?")),
+        "status": str(record.get("status", "?")),
+        "epochs": str(record.get("epochs", "")),
+        "started (UTC)": str(record.get("started", ""))[:16].replace("T", " "),
+        "metrics": "\n".join(
+            f"{key} {metrics[key]:.4f}" for key in headline(metrics)[:_SHOWN_METRICS]
+        ),
+    }
 
 
 def _narrowest(rows: list[dict[str, str]], columns: list[str], run_width: int) -> int:
@@ -46,21 +57,27 @@ def _narrowest(rows: list[dict[str, str]], columns: list[str], run_width: int) -
         if column in _FOLDED:
             widths.append(run_width if column == "run" else _FOLDED[column])
         else:
-            widths.append(max(len(column), *(len(line) for row in rows
-                                              for line in row[column].splitlines() or [""])))
+            widths.append(
+                max(
+                    len(column),
+                    *(len(line) for row in rows for line in row[column].splitlines() or [""]),
+                )
+            )
     return sum(widths) + 3 * len(columns) + 1  # a space either side and a rule per column
 
 
-def _runs_table(directory: Path, rows: list[dict[str, str]], columns: list[str],
-                widths: dict[str, int]) -> Table:
+def _runs_table(
+    directory: Path, rows: list[dict[str, str]], columns: list[str], widths: dict[str, int]
+) -> Table:
     table = Table(title=Text(f"runs in {directory}"), expand=False)
     for column in columns:
         if column in _FOLDED:
             # Folded onto more lines, never cut: a run name is typed back into commands.
             table.add_column(column, overflow="fold", width=widths[column])
         else:
-            table.add_column(column, no_wrap=True,
-                             justify="right" if column == "epochs" else "left")
+            table.add_column(
+                column, no_wrap=True, justify="right" if column == "epochs" else "left"
+            )
     for row in rows:
         table.add_row(*(Text(row[column]) for column in columns))
     return table
@@ -72,11 +89,18 @@ def _folded_widths(rows: list[dict[str, str]], columns: list[str], width: int) -
     Set by hand because rich shrinks wrapping columns in proportion and, with a long word in
     them, would make the table wider than the terminal (and cut it) rather than fold more.
     """
-    natural = {column: max(len(column), *(len(line) for row in rows
-                                          for line in row[column].splitlines() or [""]))
-               for column in columns}
-    spare = width - 3 * len(columns) - 1 - sum(natural[column] for column in columns
-                                               if column not in _FOLDED)
+    natural = {
+        column: max(
+            len(column), *(len(line) for row in rows for line in row[column].splitlines() or [""])
+        )
+        for column in columns
+    }
+    spare = (
+        width
+        - 3 * len(columns)
+        - 1
+        - sum(natural[column] for column in columns if column not in _FOLDED)
+    )
     metrics = natural.get("metrics", 0)
     if natural["run"] + metrics <= spare:
         return {column: natural[column] for column in _FOLDED if column in columns}
@@ -104,11 +128,14 @@ def print_runs(directory: Path, found: list[tuple[Path, dict]]) -> None:
             columns.remove(dropped)
             layouts.append((list(columns), run_width))
     layouts.append((["run", "status"], min(longest, 16)))  # a very narrow terminal
-    columns, run_width = next((layout for layout in layouts
-                               if _narrowest(rows, *layout) <= out.width), layouts[-1])
+    columns, run_width = next(
+        (layout for layout in layouts if _narrowest(rows, *layout) <= out.width), layouts[-1]
+    )
     # Without soft wrapping: with it, rich would let the table overflow the terminal.
-    out.print(_runs_table(directory, rows, columns, _folded_widths(rows, columns, out.width)),
-              soft_wrap=False)
+    out.print(
+        _runs_table(directory, rows, columns, _folded_widths(rows, columns, out.width)),
+        soft_wrap=False,
+    )
 
 
 def runs_json(found: list[tuple[Path, dict]]) -> None:
@@ -116,12 +143,20 @@ def runs_json(found: list[tuple[Path, dict]]) -> None:
     rows = []
     for run_dir, record in found:
         best = best_metrics(read_history(run_dir))
-        rows.append({"run": str(run_dir), "name": run_dir.name,
-                     **{key: record.get(key) for key in
-                        ("kind", "task", "status", "epochs", "started", "ended")},
-                     "final_metrics": final_metrics(record),
-                     "best_metrics": {key: {"value": value, "epoch": epoch}
-                                      for key, (value, epoch) in best.items()}})
+        rows.append(
+            {
+                "run": str(run_dir),
+                "name": run_dir.name,
+                **{
+                    key: record.get(key)
+                    for key in ("kind", "task", "status", "epochs", "started", "ended")
+                },
+                "final_metrics": final_metrics(record),
+                "best_metrics": {
+                    key: {"value": value, "epoch": epoch} for key, (value, epoch) in best.items()
+                },
+            }
+        )
     sys.stdout.write(json.dumps(rows, indent=2) + "\n")
     sys.stdout.flush()
 
@@ -142,8 +177,9 @@ def print_compare(runs: list[tuple[Path, dict]], differences: dict[str, list]) -
     names = [run_dir.name for run_dir, _ in runs]
     config = Table(title="config keys that differ")
     # Keys stay whole up to a point: `model.layers[1].Dense.units` is what --set takes.
-    config.add_column("key", overflow="fold",
-                      min_width=min(max((len(key) for key in differences), default=3), 40))
+    config.add_column(
+        "key", overflow="fold", min_width=min(max((len(key) for key in differences), default=3), 40)
+    )
     for name in names:
         config.add_column(Text(name), overflow="fold")
     for key, values in differences.items():
@@ -163,12 +199,17 @@ def print_compare(runs: list[tuple[Path, dict]], differences: dict[str, list]) -
     for key in keys:
         values = [final.get(key) for final in finals]
         known = [value for value in values if value is not None]
-        winner = ((min if lower_is_better(key) else max)(known)
-                  if len(known) > 1 and is_score(key) else None)
+        winner = (
+            (min if lower_is_better(key) else max)(known)
+            if len(known) > 1 and is_score(key)
+            else None
+        )
         cells = []
         for value, best in zip(values, bests):
-            cell = Text("—" if value is None else f"{value:.4f}",
-                        style="bold green" if value is not None and value == winner else "")
+            cell = Text(
+                "—" if value is None else f"{value:.4f}",
+                style="bold green" if value is not None and value == winner else "",
+            )
             if key in best and best[key][0] != value:
                 cell.append(f"\n({best[key][0]:.4f}, {best[key][1]})", style="dim")
             cells.append(cell)

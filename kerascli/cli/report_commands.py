@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -12,13 +12,25 @@ from kerascli.cli.reporting import out, reported
 
 
 @reported
-def report(run_dir: Annotated[Path, typer.Argument(
-               metavar="RUN_DIR", autocompletion=complete_run_dirs,
-               help="A run directory made by kerascli train or gan.")],
-           out_file: Annotated[Optional[Path], typer.Option(
-               "--out", "-o", metavar="FILE.html",
-               help="Where to write the page (default: report.html in the run directory).")]
-           = None):
+def report(
+    run_dir: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RUN_DIR",
+            autocompletion=complete_run_dirs,
+            help="A run directory made by kerascli train or gan.",
+        ),
+    ],
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            metavar="FILE.html",
+            help="Where to write the page (default: report.html in the run directory).",
+        ),
+    ] = None,
+):
     """Write one HTML page about a run: config, metrics, curves, evaluation, samples."""
     from kerascli.report import write_report  # matplotlib, loaded only when a page is drawn
 

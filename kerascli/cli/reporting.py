@@ -39,6 +39,7 @@ def load_backend() -> None:
 
 def reported(command):
     """Runs a command, turning known errors into one line and the SPEC's exit codes."""
+
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         try:
@@ -52,8 +53,10 @@ def reported(command):
             raise typer.Exit(error.exit_code) from None
         except Interrupted as interrupted:
             err.print(f"interrupted: the run is saved in {interrupted.run_dir}", markup=False)
-            err.print(f"resume with: kerascli {command.__name__} CONFIG --resume "
-                      f"{interrupted.run_dir}", markup=False)
+            err.print(
+                f"resume with: kerascli {command.__name__} CONFIG --resume {interrupted.run_dir}",
+                markup=False,
+            )
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except KeyboardInterrupt:
             err.print("interrupted", markup=False)
@@ -61,7 +64,11 @@ def reported(command):
         except Exception as error:  # noqa: BLE001 - the last line of defence against tracebacks
             if _debugging():
                 raise
-            err.print(f"error: {type(error).__name__}: {one_line(str(error), 300)} (set "
-                      "KERASCLI_DEBUG=1 for the traceback)", markup=False)
+            err.print(
+                f"error: {type(error).__name__}: {one_line(str(error), 300)} (set "
+                "KERASCLI_DEBUG=1 for the traceback)",
+                markup=False,
+            )
             raise typer.Exit(EXIT_FAILURE) from None
+
     return wrapper

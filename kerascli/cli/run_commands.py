@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 import typer
 
@@ -22,36 +22,62 @@ from kerascli.runs.saved import check_gan_run, check_run, open_gan_run, open_run
 
 
 @reported
-def evaluate(run_dir: Annotated[Path, typer.Argument(
-                 metavar="RUN_DIR", autocompletion=complete_run_dirs,
-                 help="A run directory made by kerascli train.")],
-             set_: SetOption = None):
+def evaluate(
+    run_dir: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RUN_DIR",
+            autocompletion=complete_run_dirs,
+            help="A run directory made by kerascli train.",
+        ),
+    ],
+    set_: SetOption = None,
+):
     """Evaluate a run's model on its test data; write evaluation.json and plots."""
     run = open_run(run_dir, set_)
     load_backend()
     from kerascli.commands.evaluate import evaluate_run
 
     record = evaluate_run(run)
-    render.print_evaluation(record, [run_dir / written for written in
-                                     [EVALUATION_FILE, *record.get("plots", []), REPORT_FILE]])
+    render.print_evaluation(
+        record,
+        [run_dir / written for written in [EVALUATION_FILE, *record.get("plots", []), REPORT_FILE]],
+    )
 
 
 @reported
 def predict(
-    images: Annotated[list[Path], typer.Argument(
-        metavar="FILE_OR_DIR", help="What the run was trained on: image files (PNG, JPEG, BMP) "
-        "and directories of them, CSV files (one prediction per row), or text files.")],
-    run: Annotated[Optional[Path], typer.Option(
-        "--run", autocompletion=complete_run_dirs, help="The run whose model predicts (default: "
-        "the newest completed "
-        "classification run in the runs directory).")] = None,
-    top_k: Annotated[int, typer.Option(
-        "--top-k", min=1, help="List the K most probable classes.")] = 1,
-    json_lines: Annotated[bool, typer.Option(
-        "--json", help="One JSON object per line per file.")] = False,
-    invert: Annotated[Literal["auto", "yes", "no"], typer.Option(
-        help="Invert images to white-on-black; auto does it for light-background images when "
-        "the model was trained on dark-background (MNIST-like) data.")] = "auto",
+    images: Annotated[
+        list[Path],
+        typer.Argument(
+            metavar="FILE_OR_DIR",
+            help="What the run was trained on: image files (PNG, JPEG, BMP) "
+            "and directories of them, CSV files (one prediction per row), or text files.",
+        ),
+    ],
+    run: Annotated[
+        Path | None,
+        typer.Option(
+            "--run",
+            autocompletion=complete_run_dirs,
+            help="The run whose model predicts (default: "
+            "the newest completed "
+            "classification run in the runs directory).",
+        ),
+    ] = None,
+    top_k: Annotated[
+        int, typer.Option("--top-k", min=1, help="List the K most probable classes.")
+    ] = 1,
+    json_lines: Annotated[
+        bool, typer.Option("--json", help="One JSON object per line per file.")
+    ] = False,
+    invert: Annotated[
+        Literal["auto", "yes", "no"],
+        typer.Option(
+            help="Invert images to white-on-black; auto does it for light-background images when "
+            "the model was trained on dark-background (MNIST-like) data."
+        ),
+    ] = "auto",
     runs_dir: RunsDirOption = None,
 ):
     """Predict with a trained run's model: images, CSV rows or text files.
@@ -86,14 +112,21 @@ def predict(
 
 @reported
 def sample(
-    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", autocompletion=complete_run_dirs,
-                                            help="A run made by kerascli gan.")],
-    count: Annotated[int, typer.Option("-n", "--count", min=1, max=1024,
-                                       help="How many images to draw.")] = 64,
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="The grid image to write "
-                                           "(.png, .jpg or .bmp).")] = Path("samples.png"),
-    seed: Annotated[Optional[int], typer.Option(
-        min=0, help="Seed the noise for the same images every time.")] = None,
+    run_dir: Annotated[
+        Path,
+        typer.Argument(
+            metavar="RUN_DIR", autocompletion=complete_run_dirs, help="A run made by kerascli gan."
+        ),
+    ],
+    count: Annotated[
+        int, typer.Option("-n", "--count", min=1, max=1024, help="How many images to draw.")
+    ] = 64,
+    out_file: Annotated[
+        Path, typer.Option("--out", "-o", help="The grid image to write (.png, .jpg or .bmp).")
+    ] = Path("samples.png"),
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Seed the noise for the same images every time.")
+    ] = None,
 ):
     """Draw new images from a trained GAN's generator into one grid image."""
     check_gan_run(run_dir)
@@ -105,8 +138,9 @@ def sample(
 
         generate, scaling, latent_dim = exported
         seed = seed if seed is not None else secrets.randbelow(2**31)
-        written = sample_grid(generate, scaling, latent_dim=latent_dim, count=count,
-                              out=out_file, seed=seed)
+        written = sample_grid(
+            generate, scaling, latent_dim=latent_dim, count=count, out=out_file, seed=seed
+        )
     else:
         run = open_gan_run(run_dir)
         if why_not:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -20,8 +20,9 @@ from kerascli.runs.layout import runs_dir_from
 from kerascli.runs.records import find_run, list_runs, load_run
 from kerascli.runs.summary import read_history
 
-app = typer.Typer(help="List the runs, or compare some of them (runs compare).",
-                  no_args_is_help=False)
+app = typer.Typer(
+    help="List the runs, or compare some of them (runs compare).", no_args_is_help=False
+)
 
 
 class Status(str, Enum):
@@ -38,20 +39,28 @@ class Kind(str, Enum):
 
 @app.callback(invoke_without_command=True)
 @reported
-def runs(ctx: typer.Context, runs_dir: RunsDirOption = None,
-         status: Annotated[Optional[list[Status]], typer.Option(
-             help="Only runs with this status (repeatable).")] = None,
-         kind: Annotated[Optional[Kind], typer.Option(help="Only train or only gan runs.")] = None,
-         json_output: Annotated[bool, typer.Option(
-             "--json", help="A JSON array for scripts, with final and best metrics.")] = False):
+def runs(
+    ctx: typer.Context,
+    runs_dir: RunsDirOption = None,
+    status: Annotated[
+        list[Status] | None, typer.Option(help="Only runs with this status (repeatable).")
+    ] = None,
+    kind: Annotated[Kind | None, typer.Option(help="Only train or only gan runs.")] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="A JSON array for scripts, with final and best metrics.")
+    ] = False,
+):
     """List the runs, oldest first: name, kind, status, epochs, start, best metrics."""
     ctx.obj = runs_dir
     if ctx.invoked_subcommand is not None:
         return
     directory = runs_dir_from(runs_dir)
-    found = [(run_dir, record) for run_dir, record in list_runs(directory)
-             if (not status or record.get("status") in {s.value for s in status})
-             and (kind is None or record.get("kind") == kind.value)]
+    found = [
+        (run_dir, record)
+        for run_dir, record in list_runs(directory)
+        if (not status or record.get("status") in {s.value for s in status})
+        and (kind is None or record.get("kind") == kind.value)
+    ]
     if json_output:
         render_runs.runs_json(found)
     else:
@@ -60,20 +69,31 @@ def runs(ctx: typer.Context, runs_dir: RunsDirOption = None,
 
 @app.command()
 @reported
-def compare(ctx: typer.Context,
-            named: Annotated[list[str], typer.Argument(
-                metavar="RUN", autocompletion=complete_run_dirs,
-                help="Runs by path, by the start of their name, or latest.")],
-            plot: Annotated[Optional[Path], typer.Option(
-                "--plot", metavar="FILE.png", help="Overlay their learning curves in a PNG.")]
-            = None,
-            runs_dir: RunsDirOption = None):
+def compare(
+    ctx: typer.Context,
+    named: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="RUN",
+            autocompletion=complete_run_dirs,
+            help="Runs by path, by the start of their name, or latest.",
+        ),
+    ],
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", metavar="FILE.png", help="Overlay their learning curves in a PNG."),
+    ] = None,
+    runs_dir: RunsDirOption = None,
+):
     """Compare runs: the config keys that differ, final and best metrics, curves overlaid."""
     directory = runs_dir_from(runs_dir or ctx.obj)
     run_dirs = list(dict.fromkeys(find_run(directory, name) for name in named))
     if len(run_dirs) < 2:
-        raise RunError(" ".join(named), "names fewer than two different runs",
-                       "name two or more runs to compare")
+        raise RunError(
+            " ".join(named),
+            "names fewer than two different runs",
+            "name two or more runs to compare",
+        )
     found = [(run_dir, load_run(run_dir)) for run_dir in run_dirs]
     render_runs.print_compare(found, config_differences([read_config(d) for d in run_dirs]))
     if plot is not None:

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from kerascli.cli import render
-from kerascli.cli.options import (ConfigFilesArgument, NameOption, QuietOption, RunsDirOption,
-                                  SetOption)
+from kerascli.cli.options import (
+    ConfigFilesArgument,
+    NameOption,
+    QuietOption,
+    RunsDirOption,
+    SetOption,
+)
 from kerascli.cli.reporting import err, load_backend, out, reported
 from kerascli.runs.layout import SAMPLES_DIR, runs_dir_from
-
 
 
 def _training_command(kind: str, summary: str):
@@ -24,8 +28,10 @@ def _training_command(kind: str, summary: str):
         set_: SetOption = None,
         runs_dir: RunsDirOption = None,
         name: NameOption = None,
-        resume: Annotated[Optional[Path], typer.Option(
-            help="Continue this run directory from its last complete epoch.")] = None,
+        resume: Annotated[
+            Path | None,
+            typer.Option(help="Continue this run directory from its last complete epoch."),
+        ] = None,
         quiet: QuietOption = False,
     ):
         from kerascli.config.distribute import read_cluster
@@ -41,11 +47,19 @@ def _training_command(kind: str, summary: str):
         else:
             from kerascli.commands.train import train as story
 
-        result = story(experiment, runs_dir=runs_dir_from(runs_dir), name=name, resume=resume,
-                       quiet=quiet, console=err, command=sys.argv)
+        result = story(
+            experiment,
+            runs_dir=runs_dir_from(runs_dir),
+            name=name,
+            resume=resume,
+            quiet=quiet,
+            console=err,
+            command=sys.argv,
+        )
         if result.run_dir is None:
-            out.print(f"worker {cluster.index}: done; the chief (worker 0) writes the run",
-                      markup=False)
+            out.print(
+                f"worker {cluster.index}: done; the chief (worker 0) writes the run", markup=False
+            )
         elif kind == "gan":
             render.print_gan(result.run_dir, result.final_metrics, result.run_dir / SAMPLES_DIR)
         else:
@@ -57,8 +71,9 @@ def _training_command(kind: str, summary: str):
 
 
 train = _training_command("train", "Train the model a config describes; leave a run directory.")
-gan = _training_command("gan", "Train the GAN a config describes (a gan section); leave a run "
-                        "directory with samples.")
+gan = _training_command(
+    "gan", "Train the GAN a config describes (a gan section); leave a run directory with samples."
+)
 
 
 @reported

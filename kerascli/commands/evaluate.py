@@ -12,8 +12,12 @@ import numpy as np
 from kerascli.config.sources import ENCODED_SOURCES
 from kerascli.data.own import load_own_test
 from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes
-from kerascli.data.preprocess import (count_classes, display_range, preprocess_images,
-                                      preprocess_labels)
+from kerascli.data.preprocess import (
+    count_classes,
+    display_range,
+    preprocess_images,
+    preprocess_labels,
+)
 from kerascli.data.sources import class_names, load_splits
 from kerascli.errors import DataError, one_line
 from kerascli.evaluation.evaluate import evaluate_model
@@ -33,8 +37,9 @@ def _recorded_classes(run: SavedRun) -> tuple[bool, int | None]:
     edited by hand) is not trusted.
     """
     count = run.record.get("num_classes")
-    trusted = "num_classes" in run.record and (count is None or (
-        isinstance(count, int) and not isinstance(count, bool) and count > 0))
+    trusted = "num_classes" in run.record and (
+        count is None or (isinstance(count, int) and not isinstance(count, bool) and count > 0)
+    )
     return trusted, count
 
 
@@ -43,9 +48,12 @@ def _test_arrays(run: SavedRun):
     config = run.config
     splits = load_splits(config.data)
     if splits.x_test is None:
-        raise DataError("data.test", "the run's data has no test split",
-                        "point evaluate at one with --set, e.g. --set data.test.images=F "
-                        "--set data.test.labels=F for an idx source")
+        raise DataError(
+            "data.test",
+            "the run's data has no test split",
+            "point evaluate at one with --set, e.g. --set data.test.images=F "
+            "--set data.test.labels=F for an idx source",
+        )
     pre = config.data.preprocess
     x_test = preprocess_images(splits.x_test, pre, "data.test")
     y_test = preprocess_labels(splits.y_test, pre, "data.test")
@@ -83,8 +91,11 @@ def evaluate_run(run: SavedRun) -> dict:
         # Raw rows or texts: the saved model holds its FeatureSpace or TextVectorization.
         found = load_own_test(config.data, run.record)
         if found is None:
-            raise DataError("data.test", "the run's data has no test split",
-                            "point evaluate at one with --set data.test=FILE (csv)")
+            raise DataError(
+                "data.test",
+                "the run's data has no test split",
+                "point evaluate at one with --set data.test=FILE (csv)",
+            )
         x_test, y_test, names = found
         num_classes = len(names) if names else None
     else:
@@ -97,16 +108,27 @@ def evaluate_run(run: SavedRun) -> dict:
     x, y = feed_inputs(x_test, shapes), feed_targets(y_test, model)
     message = dry_run_error(model, x, y)
     if message is not None:
-        raise DataError("data.test", f"the test data does not fit the model: {one_line(message)}",
-                        "use test data shaped like the training data")
+        raise DataError(
+            "data.test",
+            f"the test data does not fit the model: {one_line(message)}",
+            "use test data shaped like the training data",
+        )
     with locked(run.run_dir):
         record = evaluate_model(
-            model, x, y, run_dir=run.run_dir,
-            class_names=names, num_classes=num_classes,
+            model,
+            x,
+            y,
+            run_dir=run.run_dir,
+            class_names=names,
+            num_classes=num_classes,
             batch_size=config.evaluate.batch_size or max(config.fit.batch_size, 256),
             images=x_test if isinstance(x_test, np.ndarray) else None,  # not texts, raw rows
             value_range=display_range(config.data.preprocess),
-            extra={"run": run.run_dir.name, "overrides": list(run.overrides),
-                   "evaluated": utc_now()})
+            extra={
+                "run": run.run_dir.name,
+                "overrides": list(run.overrides),
+                "evaluated": utc_now(),
+            },
+        )
         write_report(run.run_dir)
     return record

@@ -36,8 +36,14 @@ from kerascli.inference.manifest import MANIFEST_VERSION, file_digest, read_mani
 from kerascli.inference.runtimes import load_runtime, runtime_installed
 from kerascli.models.loading import load_model
 from kerascli.runs.files import atomic_write_json, replace_directory
-from kerascli.runs.layout import (EXPORT_DIR, EXPORT_FORMATS, EXPORT_MANIFEST, EXPORT_STAGING,
-                                  export_file, utc_now)
+from kerascli.runs.layout import (
+    EXPORT_DIR,
+    EXPORT_FORMATS,
+    EXPORT_MANIFEST,
+    EXPORT_STAGING,
+    export_file,
+    utc_now,
+)
 from kerascli.runs.lock import locked
 from kerascli.runs.saved import SavedRun
 
@@ -63,8 +69,9 @@ def parse_formats(values: list[str] | None) -> list[str]:
     names = [name.strip() for value in (values or ["onnx"]) for name in value.split(",")]
     for name in names:
         if name not in EXPORT_FORMATS:
-            raise ConfigError("--format", f"unknown format {name!r}",
-                              f"use {', '.join(EXPORT_FORMATS)}")
+            raise ConfigError(
+                "--format", f"unknown format {name!r}", f"use {', '.join(EXPORT_FORMATS)}"
+            )
     return list(dict.fromkeys(name for name in names if name))
 
 
@@ -89,25 +96,31 @@ def describe(run: SavedRun, network: str, model) -> tuple[dict, object]:
     if run.config.data.source in ENCODED_SOURCES and network == "model":
         return describe_encoded(run, model)
     if len(model.inputs) != 1:
-        raise RunError(str(run.network_path(network)), f"the model has {len(model.inputs)} "
-                       "inputs; export takes models with one input")
+        raise RunError(
+            str(run.network_path(network)),
+            f"the model has {len(model.inputs)} inputs; export takes models with one input",
+        )
     shape = [None, *(int(d) if d is not None else None for d in model.inputs[0].shape[1:])]
-    entry = {"kind": "classifier" if network == "model" else network,
-             "source_sha256": file_digest(run.network_path(network)),
-             "tensor": {"shape": shape, "dtype": "float32"}}
+    entry = {
+        "kind": "classifier" if network == "model" else network,
+        "source_sha256": file_digest(run.network_path(network)),
+        "tensor": {"shape": shape, "dtype": "float32"},
+    }
     if network == "generator":
         entry["input"] = {"kind": "noise", "latent_dim": int(run.config.gan.latent_dim)}
         entry["output"] = {"preprocess": Scaling.of(run.config.data.preprocess).to_manifest()}
         return entry, model
     if run.task not in (None, "classification", "binary"):
-        raise RunError(str(run.run_dir), f"is a {run.task} run; export takes classifiers "
-                       "and GAN generators")
+        raise RunError(
+            str(run.run_dir), f"is a {run.task} run; export takes classifiers and GAN generators"
+        )
     geometry = image_geometry(run.config, tuple(shape[1:]))
     dark = geometry[2] == 1 and trained_on_dark_background(run.config, geometry)
     # An image-folder run's files are read as its training read them (`"resize": "stretch"`).
     entry["input"] = ImageInput.for_run(run.config, geometry, dark).to_manifest()
-    entry["class_names"] = output_class_names(run.config, int(model.outputs[0].shape[-1] or 1),
-                                             run.record.get("class_names"))
+    entry["class_names"] = output_class_names(
+        run.config, int(model.outputs[0].shape[-1] or 1), run.record.get("class_names")
+    )
     return entry, model
 
 
@@ -127,13 +140,18 @@ def describe_encoded(run: SavedRun, model) -> tuple[dict, object]:
     check_encoding(model, network, source, where, TOLERANCE)
     recorded = run.record.get("class_names")
     units = int(network.outputs[0].shape[-1] or 1)
-    entry = {"kind": "classifier" if recorded is not None else "regressor",
-             "source_sha256": file_digest(run.model_path),
-             "tensor": {"shape": [None, *(int(d) for d in network.inputs[0].shape[1:])],
-                        "dtype": str(network.inputs[0].dtype)},
-             "input": source.to_manifest(),
-             "class_names": (output_class_names(run.config, units, recorded)
-                             if recorded is not None else None)}
+    entry = {
+        "kind": "classifier" if recorded is not None else "regressor",
+        "source_sha256": file_digest(run.model_path),
+        "tensor": {
+            "shape": [None, *(int(d) for d in network.inputs[0].shape[1:])],
+            "dtype": str(network.inputs[0].dtype),
+        },
+        "input": source.to_manifest(),
+        "class_names": (
+            output_class_names(run.config, units, recorded) if recorded is not None else None
+        ),
+    }
     return entry, network
 
 
@@ -163,8 +181,7 @@ def _layer_named_in(model, message: str) -> str | None:
     return None
 
 
-def export_one(model, export_format: str, path: Path, shape: list,
-               dtype: str = "float32") -> None:
+def export_one(model, export_format: str, path: Path, shape: list, dtype: str = "float32") -> None:
     """Exports a model to one format at `path` with `model.export`.
 
     Raises:
@@ -182,23 +199,36 @@ def export_one(model, export_format: str, path: Path, shape: list,
                 import tensorflow as tf
 
                 spec = keras.InputSpec(shape=(1, *shape[1:]), dtype=dtype)
-                model.export(str(path), format="litert", verbose=False, input_signature=[spec],
-                             target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]})
+                model.export(
+                    str(path),
+                    format="litert",
+                    verbose=False,
+                    input_signature=[spec],
+                    target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]},
+                )
             else:
                 model.export(str(path), format="tf_saved_model", verbose=False)
     except ImportError as error:
-        raise RunError(f"--format {export_format}", f"the exporter needs {error.name}",
-                       "pip install kerascli[export]") from None
+        raise RunError(
+            f"--format {export_format}",
+            f"the exporter needs {error.name}",
+            "pip install kerascli[export]",
+        ) from None
     except Exception as error:  # noqa: BLE001 - converters raise their own exception types
         message = str(error)
         layer = _layer_named_in(model, message)
         if export_format == "litert" and layer:
-            raise RunError("--format litert", f"layer {layer!r} needs TensorFlow ops that "
-                           "LiteRT's built-in kernels lack (the standalone interpreter refuses "
-                           "them)", "export it as onnx") from None
+            raise RunError(
+                "--format litert",
+                f"layer {layer!r} needs TensorFlow ops that "
+                "LiteRT's built-in kernels lack (the standalone interpreter refuses "
+                "them)",
+                "export it as onnx",
+            ) from None
         where = f"layer {layer!r}" if layer else "the model"
-        raise RunError(f"--format {export_format}", f"cannot export {where}: "
-                       f"{one_line(message, 160)}") from None
+        raise RunError(
+            f"--format {export_format}", f"cannot export {where}: {one_line(message, 160)}"
+        ) from None
 
 
 def verify(model, export_format: str, path: Path, shape: list, dtype: str = "float32") -> None:
@@ -210,13 +240,19 @@ def verify(model, export_format: str, path: Path, shape: list, dtype: str = "flo
     if export_format not in ("onnx", "litert") or not runtime_installed(export_format):
         return
     rng = np.random.default_rng(0)
-    example = (rng.integers(0, 2, (1, *shape[1:])).astype(dtype) if dtype.startswith("int")
-               else rng.random((1, *shape[1:]), dtype=np.float32))
+    example = (
+        rng.integers(0, 2, (1, *shape[1:])).astype(dtype)
+        if dtype.startswith("int")
+        else rng.random((1, *shape[1:]), dtype=np.float32)
+    )
     expected = np.asarray(model(example, training=False))
     got = load_runtime(export_format, path)(example)
     if got.shape != expected.shape or np.abs(got - expected).max() > TOLERANCE:
-        raise RunError(str(path.name), f"the exported {export_format} model answers "
-                       "differently from the Keras model", "report this as a bug")
+        raise RunError(
+            str(path.name),
+            f"the exported {export_format} model answers differently from the Keras model",
+            "report this as a bug",
+        )
 
 
 def export_run(run: SavedRun, formats: list[str], network: str = "model") -> list[Exported]:
@@ -264,8 +300,9 @@ def export_run(run: SavedRun, formats: list[str], network: str = "model") -> lis
     return written
 
 
-def _carried_over(run_dir: Path, staging: Path, network: str, digest: str,
-                  formats: list[str]) -> dict:
+def _carried_over(
+    run_dir: Path, staging: Path, network: str, digest: str, formats: list[str]
+) -> dict:
     """Copies the current export's files into `staging`, except those about to be replaced
     and those of a network whose model file changed since; returns the manifest to extend."""
     import keras
@@ -274,14 +311,21 @@ def _carried_over(run_dir: Path, staging: Path, network: str, digest: str,
         old = read_manifest(run_dir) or {}
     except RunError:
         old = {}
-    manifest = {"version": MANIFEST_VERSION, "exported": utc_now(),
-                "keras": keras.__version__, "networks": {}}
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "exported": utc_now(),
+        "keras": keras.__version__,
+        "networks": {},
+    }
     for name, entry in old.get("networks", {}).items():
         if name == network and entry.get("source_sha256") != digest:
             continue  # exported from an older model: dropped with its files
-        kept = {fmt: item for fmt, item in entry.get("formats", {}).items()
-                if not (name == network and fmt in formats)
-                and (run_dir / EXPORT_DIR / item["file"]).exists()}
+        kept = {
+            fmt: item
+            for fmt, item in entry.get("formats", {}).items()
+            if not (name == network and fmt in formats)
+            and (run_dir / EXPORT_DIR / item["file"]).exists()
+        }
         for item in kept.values():
             source = run_dir / EXPORT_DIR / item["file"]
             (shutil.copytree if source.is_dir() else shutil.copy2)(source, staging / item["file"])

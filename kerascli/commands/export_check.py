@@ -56,8 +56,7 @@ class FormatCheck:
     @property
     def agrees(self) -> bool:
         """Whether the format answers as the Keras model does, up to float rounding."""
-        return (self.agreement is None or self.agreement == 1.0) and \
-            self.max_abs_diff <= TOLERANCE
+        return (self.agreement is None or self.agreement == 1.0) and self.max_abs_diff <= TOLERANCE
 
 
 def check_inputs(run: SavedRun, network: str, count: int) -> np.ndarray:
@@ -81,8 +80,10 @@ def encoded_check_inputs(run: SavedRun, count: int):
         return {name: column[:count] for name, column in values.items()}, model_inputs
     test = read_text_test(data)
     texts = test[0] if test is not None else read_text_splits(data)[0][0]
-    return ([text.decode("utf-8") for text in texts.numpy()[:count]],
-            lambda examples: tf.constant(examples))
+    return (
+        [text.decode("utf-8") for text in texts.numpy()[:count]],
+        lambda examples: tf.constant(examples),
+    )
 
 
 def _first(examples, count: int):
@@ -124,8 +125,9 @@ def check_export(run: SavedRun, network: str = "model", count: int = 200) -> lis
     """
     entry = (read_manifest(run.run_dir) or {}).get("networks", {}).get(network)
     if not entry or not entry.get("formats"):
-        raise RunError(str(run.run_dir), f"has no export of its {network}",
-                       f"kerascli export {run.run_dir}")
+        raise RunError(
+            str(run.run_dir), f"has no export of its {network}", f"kerascli export {run.run_dir}"
+        )
     model = load_model(run, network)
     encoded = run.config.data.source in ENCODED_SOURCES and network == "model"
     if encoded:  # raw rows or texts: Keras takes them whole, an export after numpy encoding
@@ -134,10 +136,18 @@ def check_export(run: SavedRun, network: str = "model", count: int = 200) -> lis
     else:
         x, to_keras, prepare = check_inputs(run, network, count), (lambda batch: batch), None
     reference, keras_ms = _timed(lambda batch: model.predict_on_batch(to_keras(batch)), x)
-    classes = (reference.argmax(axis=-1) if network == "model" and entry.get("class_names")
-               else None)
-    checks = [FormatCheck("keras", run.network_path(network), size_of(run.network_path(network)),
-                          _count(x), None if classes is None else 1.0, 0.0, keras_ms)]
+    classes = reference.argmax(axis=-1) if network == "model" and entry.get("class_names") else None
+    checks = [
+        FormatCheck(
+            "keras",
+            run.network_path(network),
+            size_of(run.network_path(network)),
+            _count(x),
+            None if classes is None else 1.0,
+            0.0,
+            keras_ms,
+        )
+    ]
     for export_format, item in entry["formats"].items():
         path = run.run_dir / EXPORT_DIR / item["file"]
         if export_format == "saved_model":
@@ -145,15 +155,21 @@ def check_export(run: SavedRun, network: str = "model", count: int = 200) -> lis
         elif runtime_installed(export_format):
             runner = load_runtime(export_format, path)
         else:
-            raise RunError(f"--check {export_format}", "its runtime is not installed",
-                           f"pip install kerascli[{export_format}]")
+            raise RunError(
+                f"--check {export_format}",
+                "its runtime is not installed",
+                f"pip install kerascli[{export_format}]",
+            )
         if prepare is not None:
             runner = (lambda run_network: lambda batch: run_network(prepare(batch)))(runner)
         outputs, ms = _timed(runner, x)
-        agreement = None if classes is None else float(
-            np.mean(outputs.argmax(axis=-1) == classes))
-        diff = float(np.abs(outputs - reference).max()) if outputs.shape == reference.shape \
+        agreement = None if classes is None else float(np.mean(outputs.argmax(axis=-1) == classes))
+        diff = (
+            float(np.abs(outputs - reference).max())
+            if outputs.shape == reference.shape
             else float("inf")
-        checks.append(FormatCheck(export_format, path, size_of(path), _count(x), agreement, diff,
-                                  ms))
+        )
+        checks.append(
+            FormatCheck(export_format, path, size_of(path), _count(x), agreement, diff, ms)
+        )
     return checks

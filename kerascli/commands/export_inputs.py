@@ -39,27 +39,48 @@ def _step(layer, column: str, where: str) -> dict:
     if name in ("TFDIdentity", "Identity"):
         return {"layer": name}
     if name == "Rescaling":
-        return {"layer": name, "scale": float(np.asarray(config["scale"]).reshape(-1)[0]),
-                "offset": float(np.asarray(config["offset"]).reshape(-1)[0])}
+        return {
+            "layer": name,
+            "scale": float(np.asarray(config["scale"]).reshape(-1)[0]),
+            "offset": float(np.asarray(config["offset"]).reshape(-1)[0]),
+        }
     if name == "Normalization" and not config.get("invert"):
-        return {"layer": name, "mean": np.asarray(layer.mean, np.float64).ravel().tolist(),
-                "variance": np.asarray(layer.variance, np.float64).ravel().tolist()}
+        return {
+            "layer": name,
+            "mean": np.asarray(layer.mean, np.float64).ravel().tolist(),
+            "variance": np.asarray(layer.variance, np.float64).ravel().tolist(),
+        }
     if name == "Discretization" and config.get("output_mode") == "int":
         return {"layer": name, "bin_boundaries": [float(b) for b in layer.bin_boundaries]}
-    if (name in ("StringLookup", "IntegerLookup") and config.get("num_oov_indices") == 1
-            and config.get("mask_token") is None and config.get("output_mode") == "int"
-            and not config.get("invert")):
-        vocabulary = [int(token) if name == "IntegerLookup" else str(token)
-                      for token in layer.get_vocabulary()]
+    if (
+        name in ("StringLookup", "IntegerLookup")
+        and config.get("num_oov_indices") == 1
+        and config.get("mask_token") is None
+        and config.get("output_mode") == "int"
+        and not config.get("invert")
+    ):
+        vocabulary = [
+            int(token) if name == "IntegerLookup" else str(token)
+            for token in layer.get_vocabulary()
+        ]
         return {"layer": name, "vocabulary": vocabulary}
     if name == "Hashing" and config.get("salt") is None and config.get("mask_value") is None:
         return {"layer": name, "num_bins": int(config["num_bins"])}
-    if name == "CategoryEncoding" and config.get("output_mode") in ("one_hot", "multi_hot",
-                                                                     "count"):
-        return {"layer": name, "num_tokens": int(config["num_tokens"]),
-                "output_mode": config["output_mode"]}
-    raise RunError(where, f"column {column}: its encoder {layer.name!r} ({name}) has no "
-                   "TensorFlow-free version", "kerascli predict reads its rows through Keras")
+    if name == "CategoryEncoding" and config.get("output_mode") in (
+        "one_hot",
+        "multi_hot",
+        "count",
+    ):
+        return {
+            "layer": name,
+            "num_tokens": int(config["num_tokens"]),
+            "output_mode": config["output_mode"],
+        }
+    raise RunError(
+        where,
+        f"column {column}: its encoder {layer.name!r} ({name}) has no TensorFlow-free version",
+        "kerascli predict reads its rows through Keras",
+    )
 
 
 def split_table_model(model, features: dict, where: str):
@@ -73,8 +94,11 @@ def split_table_model(model, features: dict, where: str):
 
     networks = [layer for layer in model.layers if isinstance(layer, keras.Model)]
     if len(networks) != 1:
-        raise RunError(where, "the model is not a FeatureSpace followed by one network",
-                       "train the run again with this kerascli")
+        raise RunError(
+            where,
+            "the model is not a FeatureSpace followed by one network",
+            "train the run again with this kerascli",
+        )
     network = networks[0]
     merged = _first_node_inputs(network)[0]
     merge = _history(merged)
@@ -85,11 +109,15 @@ def split_table_model(model, features: dict, where: str):
             chain.append(layer)
             layer = _history(_first_node_inputs(layer)[0])
         column = layer.name
-        columns.append({"column": column,
-                        "steps": [_step(step, column, where) for step in reversed(chain)]})
+        columns.append(
+            {"column": column, "steps": [_step(step, column, where) for step in reversed(chain)]}
+        )
     if {column["column"] for column in columns} != set(features):
-        raise RunError(where, "the model's inputs are not the run's feature columns",
-                       "train the run again with this kerascli")
+        raise RunError(
+            where,
+            "the model's inputs are not the run's feature columns",
+            "train the run again with this kerascli",
+        )
     return network, TableInput(dict(features), columns)
 
 
@@ -105,8 +133,11 @@ def split_text_model(model, where: str):
 
     layers = list(model.layers)
     if not layers or not isinstance(layers[0], keras.layers.TextVectorization):
-        raise RunError(where, "the model does not start with a TextVectorization layer",
-                       "export takes text models whose first layer is TextVectorization")
+        raise RunError(
+            where,
+            "the model does not start with a TextVectorization layer",
+            "export takes text models whose first layer is TextVectorization",
+        )
     vectorizer, config = layers[0], layers[0].get_config()
     mode = config["output_mode"]
     problem = None
@@ -121,13 +152,19 @@ def split_text_model(model, where: str):
     elif mode not in ("int", "multi_hot", "count", "tf_idf"):
         problem = f"output_mode={mode!r}"
     if problem:
-        raise RunError(where, f"its TextVectorization has {problem}, which the TensorFlow-free "
-                       "path does not implement", "use the defaults with output_sequence_length, "
-                       "or predict through Keras")
+        raise RunError(
+            where,
+            f"its TextVectorization has {problem}, which the TensorFlow-free "
+            "path does not implement",
+            "use the defaults with output_sequence_length, or predict through Keras",
+        )
     width = int(vectorizer.compute_output_shape((None,))[-1])
-    vectorization = {"standardize": config.get("standardize"), "split": config.get("split"),
-                     "output_mode": mode, "vocabulary": [str(t) for t in
-                                                         vectorizer.get_vocabulary()]}
+    vectorization = {
+        "standardize": config.get("standardize"),
+        "split": config.get("split"),
+        "output_mode": mode,
+        "vocabulary": [str(t) for t in vectorizer.get_vocabulary()],
+    }
     if mode == "int":
         vectorization["output_sequence_length"] = width
         inputs = keras.Input((width,), dtype="int64", name="token_ids")
@@ -150,8 +187,11 @@ def _sample_rows(source: TableInput, count: int = 24) -> dict[str, np.ndarray]:
     for column in source.columns:
         name, kind = column["column"], value_type(source.features[column["column"]])
         seen = [token for step in column["steps"] for token in step.get("vocabulary", [])[1:]]
-        numbers = [value for step in column["steps"]
-                   for value in [*step.get("bin_boundaries", []), *step.get("mean", [])]]
+        numbers = [
+            value
+            for step in column["steps"]
+            for value in [*step.get("bin_boundaries", []), *step.get("mean", [])]
+        ]
         if kind == "string":
             pool = [*seen, "an unseen value", "", "Ünïcode"]
             rows[name] = np.array([pool[i % len(pool)] for i in range(count)], dtype=object)
@@ -167,13 +207,19 @@ def _sample_rows(source: TableInput, count: int = 24) -> dict[str, np.ndarray]:
 def _sample_texts(source: TextInput) -> list[str]:
     words = [w for w in source.vectorization["vocabulary"] if w not in ("", "[UNK]")][:40]
     words = words or ["word"]
-    return [" ".join(words[::5]).upper(), f"{' '.join(words[:12])}, unseenword! ?",
-            "\t".join(words[3:9]) + "\n\u00a0" + words[0], "", "Ça va? naïve café " + words[-1],
-            " ".join(words * 20)]
+    return [
+        " ".join(words[::5]).upper(),
+        f"{' '.join(words[:12])}, unseenword! ?",
+        "\t".join(words[3:9]) + "\n\u00a0" + words[0],
+        "",
+        "Ça va? naïve café " + words[-1],
+        " ".join(words * 20),
+    ]
 
 
-def check_encoding(model, network, source: TableInput | TextInput, where: str,
-                   tolerance: float) -> None:
+def check_encoding(
+    model, network, source: TableInput | TextInput, where: str, tolerance: float
+) -> None:
     """Runs the whole model through Keras and the numpy encoding through the network on the
     same examples.
 
@@ -197,5 +243,8 @@ def check_encoding(model, network, source: TableInput | TextInput, where: str,
     got = network.predict_on_batch(source.prepare(raw))
     expected, got = np.asarray(expected), np.asarray(got)
     if expected.shape != got.shape or np.abs(expected - got).max() > tolerance:
-        raise RunError(where, "the TensorFlow-free encoding of the inputs answers differently "
-                       "from the Keras model", "predict through Keras, and report this as a bug")
+        raise RunError(
+            where,
+            "the TensorFlow-free encoding of the inputs answers differently from the Keras model",
+            "predict through Keras, and report this as a bug",
+        )

@@ -23,7 +23,8 @@ from kerascli.models.loading import load_keras_file
 from kerascli.runs.layout import GAN_NETWORKS, PLOTS_DIR, SAMPLES_DIR
 from kerascli.runs.saved import open_run
 from kerascli.training.gan_callbacks import JudgeCallback, SampleGrid
-from kerascli.training.lifecycle import RunResult, TrainingPlan, run_training
+from kerascli.training.lifecycle import run_training
+from kerascli.training.plan import RunResult, TrainingPlan
 from kerascli.visuals.plots import plot_history, plot_series
 from kerascli.visuals.samples import fixed_noise, save_progress_gif
 
@@ -59,20 +60,25 @@ class GanPlan(TrainingPlan):
         if checkpoints:
             self.generator, self.discriminator = (
                 load_keras_file(checkpoints[name], "start a new run instead")
-                for name in GAN_NETWORKS)
+                for name in GAN_NETWORKS
+            )
         else:
-            self.generator, self.discriminator = build_networks(config,
-                                                                tuple(self.x_train.shape[1:]))
+            self.generator, self.discriminator = build_networks(
+                config, tuple(self.x_train.shape[1:])
+            )
         self.judge = None
         if self.judge_run is not None:
             real = splits.x_test if splits.x_test is not None else splits.x_train
             try:
-                self.judge = Judge(self.judge_run, real, samples=config.gan.judge_samples,
-                                   confidence=config.gan.judge_confidence,
-                                   seed=sample_seed(config) + 1)
+                self.judge = Judge(
+                    self.judge_run,
+                    real,
+                    samples=config.gan.judge_samples,
+                    confidence=config.gan.judge_confidence,
+                    seed=sample_seed(config) + 1,
+                )
             except RunError as error:
-                raise ConfigError("gan.judge", f"{error.where}: {error.what}",
-                                  error.hint) from None
+                raise ConfigError("gan.judge", f"{error.where}: {error.what}", error.hint) from None
 
     def record_fields(self) -> dict:
         return {"task": "gan", "train_examples": int(len(self.x_train))}
@@ -97,21 +103,42 @@ class GanPlan(TrainingPlan):
     def fit(self, callbacks: list, initial_epoch: int) -> None:
         config, gan, fit = self.config, self.config.gan, self.config.fit
         networks = (self.generator, self.discriminator)
-        model = GAN(*networks, latent_dim=gan.latent_dim, loss=gan.loss,
-                    gradient_penalty=gan.gradient_penalty, discriminator_steps=gan.critic_steps,
-                    label_smoothing=gan.label_smoothing, instance_noise=gan.instance_noise,
-                    update=gan.update_mode, seed=config.seed)
-        model.compile(optimizer=None, jit_compile=resolve_jit(gan.jit_compile, networks,
-                                                              config.deterministic))
-        dataset = make_dataset(self.x_train, None, batch_size=fit.batch_size, shuffle=fit.shuffle,
-                               seed=config.seed)
-        model.fit(dataset, epochs=fit.epochs, initial_epoch=initial_epoch, callbacks=callbacks,
-                  verbose=0, shuffle=False, steps_per_epoch=fit.steps_per_epoch)
+        model = GAN(
+            *networks,
+            latent_dim=gan.latent_dim,
+            loss=gan.loss,
+            gradient_penalty=gan.gradient_penalty,
+            discriminator_steps=gan.critic_steps,
+            label_smoothing=gan.label_smoothing,
+            instance_noise=gan.instance_noise,
+            update=gan.update_mode,
+            seed=config.seed,
+        )
+        model.compile(
+            optimizer=None, jit_compile=resolve_jit(gan.jit_compile, networks, config.deterministic)
+        )
+        dataset = make_dataset(
+            self.x_train, None, batch_size=fit.batch_size, shuffle=fit.shuffle, seed=config.seed
+        )
+        model.fit(
+            dataset,
+            epochs=fit.epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=0,
+            shuffle=False,
+            steps_per_epoch=fit.steps_per_epoch,
+        )
 
     def draw(self, history: dict[str, list], run_dir: Path) -> None:
         plot_history(history, run_dir / PLOTS_DIR)
-        plot_series(history, ["d_loss", "g_loss"], run_dir / PLOTS_DIR / "losses.png",
-                    title="GAN losses", ylabel="loss")
+        plot_series(
+            history,
+            ["d_loss", "g_loss"],
+            run_dir / PLOTS_DIR / "losses.png",
+            title="GAN losses",
+            ylabel="loss",
+        )
         save_progress_gif(run_dir / SAMPLES_DIR)
 
     def on_interrupt(self, run_dir: Path) -> None:

@@ -21,12 +21,17 @@ import yaml
 from PIL import Image
 
 from kerascli.commands import init_templates
-from kerascli.config import rules, specs
+from kerascli.config import rules, spec_checks
 from kerascli.config.schema import DataConfig, ExperimentConfig
 from kerascli.data.images.decode import bomb_guard
 from kerascli.data.images.files import open_regular
-from kerascli.data.images.folders import (FOLDER_EXTENSIONS, FOLDER_FORMATS, FolderLayout,
-                                          class_files, scan_layout)
+from kerascli.data.images.folders import (
+    FOLDER_EXTENSIONS,
+    FOLDER_FORMATS,
+    FolderLayout,
+    class_files,
+    scan_layout,
+)
 from kerascli.data.table_source import load_table_data
 from kerascli.data.tables import read_table, require_column
 from kerascli.data.text_files import TEXT_SUFFIX
@@ -57,13 +62,17 @@ def data_kind(path: Path) -> str:
             holding images or text files.
     """
     if not path.exists():
-        raise DataError(str(path), "no such file or folder",
-                        "give a folder of class folders, or a CSV file")
+        raise DataError(
+            str(path), "no such file or folder", "give a folder of class folders, or a CSV file"
+        )
     if path.is_file():
         if path.suffix.lower() in TABLE_SUFFIXES:
             return "csv"
-        raise DataError(str(path), "kerascli init reads a folder of class folders or a CSV file",
-                        "sort your images into one folder per class")
+        raise DataError(
+            str(path),
+            "kerascli init reads a folder of class folders or a CSV file",
+            "sort your images into one folder per class",
+        )
     layout = scan_layout(str(path), None)
     suffixes = set()
     for name in layout.class_names:
@@ -73,8 +82,11 @@ def data_kind(path: Path) -> str:
         return "images"
     if TEXT_SUFFIX in suffixes:
         return "text"
-    raise DataError(str(path), "its class folders hold no PNG, JPEG, BMP or GIF images and no "
-                    ".txt files", "put each class's images or texts in its own folder")
+    raise DataError(
+        str(path),
+        "its class folders hold no PNG, JPEG, BMP or GIF images and no .txt files",
+        "put each class's images or texts in its own folder",
+    )
 
 
 def _sample_geometry(layout: FolderLayout) -> tuple[int, int, str, int]:
@@ -86,17 +98,26 @@ def _sample_geometry(layout: FolderLayout) -> tuple[int, int, str, int]:
             total += len(images)
             for path in images[:SAMPLED_PER_CLASS]:
                 try:
-                    with open_regular(path) as handle, Image.open(
-                            handle, formats=list(FOLDER_FORMATS)) as image:
+                    with (
+                        open_regular(path) as handle,
+                        Image.open(handle, formats=list(FOLDER_FORMATS)) as image,
+                    ):
                         heights.append(image.height)
                         widths.append(image.width)
                         modes.add(image.mode)
-                except (OSError, DataError, Image.DecompressionBombWarning,
-                        Image.DecompressionBombError):
+                except (
+                    OSError,
+                    DataError,
+                    Image.DecompressionBombWarning,
+                    Image.DecompressionBombError,
+                ):
                     continue  # `kerascli train` checks every file and names the bad ones
     if not heights:
-        raise DataError(str(layout.root), "none of the sampled images could be read",
-                        "check the files with kerascli validate once a config exists")
+        raise DataError(
+            str(layout.root),
+            "none of the sampled images could be read",
+            "check the files with kerascli validate once a config exists",
+        )
     color = "grayscale" if modes <= GRAY_MODES else "rgb"
     return int(statistics.median(heights)), int(statistics.median(widths)), color, total
 
@@ -113,8 +134,9 @@ def _run_name(path: Path, fallback: str) -> str:
 def _yaml_text(value: str) -> str:
     """`value` as a YAML scalar that reads back as the same string (JSON quotes when needed)."""
     plain = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ .-]*", value) and value == value.strip()
-    return value if plain and yaml.safe_load(value) == value else json.dumps(
-        value, ensure_ascii=False)
+    return (
+        value if plain and yaml.safe_load(value) == value else json.dumps(value, ensure_ascii=False)
+    )
 
 
 def _listed(names: list[str]) -> str:
@@ -128,49 +150,84 @@ def _starter_images(path: Path, config_path: Path, target: str | None) -> tuple[
     names = list(layout.class_names)
     shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
     name = _run_name(path, "images")
-    test_line = ("  test: {split: 0.2}           # 20% of the images held out for the final test "
-                 "(the same ones every run)\n" if root_classes else "")
-    validation_line = ("" if "validation" in layout.folders else
-                       "  validation: {split: 0.2}     # 20% of the training images checked after "
-                       "each epoch\n")
+    test_line = (
+        "  test: {split: 0.2}           # 20% of the images held out for the final test "
+        "(the same ones every run)\n"
+        if root_classes
+        else ""
+    )
+    validation_line = (
+        ""
+        if "validation" in layout.folders
+        else "  validation: {split: 0.2}     # 20% of the training images checked after "
+        "each epoch\n"
+    )
     text = init_templates.IMAGES.format(
-        source_path=path, config_name=config_path, name=name,
+        source_path=path,
+        config_name=config_path,
+        name=name,
         path=json.dumps(str(path), ensure_ascii=False),
-        layout_comment="" if root_classes else "            # train/, test/"
-        + (", val/" if "validation" in layout.folders else "") + " each hold the class folders",
-        height=_side(height), width=_side(width), typical=f"{height}x{width}", color_mode=color,
+        layout_comment=""
+        if root_classes
+        else "            # train/, test/"
+        + (", val/" if "validation" in layout.folders else "")
+        + " each hold the class folders",
+        height=_side(height),
+        width=_side(width),
+        typical=f"{height}x{width}",
+        color_mode=color,
         color_comment=" (all sampled images are gray)" if color == "grayscale" else "",
-        test_line=test_line, validation_line=validation_line,
-        channels=1 if color == "grayscale" else 3, classes=len(names),
-        class_list=" ".join(shown.split()))
+        test_line=test_line,
+        validation_line=validation_line,
+        channels=1 if color == "grayscale" else 3,
+        classes=len(names),
+        class_list=" ".join(shown.split()),
+    )
     return text, f"{len(names)} classes ({shown}), {total} training images"
 
 
 def _starter_csv(path: Path, config_path: Path, target: str | None) -> tuple[str, str]:
     table = read_table(path, str(path))
     if target is None:
-        target, how = table.header[-1], "the last column; choose another with kerascli init --target"
+        target, how = (
+            table.header[-1],
+            "the last column; choose another with kerascli init --target",
+        )
     else:
         require_column(table, target, "--target")
         how = "chosen with --target"
     # Every cell is checked and every kind inferred, as training will: a bad row is told now.
-    data = load_table_data(DataConfig.model_validate(
-        {"source": "csv", "path": str(path), "test": {"split": 0.2}, "target": target}))
+    data = load_table_data(
+        DataConfig.model_validate(
+            {"source": "csv", "path": str(path), "test": {"split": 0.2}, "target": target}
+        )
+    )
     names = data.class_names
-    features = "".join(f"  #   {_yaml_text(column)}: "
-                       f"{kind if isinstance(kind, str) else json.dumps(kind)}\n"
-                       for column, kind in data.features.items())
+    features = "".join(
+        f"  #   {_yaml_text(column)}: {kind if isinstance(kind, str) else json.dumps(kind)}\n"
+        for column, kind in data.features.items()
+    )
     text = init_templates.CSV.format(
-        source_path=path, config_name=config_path, name=_run_name(path, "table"),
-        path=json.dumps(str(path), ensure_ascii=False), target=_yaml_text(target),
-        target_how=how, target_comment=(
-            f"{len(names)} classes: {_listed(names)}" if names else "numbers: a regression"),
-        feature_lines=features, output_layer=(
-            f"{{units: {len(names)}, activation: softmax}}   # one unit per class" if names
-            else "{units: 1}                  # one number: the predicted value"),
-        loss="sparse_categorical_crossentropy   # targets are class indices" if names
+        source_path=path,
+        config_name=config_path,
+        name=_run_name(path, "table"),
+        path=json.dumps(str(path), ensure_ascii=False),
+        target=_yaml_text(target),
+        target_how=how,
+        target_comment=(
+            f"{len(names)} classes: {_listed(names)}" if names else "numbers: a regression"
+        ),
+        feature_lines=features,
+        output_layer=(
+            f"{{units: {len(names)}, activation: softmax}}   # one unit per class"
+            if names
+            else "{units: 1}                  # one number: the predicted value"
+        ),
+        loss="sparse_categorical_crossentropy   # targets are class indices"
+        if names
         else "mse                     # mean squared error",
-        metric="accuracy" if names else "mae")
+        metric="accuracy" if names else "mae",
+    )
     what = f"{len(names)} classes ({_listed(names)})" if names else "a regression"
     rows = len(data.y_train) + (0 if data.y_test is None else len(data.y_test))
     return text, f"{rows} rows, {len(data.features)} features, target {target}: {what}"
@@ -179,40 +236,64 @@ def _starter_csv(path: Path, config_path: Path, target: str | None) -> tuple[str
 def _starter_text(path: Path, config_path: Path, target: str | None) -> tuple[str, str]:
     has_train = (path / "train").is_dir()
     # Every class folder and file is checked as training will (UTF-8, the same classes).
-    folders = check_text_folder(DataConfig.model_validate(
-        {"source": "text", "path": str(path), **({} if has_train else {"test": {"split": 0.2}})}))
+    folders = check_text_folder(
+        DataConfig.model_validate(
+            {"source": "text", "path": str(path), **({} if has_train else {"test": {"split": 0.2}})}
+        )
+    )
     names = list(folders.class_names)
-    layout = ("" if not has_train else "            # train/, test/" + (
-        ", val/" if folders.val else "") + " each hold the class folders")
+    layout = (
+        ""
+        if not has_train
+        else "            # train/, test/"
+        + (", val/" if folders.val else "")
+        + " each hold the class folders"
+    )
     text = init_templates.TEXT.format(
-        source_path=path, config_name=config_path, name=_run_name(path, "texts"),
-        path=json.dumps(str(path), ensure_ascii=False), layout_comment=layout,
-        test_line="" if has_train else "  test: {split: 0.2}           # 20% of the files held "
+        source_path=path,
+        config_name=config_path,
+        name=_run_name(path, "texts"),
+        path=json.dumps(str(path), ensure_ascii=False),
+        layout_comment=layout,
+        test_line=""
+        if has_train
+        else "  test: {split: 0.2}           # 20% of the files held "
         "out for the final test (the same ones every run)\n",
-        validation_line="" if folders.val else "  validation: {split: 0.2}     # 20% of the "
+        validation_line=""
+        if folders.val
+        else "  validation: {split: 0.2}     # 20% of the "
         "training files checked after each epoch\n",
-        classes=len(names), class_list=_listed(names))
+        classes=len(names),
+        class_list=_listed(names),
+    )
     return text, f"{len(names)} classes ({_listed(names)})"
 
 
 # Kind of data (`data_kind`) -> the function that writes its starter: `(text, summary)`.
 STARTERS: dict[str, Callable[[Path, Path, str | None], tuple[str, str]]] = {
-    "images": _starter_images, "csv": _starter_csv, "text": _starter_text}
+    "images": _starter_images,
+    "csv": _starter_csv,
+    "text": _starter_text,
+}
 
 
 def _check(text: str, out: Path) -> None:
     """Validates a starter as `kerascli train` will: a template bug is not the user's to find."""
     try:
         config = ExperimentConfig.model_validate(yaml.safe_load(text))
-        specs.check_experiment(config)
+        spec_checks.check_experiment(config)
         rules.check_input_shape(config)
     except Exception as error:  # noqa: BLE001 - pydantic's and the spec checks' errors alike
-        raise ConfigError(str(out), f"the starter config does not validate: {error}",
-                          "please report this as a kerascli bug") from None
+        raise ConfigError(
+            str(out),
+            f"the starter config does not validate: {error}",
+            "please report this as a kerascli bug",
+        ) from None
 
 
-def write_starter(data_path: str | Path, out: str | Path = "kerascli.yaml",
-                  target: str | None = None) -> Starter:
+def write_starter(
+    data_path: str | Path, out: str | Path = "kerascli.yaml", target: str | None = None
+) -> Starter:
     """Writes a commented starter config for the data at `data_path`.
 
     Args:
@@ -230,18 +311,27 @@ def write_starter(data_path: str | Path, out: str | Path = "kerascli.yaml",
     path, out = Path(data_path), Path(out)
     kind = data_kind(path)
     if target is not None and kind != "csv":
-        raise ConfigError("--target", f"is for CSV tables; {path} holds {kind}",
-                          "the class folders' names are the classes")
+        raise ConfigError(
+            "--target",
+            f"is for CSV tables; {path} holds {kind}",
+            "the class folders' names are the classes",
+        )
     if out.exists():
-        raise ConfigError(str(out), "already exists; kerascli init never overwrites a file",
-                          "choose another --out, or move the file away")
+        raise ConfigError(
+            str(out),
+            "already exists; kerascli init never overwrites a file",
+            "choose another --out, or move the file away",
+        )
     text, summary = STARTERS[kind](path, out, target)
     _check(text, out)
     try:
         atomic_write_text(out, text, exclusive=True)
     except FileExistsError:
-        raise ConfigError(str(out), "already exists; kerascli init never overwrites a file",
-                          "choose another --out, or move the file away") from None
+        raise ConfigError(
+            str(out),
+            "already exists; kerascli init never overwrites a file",
+            "choose another --out, or move the file away",
+        ) from None
     except OSError as error:
         raise ConfigError(str(out), f"cannot write: {error.strerror}") from None
     return Starter(out, kind, summary, f"kerascli train {out}")

@@ -28,14 +28,19 @@ from kerascli.data.meta import output_class_names, trained_on_dark_background
 from kerascli.data.pipeline import feed_inputs, input_shapes
 from kerascli.data.preprocess import preprocess_images
 from kerascli.errors import DataError, RunError, one_line
-from kerascli.inference.classify import (Classifier, PredictionReport, check_invert,
-                                         classify_found)
+from kerascli.inference.classify import Classifier, PredictionReport, check_invert, classify_found
 from kerascli.inference.inputs import ImageInput, image_geometry
 from kerascli.inference.own import OwnPredictor, predict_own
 from kerascli.models.loading import load_model
 from kerascli.runs.saved import SavedRun
 
-__all__ = ["keras_classifier", "keras_predictor", "predict_files", "image_geometry", "trained_on_dark_background"]
+__all__ = [
+    "keras_classifier",
+    "keras_predictor",
+    "predict_files",
+    "image_geometry",
+    "trained_on_dark_background",
+]
 # Calling the model directly skips tracing a graph (about 0.1 s), which is most of the work for
 # a handful of images; compiled `predict_on_batch` is 2-3x faster per batch after that.
 _EAGER_BELOW = 64
@@ -48,8 +53,9 @@ class _KerasModel:
         self.model = model
         self.shapes = input_shapes(model)
         self.preprocess = run.config.data.preprocess
-        self.names = output_class_names(run.config, int(model.outputs[0].shape[-1] or 1),
-                                        run.record.get("class_names"))
+        self.names = output_class_names(
+            run.config, int(model.outputs[0].shape[-1] or 1), run.record.get("class_names")
+        )
 
     def check(self, run: SavedRun, geometry: tuple[int, int, int]) -> None:
         """Calls the model on one blank image of the run's geometry, before any file is read.
@@ -67,27 +73,39 @@ class _KerasModel:
             x = feed_inputs(preprocess_images(blank, self.preprocess, "image"), self.shapes)
         except (ValueError, DataError) as error:  # numpy's reshape complaint, mostly
             reason = error.what if isinstance(error, DataError) else one_line(error, 160)
-            raise RunError(str(run.model_path), f"the model does not take the run's images: "
-                           f"{reason}", hint) from None
+            raise RunError(
+                str(run.model_path), f"the model does not take the run's images: {reason}", hint
+            ) from None
         if not isinstance(x, dict):
             # Said in shapes: Keras' own complaint would print the whole input array.
             expected, given = tuple(self.model.inputs[0].shape[1:]), tuple(x.shape[1:])
             if len(expected) != len(given) or any(
-                    e is not None and e != g for e, g in zip(expected, given)):
-                raise RunError(str(run.model_path), f"the model takes inputs of shape "
-                               f"{expected}, but the run's config makes images of shape "
-                               f"{given}", hint)
+                e is not None and e != g for e, g in zip(expected, given)
+            ):
+                raise RunError(
+                    str(run.model_path),
+                    f"the model takes inputs of shape "
+                    f"{expected}, but the run's config makes images of shape "
+                    f"{given}",
+                    hint,
+                )
         try:
             outputs = self.model(x, training=False)
         except (ValueError, TypeError) as error:  # Keras' shape and dtype complaints
-            raise RunError(str(run.model_path), "the model does not take the run's images: "
-                           f"{one_line(error, 160)}", hint) from None
+            raise RunError(
+                str(run.model_path),
+                f"the model does not take the run's images: {one_line(error, 160)}",
+                hint,
+            ) from None
         if isinstance(outputs, (list, tuple)):
             outputs = outputs[0]
         shape = tuple(outputs.shape)
         if len(shape) != 2:
-            raise RunError(str(run.model_path), f"the model's output has shape {shape[1:]}, not "
-                           "one score per class", "predict needs a classifier")
+            raise RunError(
+                str(run.model_path),
+                f"the model's output has shape {shape[1:]}, not one score per class",
+                "predict needs a classifier",
+            )
 
     def outputs(self, x: np.ndarray) -> np.ndarray:
         """The model's (first) output for a preprocessed float32 batch."""
@@ -103,8 +121,11 @@ class _KerasModel:
 
 def _require_classifier(run: SavedRun) -> None:
     if run.task not in (None, "classification", "binary"):
-        raise RunError(str(run.run_dir), f"is a {run.task} run; predict needs a classifier",
-                       "name a classification run with --run")
+        raise RunError(
+            str(run.run_dir),
+            f"is a {run.task} run; predict needs a classifier",
+            "name a classification run with --run",
+        )
 
 
 def keras_classifier(run: SavedRun) -> Classifier:
@@ -137,9 +158,15 @@ def keras_predictor(run: SavedRun) -> Classifier | OwnPredictor:
     return keras_classifier(run)
 
 
-def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
-                  invert: str = "auto", batch_size: int = 256,
-                  workers: int | None = None) -> PredictionReport:
+def predict_files(
+    paths: list[str | Path],
+    run: SavedRun,
+    *,
+    top_k: int = 1,
+    invert: str = "auto",
+    batch_size: int = 256,
+    workers: int | None = None,
+) -> PredictionReport:
     """Classifies files with a run's Keras model: what `inference.classify.classify_files` does
     with an export, and CSV rows or text files for those runs (`predict_own`).
 
@@ -163,23 +190,37 @@ def predict_files(paths: list[str | Path], run: SavedRun, *, top_k: int = 1,
         files, errors = find_images(paths, FOLDER_EXTENSIONS, FOLDER_SUPPORTED)
         if not files:
             return PredictionReport(run.run_dir, errors=errors)
-        return _predict_like_training(files, errors, run, keras_classifier(run), top_k=top_k,
-                                      batch_size=batch_size)
+        return _predict_like_training(
+            files, errors, run, keras_classifier(run), top_k=top_k, batch_size=batch_size
+        )
     files, errors = find_images(paths)
     if not files:  # nothing to predict: the model is not even loaded
         return PredictionReport(run.run_dir, errors=errors)
-    return classify_found(files, errors, keras_classifier(run), top_k=top_k, invert=invert,
-                          batch_size=batch_size, workers=workers)
+    return classify_found(
+        files,
+        errors,
+        keras_classifier(run),
+        top_k=top_k,
+        invert=invert,
+        batch_size=batch_size,
+        workers=workers,
+    )
 
 
-def _predict_like_training(files: list[Path], errors: list[DataError], run: SavedRun,
-                           classifier: Classifier, *, top_k: int,
-                           batch_size: int) -> PredictionReport:
+def _predict_like_training(
+    files: list[Path],
+    errors: list[DataError],
+    run: SavedRun,
+    classifier: Classifier,
+    *,
+    top_k: int,
+    batch_size: int,
+) -> PredictionReport:
     """Predicts an image-folder run's classes, decoding and resizing each file as its training
     did (`keras.utils.image_dataset_from_directory`), never inverted."""
     report = PredictionReport(run.run_dir, errors=list(errors))
     for start in range(0, len(files), batch_size):
-        chunk = files[start:start + batch_size]
+        chunk = files[start : start + batch_size]
         good, images = [], []
         for path, item in zip(chunk, read_like_training(chunk, run.config.data)):
             if isinstance(item, DataError):
@@ -188,6 +229,7 @@ def _predict_like_training(files: list[Path], errors: list[DataError], run: Save
                 good.append(path)
                 images.append(item)
         if images:
-            report.predictions.extend(classifier.rank(good, np.stack(images), top_k=top_k,
-                                                      invert="no"))
+            report.predictions.extend(
+                classifier.rank(good, np.stack(images), top_k=top_k, invert="no")
+            )
     return report

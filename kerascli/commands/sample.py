@@ -30,6 +30,11 @@ def sample(run: SavedRun, *, count: int, out: str | Path, seed: int | None = Non
     grid_format(Path(out))  # a bad file name is refused before the generator loads
     generator = load_model(run, "generator")
     seed = seed if seed is not None else int(np.random.default_rng().integers(2**31))
-    return sample_grid(lambda noise: generator.predict(noise, batch_size=256, verbose=0),
-                       run.config.data.preprocess, latent_dim=run.config.gan.latent_dim,
-                       count=count, out=out, seed=seed)
+    return sample_grid(
+        lambda noise: generator.predict(noise, batch_size=256, verbose=0),
+        run.config.data.preprocess,
+        latent_dim=run.config.gan.latent_dim,
+        count=count,
+        out=out,
+        seed=seed,
+    )

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from kerascli.config.schema import ExperimentConfig
-from kerascli.data.sources import TrainingData, load_training_data
 from kerascli.data.pipeline import feed_inputs, feed_targets, input_shapes, make_dataset
 from kerascli.data.preprocess import Prepared, display_range
+from kerascli.data.sources import TrainingData, load_training_data
 from kerascli.evaluation.evaluate import evaluate_model
 from kerascli.evaluation.metrics import task_of
 from kerascli.models.adapting import adapt_preprocessing
@@ -24,7 +24,8 @@ from kerascli.models.compiling import compile_model
 from kerascli.models.layers import build_augmentation, build_model
 from kerascli.models.loading import load_keras_file
 from kerascli.runs.layout import PLOTS_DIR
-from kerascli.training.lifecycle import Finish, RunResult, TrainingPlan, run_training
+from kerascli.training.lifecycle import run_training
+from kerascli.training.plan import Finish, RunResult, TrainingPlan
 from kerascli.visuals.plots import plot_history
 
 
@@ -59,33 +60,53 @@ class TrainPlan(TrainingPlan):
             # Vocabularies, means and bins: learnt from the training split, saved in the model.
             adapt_preprocessing(self.model, self.data.x_train)
         self.shapes = input_shapes(self.model)
-        self.train_xy = (feed_inputs(self.data.x_train, self.shapes),
-                         feed_targets(self.data.y_train, self.model))
+        self.train_xy = (
+            feed_inputs(self.data.x_train, self.shapes),
+            feed_targets(self.data.y_train, self.model),
+        )
         check_output_fits(self.model, *self.train_xy)
         self.augment = build_augmentation(config.data.augment)
 
     def record_fields(self) -> dict:
-        return {"train_examples": int(len(self.data.y_train)),
-                "num_classes": self.data.num_classes, **self.prepared_data.record}
+        return {
+            "train_examples": int(len(self.data.y_train)),
+            "num_classes": self.data.num_classes,
+            **self.prepared_data.record,
+        }
 
     def fit(self, callbacks: list, initial_epoch: int) -> None:
         config, data, fit = self.config, self.data, self.config.fit
         val_xy = None
         if data.x_val is not None:
             val_xy = (feed_inputs(data.x_val, self.shapes), feed_targets(data.y_val, self.model))
-        common = dict(epochs=fit.epochs, initial_epoch=initial_epoch, callbacks=callbacks,
-                      verbose=0, class_weight=fit.class_weight,
-                      steps_per_epoch=fit.steps_per_epoch)
+        common = dict(
+            epochs=fit.epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=0,
+            class_weight=fit.class_weight,
+            steps_per_epoch=fit.steps_per_epoch,
+        )
         if self.augment is None and _numpy(self.train_xy[0]):
             # Arrays go to fit as a hand-written Keras script passes them: Keras' own array
             # adapter (one vectorized permutation per epoch, parallel batch gathers) is then the
             # pipeline, so the epoch costs what the same model costs written by hand.
-            self.model.fit(*self.train_xy, batch_size=fit.batch_size, shuffle=fit.shuffle,
-                           validation_data=val_xy, **common)
+            self.model.fit(
+                *self.train_xy,
+                batch_size=fit.batch_size,
+                shuffle=fit.shuffle,
+                validation_data=val_xy,
+                **common,
+            )
             return
         # Augmentation (a map over batches) and string tensors (texts) need a tf.data pipeline.
-        train_ds = make_dataset(*self.train_xy, batch_size=fit.batch_size, shuffle=fit.shuffle,
-                                seed=config.seed, augment=self.augment)
+        train_ds = make_dataset(
+            *self.train_xy,
+            batch_size=fit.batch_size,
+            shuffle=fit.shuffle,
+            seed=config.seed,
+            augment=self.augment,
+        )
         val_ds = make_dataset(*val_xy, batch_size=fit.batch_size) if val_xy else None
         self.model.fit(train_ds, validation_data=val_ds, shuffle=False, **common)
 
@@ -107,19 +128,25 @@ class TrainPlan(TrainingPlan):
         evaluation = None
         if config.evaluate.enabled and data.x_test is not None:
             evaluation = evaluate_model(
-                model, feed_inputs(data.x_test, self.shapes), feed_targets(data.y_test, model),
-                run_dir=run_dir, class_names=self.prepared_data.class_names,
+                model,
+                feed_inputs(data.x_test, self.shapes),
+                feed_targets(data.y_test, model),
+                run_dir=run_dir,
+                class_names=self.prepared_data.class_names,
                 num_classes=data.num_classes,
                 batch_size=config.evaluate.batch_size or max(config.fit.batch_size, 256),
-                images=data.x_test, value_range=display_range(config.data.preprocess))
+                images=data.x_test,
+                value_range=display_range(config.data.preprocess),
+            )
         metrics = {}
         if evaluation is not None:
             metrics = {f"test_{key}": value for key, value in evaluation["metrics"].items()}
             metrics["test_loss"] = evaluation["loss"]
             task = evaluation["task"]
         else:
-            task = task_of(int(model.outputs[0].shape[-1] or 1), data.y_train[:1000],
-                           data.num_classes)
+            task = task_of(
+                int(model.outputs[0].shape[-1] or 1), data.y_train[:1000], data.num_classes
+            )
         return Finish(fields={"task": task}, metrics=metrics, evaluation=evaluation)
 
 

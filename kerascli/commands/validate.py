@@ -11,9 +11,9 @@ from rich.console import Console
 
 from kerascli.config.schema import ExperimentConfig
 from kerascli.config.sources import ENCODED_SOURCES, files_input_shape
+from kerascli.data.image_folders import image_layout
 from kerascli.data.own import load_own_data
 from kerascli.data.preprocess import preprocess_images
-from kerascli.data.image_folders import image_layout
 from kerascli.data.sources import example_shape
 from kerascli.models.callbacks import build_callbacks
 from kerascli.models.compiling import compile_model
@@ -33,13 +33,17 @@ def inferred(config: ExperimentConfig) -> list[str]:
         names = layout.class_names
         counts = ", ".join(f"{count} {split}" for split, count in layout.files.items())
         held = f", {layout.held_out:.0%} of train held out for test" if layout.held_out else ""
-        lines.append(f"data: {len(names)} classes from the folder names: {', '.join(names)} "
-                     f"({counts} images{held})")
+        lines.append(
+            f"data: {len(names)} classes from the folder names: {', '.join(names)} "
+            f"({counts} images{held})"
+        )
     model = config.model
     shape = files_input_shape(config.data)  # csv and text: `check_files` said what they hold
     if model is not None and model.input_shape is None and model.inputs is None and shape:
-        lines.append(f"model.input_shape: {list(shape)}, inferred from the data "
-                     "(data.image_size and data.color_mode)")
+        lines.append(
+            f"model.input_shape: {list(shape)}, inferred from the data "
+            "(data.image_size and data.color_mode)"
+        )
     return lines
 
 
@@ -81,6 +85,9 @@ def validate_experiment(config: ExperimentConfig) -> str:
     console = Console(file=buffer, width=100, force_terminal=False, color_system=None)
     for network in networks:
         # Keras prints its summary through rich when given no print_fn; capture it as plain text.
-        network.summary(print_fn=lambda line, line_break=True: console.print(
-            line, markup=False, end="\n" if line_break else ""))
+        network.summary(
+            print_fn=lambda line, line_break=True: console.print(
+                line, markup=False, end="\n" if line_break else ""
+            )
+        )
     return buffer.getvalue().rstrip()

@@ -19,8 +19,12 @@ from kerascli.config.yaml_source import YamlDocument, read_yaml
 
 def _replaces_spec(key_path: KeyPath, before: dict, after: dict) -> bool:
     """Whether `after` names another Keras class than `before` at a spec's place."""
-    return (is_spec_slot(key_path) and len(before) == 1 and len(after) == 1
-            and set(before) != set(after))
+    return (
+        is_spec_slot(key_path)
+        and len(before) == 1
+        and len(after) == 1
+        and set(before) != set(after)
+    )
 
 
 def _forget(composed: YamlDocument, key_path: KeyPath) -> None:
@@ -40,13 +44,17 @@ def _adopt(composed: YamlDocument, doc: YamlDocument, key_path: KeyPath) -> None
             composed.files[known] = doc.path
 
 
-def _merge(target: dict, source: dict, key_path: KeyPath, composed: YamlDocument,
-           doc: YamlDocument) -> None:
+def _merge(
+    target: dict, source: dict, key_path: KeyPath, composed: YamlDocument, doc: YamlDocument
+) -> None:
     for key, value in source.items():
         child = key_path + (key,)
         before = target.get(key)
-        if (isinstance(before, dict) and isinstance(value, dict)
-                and not _replaces_spec(child, before, value)):
+        if (
+            isinstance(before, dict)
+            and isinstance(value, dict)
+            and not _replaces_spec(child, before, value)
+        ):
             if child in doc.positions:  # the key itself was written last in `doc`
                 composed.positions[child] = doc.positions[child]
                 composed.files[child] = doc.path
@@ -76,9 +84,12 @@ def compose(docs: Sequence[YamlDocument]) -> YamlDocument:
     if len(docs) == 1:
         return docs[0]
     first = docs[0]
-    composed = YamlDocument(path=", ".join(doc.path for doc in docs),
-                            data=copy.deepcopy(first.data), positions=dict(first.positions),
-                            files=dict.fromkeys(first.positions, first.path))
+    composed = YamlDocument(
+        path=", ".join(doc.path for doc in docs),
+        data=copy.deepcopy(first.data),
+        positions=dict(first.positions),
+        files=dict.fromkeys(first.positions, first.path),
+    )
     for doc in docs[1:]:
         _merge(composed.data, doc.data, (), composed, doc)
     return composed

@@ -35,17 +35,20 @@ class Blame:
         """The override that wrote `key_path` (or, with `inside`, a key under it), else the file
         position of its deepest written prefix."""
         for path, text in self.overrides.items():
-            if key_path[: len(path)] == path or (inside and key_path
-                                                  and path[: len(key_path)] == key_path):
+            if key_path[: len(path)] == path or (
+                inside and key_path and path[: len(key_path)] == key_path
+            ):
                 return text
         return self.doc.where(key_path)
 
-    def error(self, key_path: KeyPath, what: str, hint: str | None = None, *,
-              inside: bool = False) -> ConfigError:
+    def error(
+        self, key_path: KeyPath, what: str, hint: str | None = None, *, inside: bool = False
+    ) -> ConfigError:
         """A `ConfigError` at `key_path`: `where: key.path: what (hint)`."""
         key = format_key_path(key_path)
-        return ConfigError(self.where(key_path, inside=inside), f"{key}: {what}" if key else what,
-                           hint)
+        return ConfigError(
+            self.where(key_path, inside=inside), f"{key}: {what}" if key else what, hint
+        )
 
 
 def check_finite(value: Any, blame: Blame, key_path: KeyPath = ()) -> None:
@@ -89,8 +92,10 @@ def _describe(error: dict) -> tuple[str, str | None]:
     message = error["msg"].removeprefix("Value error, ")
     hint = None
     if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+", value):
-        hint = (f"YAML 1.1 reads {value} as a string; write it with a dot and a signed exponent, "
-                "e.g. 1.0e-3")
+        hint = (
+            f"YAML 1.1 reads {value} as a string; write it with a dot and a signed exponent, "
+            "e.g. 1.0e-3"
+        )
     elif isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)", value):
         message += f", got str {value!r}"
         hint = "remove the quotes"
@@ -99,8 +104,16 @@ def _describe(error: dict) -> tuple[str, str | None]:
     elif kind == "literal_error" and isinstance(value, str):
         choices = re.findall(r"'([^']+)'", error["msg"])
         hint = did_you_mean(value, choices)
-    elif kind in ("int_type", "float_type", "string_type", "bool_type", "list_type", "dict_type",
-                  "model_type", "model_attributes_type"):
+    elif kind in (
+        "int_type",
+        "float_type",
+        "string_type",
+        "bool_type",
+        "list_type",
+        "dict_type",
+        "model_type",
+        "model_attributes_type",
+    ):
         message += f", got {type(value).__name__} {value!r}"[:120]
     return message, hint
 
@@ -111,8 +124,11 @@ def schema_errors(error: ValidationError, blame: Blame) -> ConfigError:
     for item in error.errors():
         # Pydantic names union branches and dict keys in the location ('list[any]', '[key]'):
         # they are not config keys, so they are dropped, and a problem is reported once.
-        loc = tuple(part for part in item["loc"]
-                    if isinstance(part, int) or not re.search(r"[\[\](),]", str(part)))
+        loc = tuple(
+            part
+            for part in item["loc"]
+            if isinstance(part, int) or not re.search(r"[\[\](),]", str(part))
+        )
         if loc in seen:
             continue
         seen.add(loc)

@@ -19,8 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from kerascli.errors import ConfigError
 
 STRATEGIES = ("none", "mirrored", "multi_worker")
-TF_CONFIG_HINT = ('set TF_CONFIG to {"cluster": {"worker": ["host:port", ...]}, '
-                  '"task": {"type": "worker", "index": I}} on every worker')
+TF_CONFIG_HINT = (
+    'set TF_CONFIG to {"cluster": {"worker": ["host:port", ...]}, '
+    '"task": {"type": "worker", "index": I}} on every worker'
+)
 
 
 class DistributeConfig(BaseModel):
@@ -31,22 +33,39 @@ class DistributeConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    strategy: Literal[STRATEGIES] = Field(default="none", description=(
-        "none: one device (TensorFlow's default placement); mirrored: every GPU TensorFlow "
-        "finds, in sync (tf.distribute.MirroredStrategy); multi_worker: the machines of the "
-        "cluster in TF_CONFIG (tf.distribute.MultiWorkerMirroredStrategy)."))
-    devices: int | None = Field(default=None, ge=2, le=64, description=(
-        "mirrored on a machine without GPUs: split the CPU into this many logical devices "
-        "(to try data parallelism out; it is not faster on a CPU)."))
-    join_timeout: float = Field(default=300.0, gt=0, description=(
-        "multi_worker: seconds a worker waits for every worker in TF_CONFIG to join before it "
-        "stops with an error."))
+    strategy: Literal[STRATEGIES] = Field(
+        default="none",
+        description=(
+            "none: one device (TensorFlow's default placement); mirrored: every GPU TensorFlow "
+            "finds, in sync (tf.distribute.MirroredStrategy); multi_worker: the machines of the "
+            "cluster in TF_CONFIG (tf.distribute.MultiWorkerMirroredStrategy)."
+        ),
+    )
+    devices: int | None = Field(
+        default=None,
+        ge=2,
+        le=64,
+        description=(
+            "mirrored on a machine without GPUs: split the CPU into this many logical devices "
+            "(to try data parallelism out; it is not faster on a CPU)."
+        ),
+    )
+    join_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        description=(
+            "multi_worker: seconds a worker waits for every worker in TF_CONFIG to join before it "
+            "stops with an error."
+        ),
+    )
 
     @model_validator(mode="after")
     def _devices_for_mirrored(self):
         if self.devices is not None and self.strategy != "mirrored":
-            raise ValueError("devices is for strategy: mirrored (logical CPU devices); a "
-                             "multi_worker cluster uses each worker's GPUs, or its CPU")
+            raise ValueError(
+                "devices is for strategy: mirrored (logical CPU devices); a "
+                "multi_worker cluster uses each worker's GPUs, or its CPU"
+            )
         return self
 
 
@@ -66,8 +85,11 @@ class Cluster:
     @property
     def leader(self) -> str:
         """The task that leads TensorFlow's coordination service: the chief, else worker 0."""
-        return "/job:chief/replica:0/task:0" if "chief" in self.jobs else \
-            "/job:worker/replica:0/task:0"
+        return (
+            "/job:chief/replica:0/task:0"
+            if "chief" in self.jobs
+            else "/job:worker/replica:0/task:0"
+        )
 
     @property
     def chief(self) -> bool:
@@ -75,8 +97,9 @@ class Cluster:
         return self.index == 0
 
 
-def read_cluster(config: DistributeConfig, environ: Mapping[str, str] | None = None
-                 ) -> Cluster | None:
+def read_cluster(
+    config: DistributeConfig, environ: Mapping[str, str] | None = None
+) -> Cluster | None:
     """Reads and checks `TF_CONFIG` for `strategy: multi_worker`.
 
     Args:
@@ -93,13 +116,15 @@ def read_cluster(config: DistributeConfig, environ: Mapping[str, str] | None = N
         return None
     text = (os.environ if environ is None else environ).get("TF_CONFIG", "").strip()
     if not text:
-        raise ConfigError("distribute.strategy", "multi_worker needs TF_CONFIG, which is not set",
-                          TF_CONFIG_HINT)
+        raise ConfigError(
+            "distribute.strategy", "multi_worker needs TF_CONFIG, which is not set", TF_CONFIG_HINT
+        )
     try:
         data = json.loads(text)
     except ValueError as error:
-        raise ConfigError("TF_CONFIG", f"is not valid JSON ({error.msg} at character "
-                          f"{error.pos})", TF_CONFIG_HINT) from None
+        raise ConfigError(
+            "TF_CONFIG", f"is not valid JSON ({error.msg} at character {error.pos})", TF_CONFIG_HINT
+        ) from None
     return _cluster_of(data)
 
 
@@ -110,29 +135,46 @@ def _cluster_of(data) -> Cluster:
         raise ConfigError("TF_CONFIG", "needs a cluster and a task object", TF_CONFIG_HINT)
     others = sorted(set(cluster) - {"worker", "chief"})
     if others:
-        raise ConfigError("TF_CONFIG", f"cluster has {others[0]!r} jobs, which "
-                          "MultiWorkerMirroredStrategy does not use", "list only workers")
+        raise ConfigError(
+            "TF_CONFIG",
+            f"cluster has {others[0]!r} jobs, which MultiWorkerMirroredStrategy does not use",
+            "list only workers",
+        )
     workers = [*cluster.get("chief", []), *cluster.get("worker", [])]
     if len(cluster.get("chief", [])) > 1:
-        raise ConfigError("TF_CONFIG", "cluster has more than one chief", "list one chief, or "
-                          "only workers (worker 0 is the chief)")
+        raise ConfigError(
+            "TF_CONFIG",
+            "cluster has more than one chief",
+            "list one chief, or only workers (worker 0 is the chief)",
+        )
     if not workers or not all(isinstance(w, str) and _is_address(w) for w in workers):
-        raise ConfigError("TF_CONFIG", "cluster.worker must list 'host:port' strings",
-                          TF_CONFIG_HINT)
+        raise ConfigError(
+            "TF_CONFIG", "cluster.worker must list 'host:port' strings", TF_CONFIG_HINT
+        )
     if len(set(workers)) != len(workers):
-        raise ConfigError("TF_CONFIG", "cluster lists the same address twice",
-                          "give every worker its own host:port")
+        raise ConfigError(
+            "TF_CONFIG",
+            "cluster lists the same address twice",
+            "give every worker its own host:port",
+        )
     kind, index = task.get("type"), task.get("index", 0)
     if kind not in ("worker", "chief") or kind not in cluster:
-        raise ConfigError("TF_CONFIG", f"task.type {kind!r} is not a job of the cluster",
-                          "use type: worker")
+        raise ConfigError(
+            "TF_CONFIG", f"task.type {kind!r} is not a job of the cluster", "use type: worker"
+        )
     jobs = cluster[kind]
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(jobs):
-        raise ConfigError("TF_CONFIG", f"task.index {index!r} is not a worker of the cluster",
-                          f"use 0 to {len(jobs) - 1}")
+        raise ConfigError(
+            "TF_CONFIG",
+            f"task.index {index!r} is not a worker of the cluster",
+            f"use 0 to {len(jobs) - 1}",
+        )
     offset = 0 if kind == "chief" else len(cluster.get("chief", []))
-    return Cluster(tuple(workers), offset + index,
-                   {job: len(cluster[job]) for job in ("chief", "worker") if cluster.get(job)})
+    return Cluster(
+        tuple(workers),
+        offset + index,
+        {job: len(cluster[job]) for job in ("chief", "worker") if cluster.get(job)},
+    )
 
 
 def _is_address(address: str) -> bool:

@@ -15,25 +15,38 @@ import re
 from typing import Any
 
 from kerascli.config import keras_names as catalog
+from kerascli.config import keras_signatures
 from kerascli.config.schema import ExperimentConfig
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # Argument types read from the first words of a Keras docstring entry ("Positive integer, ...",
 # "Float between 0 and 1", "Boolean, whether ..."); anything vaguer stays unconstrained.
 _DOC_TYPES = [
-    (re.compile(r"(an? )?(optional )?(positive |non-negative )?(int|integer)([,.;:]|\s*\(|$)"),
-     "integer"),
-    (re.compile(r"(an? )?(optional )?(positive |non-negative )?(float|floating point)"
-                r"([,.;:]|\s+between|\s*>=|\s*\(|$)"), "number"),
+    (
+        re.compile(r"(an? )?(optional )?(positive |non-negative )?(int|integer)([,.;:]|\s*\(|$)"),
+        "integer",
+    ),
+    (
+        re.compile(
+            r"(an? )?(optional )?(positive |non-negative )?(float|floating point)"
+            r"([,.;:]|\s+between|\s*>=|\s*\(|$)"
+        ),
+        "number",
+    ),
     (re.compile(r"(an? )?(optional )?(bool|boolean)([,.;:]|\s*\(|$)"), "boolean"),
     (re.compile(r"(an? )?(optional )?(str|string)([,.;:]|$)"), "string"),
 ]
 # Argument names whose values name Keras objects, and the definition that lists those names.
-_NAMED_ARGUMENTS = {"_initializer": "initializer", "_regularizer": "regularizer",
-                    "_constraint": "constraint"}
+_NAMED_ARGUMENTS = {
+    "_initializer": "initializer",
+    "_regularizer": "regularizer",
+    "_constraint": "constraint",
+}
 _ACTIVATION_ARGUMENTS = ("activation", "recurrent_activation")
-_WIRING = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
-           "description": "Functional models: the input or layer name(s) this layer takes."}
+_WIRING = {
+    "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
+    "description": "Functional models: the input or layer name(s) this layer takes.",
+}
 
 
 def _ref(name: str) -> dict:
@@ -43,11 +56,19 @@ def _ref(name: str) -> dict:
 def _named_spec(names: set[str], description: str) -> dict:
     """A bare name or a one-key mapping from a name to its arguments (not checked here)."""
     ordered = sorted(names)
-    return {"description": description, "anyOf": [
-        {"type": "string", "enum": ordered},
-        {"type": "object", "minProperties": 1, "maxProperties": 1,
-         "properties": {name: {"type": ["object", "null"]} for name in ordered},
-         "additionalProperties": False}]}
+    return {
+        "description": description,
+        "anyOf": [
+            {"type": "string", "enum": ordered},
+            {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "properties": {name: {"type": ["object", "null"]} for name in ordered},
+                "additionalProperties": False,
+            },
+        ],
+    }
 
 
 def _plain(value: Any) -> Any:
@@ -59,7 +80,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _argument_type(name: str, argument: catalog.Argument) -> dict:
+def _argument_type(name: str, argument: keras_signatures.Argument) -> dict:
     """What a layer argument may hold, where Keras' source says: its default, or its docstring."""
     default = argument.default
     for suffix, definition in _NAMED_ARGUMENTS.items():
@@ -72,7 +93,7 @@ def _argument_type(name: str, argument: catalog.Argument) -> dict:
     if isinstance(default, (int, float, tuple)):
         # Numbers and shapes: Keras takes an int or a tuple (written as a list) in many of them.
         return {"type": ["number", "array", "null"]}
-    if default is None or default is catalog.REQUIRED or isinstance(default, str):
+    if default is None or default is keras_signatures.REQUIRED or isinstance(default, str):
         first_words = argument.doc.lower()
         for pattern, kind in _DOC_TYPES:
             if pattern.match(first_words):
@@ -80,19 +101,23 @@ def _argument_type(name: str, argument: catalog.Argument) -> dict:
     return {}
 
 
-def _layer_definition(name: str, signature: catalog.Signature) -> dict:
+def _layer_definition(name: str, signature: keras_signatures.Signature) -> dict:
     properties = {}
     for argument_name, argument in signature.arguments.items():
         prop = _argument_type(argument_name, argument)
         if argument.doc:
             prop["description"] = argument.doc
-        if argument.default not in (catalog.REQUIRED, catalog.UNREADABLE):
+        if argument.default not in (keras_signatures.REQUIRED, keras_signatures.UNREADABLE):
             prop["default"] = _plain(argument.default)
         properties[argument_name] = prop
     properties.setdefault("inputs", _WIRING)
-    required = [n for n, a in signature.arguments.items() if a.default is catalog.REQUIRED]
-    definition = {"type": ["object", "null"], "description": signature.summary or name,
-                  "properties": properties, "additionalProperties": not signature.complete}
+    required = [n for n, a in signature.arguments.items() if a.default is keras_signatures.REQUIRED]
+    definition = {
+        "type": ["object", "null"],
+        "description": signature.summary or name,
+        "properties": properties,
+        "additionalProperties": not signature.complete,
+    }
     if required:
         definition["required"] = required
     return definition
@@ -101,50 +126,80 @@ def _layer_definition(name: str, signature: catalog.Signature) -> dict:
 # A `keras.applications` model's arguments, as `specs._check_backbone` and
 # `models.backbones.build_backbone` take them; the constructors differ (`alpha`, ...), so
 # other arguments stay allowed.
-_BACKBONE = {"type": ["object", "null"], "description": (
-    "A pretrained keras.applications model, used like a layer on the previous layer's output."),
+_BACKBONE = {
+    "type": ["object", "null"],
+    "description": (
+        "A pretrained keras.applications model, used like a layer on the previous layer's output."
+    ),
     "properties": {
         "include_top": {"type": "boolean", "description": "Keep the ImageNet classifier head."},
-        "weights": {"type": ["string", "null"], "description": (
-            "imagenet (the Keras cache), a .weights.h5 file, or null (random).")},
-        "pooling": {"enum": ["avg", "max", None], "description": (
-            "Without the top: pool the last feature map to one vector.")},
-        "trainable": {"type": "boolean", "description": "false freezes its weights."}}}
+        "weights": {
+            "type": ["string", "null"],
+            "description": ("imagenet (the Keras cache), a .weights.h5 file, or null (random)."),
+        },
+        "pooling": {
+            "enum": ["avg", "max", None],
+            "description": ("Without the top: pool the last feature map to one vector."),
+        },
+        "trainable": {"type": "boolean", "description": "false freezes its weights."},
+    },
+}
 
 
-def _layer_spec(signatures: dict[str, catalog.Signature]) -> dict:
+def _layer_spec(signatures: dict[str, keras_signatures.Signature]) -> dict:
     backbones = catalog.application_names()
     names = sorted(catalog.layer_names() | backbones)
-    return {"description": "A Keras layer (or a keras.applications model): `Name: {arguments}` "
-            "or a bare `Name`.", "anyOf": [
-        {"type": "string", "enum": names},
-        {"type": "object", "minProperties": 1, "maxProperties": 1,
-         "properties": {name: _ref(f"layer.{name}") if name in signatures else
-                        _ref("backbone") if name in backbones
-                        else {"type": ["object", "null"]} for name in names},
-         "additionalProperties": False}]}
+    return {
+        "description": "A Keras layer (or a keras.applications model): `Name: {arguments}` "
+        "or a bare `Name`.",
+        "anyOf": [
+            {"type": "string", "enum": names},
+            {
+                "type": "object",
+                "minProperties": 1,
+                "maxProperties": 1,
+                "properties": {
+                    name: _ref(f"layer.{name}")
+                    if name in signatures
+                    else _ref("backbone")
+                    if name in backbones
+                    else {"type": ["object", "null"]}
+                    for name in names
+                },
+                "additionalProperties": False,
+            },
+        ],
+    }
 
 
 def _keras_definitions() -> dict[str, dict]:
-    signatures = catalog.layer_signatures()
+    signatures = keras_signatures.layer_signatures()
     optimizers = catalog.optimizer_names()
     definitions = {
         "layer": _layer_spec(signatures),
         "backbone": _BACKBONE,
-        "optimizer": _named_spec(optimizers | {n.lower() for n in optimizers},
-                                 "A Keras optimizer: `adam`, or {Adam: {learning_rate: 0.001}}."),
+        "optimizer": _named_spec(
+            optimizers | {n.lower() for n in optimizers},
+            "A Keras optimizer: `adam`, or {Adam: {learning_rate: 0.001}}.",
+        ),
         "loss": _named_spec(catalog.loss_names(), "A Keras loss by name or {Name: {arguments}}."),
-        "metric": _named_spec(catalog.metric_names(), "A Keras metric by name or "
-                              "{Name: {arguments}}."),
+        "metric": _named_spec(
+            catalog.metric_names(), "A Keras metric by name or {Name: {arguments}}."
+        ),
         "callback": _named_spec(catalog.callback_names(), "A Keras callback: {Name: {arguments}}."),
         "initializer": _named_spec(catalog.initializer_names(), "A Keras initializer."),
         "regularizer": _named_spec(catalog.regularizer_names(), "A Keras regularizer."),
         "constraint": _named_spec(catalog.constraint_names(), "A Keras weight constraint."),
-        "activation": {"type": "string", "enum": sorted(catalog.activation_names()),
-                       "description": "A Keras activation function."},
+        "activation": {
+            "type": "string",
+            "enum": sorted(catalog.activation_names()),
+            "description": "A Keras activation function.",
+        },
     }
-    layers = {f"layer.{name}": _layer_definition(name, signature)
-              for name, signature in signatures.items()}
+    layers = {
+        f"layer.{name}": _layer_definition(name, signature)
+        for name, signature in signatures.items()
+    }
     definitions.update(_shared_arguments(layers))
     definitions.update(layers)
     return definitions
@@ -172,8 +227,9 @@ def _shared_arguments(layers: dict[str, dict]) -> dict[str, dict]:
                 continue
             if key not in names:
                 variants[name] = variants.get(name, 0) + 1
-                names[key] = f"argument.{name}" + (f".{variants[name]}" if variants[name] > 1
-                                                    else "")
+                names[key] = f"argument.{name}" + (
+                    f".{variants[name]}" if variants[name] > 1 else ""
+                )
                 shared[names[key]] = prop
             layer["properties"][name] = _ref(names[key])
     return shared
@@ -181,8 +237,11 @@ def _shared_arguments(layers: dict[str, dict]) -> dict[str, dict]:
 
 def _place(properties: dict, field: str, schema: dict) -> None:
     """Puts a Keras definition at a field, keeping pydantic's description and default."""
-    kept = {key: properties[field][key] for key in ("title", "description", "default")
-            if key in properties[field]}
+    kept = {
+        key: properties[field][key]
+        for key in ("title", "description", "default")
+        if key in properties[field]
+    }
     properties[field] = {**kept, **schema}
 
 
@@ -202,17 +261,42 @@ def config_schema(partial: bool = False) -> dict[str, Any]:
     layers = {"type": "array", "items": _ref("layer")}
     _place(definitions["ModelConfig"]["properties"], "layers", {**layers, "minItems": 1})
     _place(definitions["DataConfig"]["properties"], "augment", layers)
-    _place(definitions["FitConfig"]["properties"], "callbacks",
-           {"type": "array", "items": _ref("callback")})
+    _place(
+        definitions["FitConfig"]["properties"],
+        "callbacks",
+        {"type": "array", "items": _ref("callback")},
+    )
     compile_fields = definitions["CompileConfig"]["properties"]
     _place(compile_fields, "optimizer", _ref("optimizer"))
-    _place(compile_fields, "loss", {"anyOf": [_ref("loss"), {
-        "type": "object", "description": "A loss per output name.",
-        "additionalProperties": _ref("loss")}]})
+    _place(
+        compile_fields,
+        "loss",
+        {
+            "anyOf": [
+                _ref("loss"),
+                {
+                    "type": "object",
+                    "description": "A loss per output name.",
+                    "additionalProperties": _ref("loss"),
+                },
+            ]
+        },
+    )
     metrics = {"type": "array", "items": _ref("metric")}
-    _place(compile_fields, "metrics", {"anyOf": [metrics, {
-        "type": "object", "description": "Metrics per output name.",
-        "additionalProperties": metrics}]})
+    _place(
+        compile_fields,
+        "metrics",
+        {
+            "anyOf": [
+                metrics,
+                {
+                    "type": "object",
+                    "description": "Metrics per output name.",
+                    "additionalProperties": metrics,
+                },
+            ]
+        },
+    )
     gan_fields = definitions["GanConfig"]["properties"]
     for network in ("generator", "discriminator"):
         _place(gan_fields, network, {**layers, "minItems": 1})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from kerascli.config import rules, specs, tables
+from kerascli.config import rules, spec_checks, specs, tables
 from kerascli.config.compose import read_configs
 from kerascli.config.diagnostics import Blame, check_finite, schema_errors
 from kerascli.config.keys import KeyPath
@@ -21,8 +21,9 @@ from kerascli.config.schema import ExperimentConfig
 from kerascli.config.yaml_source import YamlDocument
 
 
-def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] | None = None
-                  ) -> ExperimentConfig:
+def validate_data(
+    data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] | None = None
+) -> ExperimentConfig:
     """Validates raw config data (already parsed and overridden) into an `ExperimentConfig`.
 
     Args:
@@ -43,7 +44,7 @@ def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] |
     except ValidationError as error:
         raise schema_errors(error, blame) from None
     try:
-        specs.check_experiment(config)
+        spec_checks.check_experiment(config)
         rules.check_gan(config)
         rules.check_input_shape(config)
         tables.check_features(config)
@@ -52,8 +53,12 @@ def validate_data(data: dict, doc: YamlDocument, overrides: dict[KeyPath, str] |
     return config
 
 
-def load_config(path: str | Path | Sequence[str | Path], overrides: list[str] | None = None, *,
-                require: str = "model") -> ExperimentConfig:
+def load_config(
+    path: str | Path | Sequence[str | Path],
+    overrides: list[str] | None = None,
+    *,
+    require: str = "model",
+) -> ExperimentConfig:
     """Loads, composes, overrides and validates an experiment config.
 
     Args:
@@ -74,4 +79,3 @@ def load_config(path: str | Path | Sequence[str | Path], overrides: list[str] | 
     config = validate_data(doc.data, doc, applied)
     rules.check_command(config, require, doc.path)
     return config
-

@@ -6,17 +6,26 @@ from kerascli.config.keys import KeyPath, format_key_path, split_key_path
 from kerascli.config.yaml_source import parse_yaml
 from kerascli.errors import ConfigError, article
 
-_SPEC_SLOTS = (("compile", "optimizer"), ("compile", "loss"), ("model", "layers", int),
-               ("fit", "callbacks", int), ("data", "augment", int), ("gan", "generator", int),
-               ("gan", "discriminator", int), ("gan", "generator_optimizer"),
-               ("gan", "discriminator_optimizer"))
+_SPEC_SLOTS = (
+    ("compile", "optimizer"),
+    ("compile", "loss"),
+    ("model", "layers", int),
+    ("fit", "callbacks", int),
+    ("data", "augment", int),
+    ("gan", "generator", int),
+    ("gan", "discriminator", int),
+    ("gan", "generator_optimizer"),
+    ("gan", "discriminator_optimizer"),
+)
 
 
 def is_spec_slot(key_path: KeyPath) -> bool:
     """Whether `key_path` is a place that holds a Keras spec (an optimizer, a layer, ...)."""
-    return any(len(slot) == len(key_path) and all(
-        (isinstance(k, int) if s is int else k == s) for s, k in zip(slot, key_path))
-        for slot in _SPEC_SLOTS)
+    return any(
+        len(slot) == len(key_path)
+        and all((isinstance(k, int) if s is int else k == s) for s, k in zip(slot, key_path))
+        for slot in _SPEC_SLOTS
+    )
 
 
 def _spec_arguments(container, key, next_part):
@@ -27,7 +36,7 @@ def _spec_arguments(container, key, next_part):
         spec = container[key] = {spec: {}}
     if not (isinstance(spec, dict) and len(spec) == 1):
         return spec
-    (name, args), = spec.items()
+    ((name, args),) = spec.items()
     if args is None:
         args = spec[name] = {}
     if isinstance(next_part, str) and next_part.lower() == str(name).lower():
@@ -65,9 +74,15 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict[KeyPath, str]:
             raise ConfigError(where, "an override is KEY=VALUE", "e.g. --set fit.epochs=3")
         key_path = split_key_path(key.strip())
         if any(part == "" for part in key_path):
-            raise ConfigError(where, f"invalid key path {key!r}", "e.g. model.layers[1].Dense.units")
+            raise ConfigError(
+                where, f"invalid key path {key!r}", "e.g. model.layers[1].Dense.units"
+            )
         try:
-            value = parse_yaml(f"value: {raw_value}", where).data["value"] if raw_value.strip() else None
+            value = (
+                parse_yaml(f"value: {raw_value}", where).data["value"]
+                if raw_value.strip()
+                else None
+            )
         except ConfigError as error:
             raise ConfigError(where, f"cannot parse the value: {error.what}") from None
         node = data
@@ -80,14 +95,18 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict[KeyPath, str]:
                     node = _spec_arguments(node, part, key_path[depth + 1])
                     continue
                 node = node[part]
-            elif is_spec_slot(key_path[: depth + 1]) and isinstance(node, dict) and isinstance(
-                    node.get(part), (str, dict)):
+            elif (
+                is_spec_slot(key_path[: depth + 1])
+                and isinstance(node, dict)
+                and isinstance(node.get(part), (str, dict))
+            ):
                 node = _spec_arguments(node, part, key_path[depth + 1])
             else:
                 if not isinstance(node, dict):
                     kind = type(node).__name__
-                    raise ConfigError(where, f"{here}: cannot set a key inside "
-                                             f"{article(kind)} {kind}")
+                    raise ConfigError(
+                        where, f"{here}: cannot set a key inside {article(kind)} {kind}"
+                    )
                 if node.get(part) is None:
                     node[part] = {}
                 node = node[part]

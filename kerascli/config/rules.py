@@ -16,9 +16,9 @@ from kerascli.errors import ConfigError
 # an optimizer per network and is saved as its two networks, so these fail after the first epoch.
 GAN_REFUSED_CALLBACKS = {
     "ReduceLROnPlateau": "a GAN has an optimizer per network; give gan.generator_optimizer and "
-                         "gan.discriminator_optimizer a learning_rate schedule instead",
+    "gan.discriminator_optimizer a learning_rate schedule instead",
     "ModelCheckpoint": "kerascli gan saves the generator and discriminator every epoch itself "
-                       "(see --resume)",
+    "(see --resume)",
 }
 # GAN settings that only change what is reported, so a resumed run may change them.
 GAN_REPORTING = {"samples", "judge", "judge_samples", "judge_confidence"}
@@ -36,17 +36,26 @@ def check_gan(config: ExperimentConfig) -> None:
     if config.gan is None:
         return
     if config.data.source in ENCODED_SOURCES:
-        raise SpecError(("data", "source"), f"kerascli gan draws images, not {config.data.source} "
-                        "data", "train it on images: a built-in dataset, idx, npz or images")
+        raise SpecError(
+            ("data", "source"),
+            f"kerascli gan draws images, not {config.data.source} data",
+            "train it on images: a built-in dataset, idx, npz or images",
+        )
     for key in ("validation", "augment"):
         if getattr(config.data, key):
-            raise SpecError(("data", key), "is not used by kerascli gan",
-                            "a GAN learns from the training images alone; remove it")
+            raise SpecError(
+                ("data", key),
+                "is not used by kerascli gan",
+                "a GAN learns from the training images alone; remove it",
+            )
     for index, callback in enumerate(config.fit.callbacks):
         name, _ = split_spec(callback, ("fit", "callbacks", index), "callback")
         if name in GAN_REFUSED_CALLBACKS:
-            raise SpecError(("fit", "callbacks", index, name), "is not supported by kerascli gan",
-                            GAN_REFUSED_CALLBACKS[name])
+            raise SpecError(
+                ("fit", "callbacks", index, name),
+                "is not supported by kerascli gan",
+                GAN_REFUSED_CALLBACKS[name],
+            )
 
 
 def check_input_shape(config: ExperimentConfig) -> None:
@@ -65,14 +74,20 @@ def check_input_shape(config: ExperimentConfig) -> None:
         return
     if source in ENCODED_SOURCES and (model.inputs is not None or model.input_shape is not None):
         key = "inputs" if model.inputs is not None else "input_shape"
-        raise SpecError(("model", key), f"source {source} decides the model's input",
-                        "leave model.input_shape and model.inputs out: the model's first layer "
-                        "gets the encoded features (csv) or one string per example (text)",
-                        inside=True)
+        raise SpecError(
+            ("model", key),
+            f"source {source} decides the model's input",
+            "leave model.input_shape and model.inputs out: the model's first layer "
+            "gets the encoded features (csv) or one string per example (text)",
+            inside=True,
+        )
     if model.input_shape is None and model.inputs is None and source not in DATA_SHAPED_SOURCES:
-        raise SpecError(("model",), "give input_shape (Sequential) or inputs (Functional)",
-                        f"source {source} cannot tell it; only "
-                        f"{', '.join(DATA_SHAPED_SOURCES)} decide it", inside=True)
+        raise SpecError(
+            ("model",),
+            "give input_shape (Sequential) or inputs (Functional)",
+            f"source {source} cannot tell it; only {', '.join(DATA_SHAPED_SOURCES)} decide it",
+            inside=True,
+        )
 
 
 def check_command(config: ExperimentConfig, require: str, path: str) -> None:
@@ -92,12 +107,18 @@ def check_command(config: ExperimentConfig, require: str, path: str) -> None:
     if require == "model":
         for section in ("model", "compile"):
             if getattr(config, section) is None:
-                hint = ("this is a GAN config: run it with kerascli gan" if config.gan is not None
-                        else f"kerascli train needs {section}")
+                hint = (
+                    "this is a GAN config: run it with kerascli gan"
+                    if config.gan is not None
+                    else f"kerascli train needs {section}"
+                )
                 raise ConfigError(path, f"the config has no {section} section", hint)
     elif require == "gan" and config.gan is None:
-        raise ConfigError(path, "the config has no gan section",
-                          "kerascli gan needs gan: {latent_dim, generator, discriminator}")
+        raise ConfigError(
+            path,
+            "the config has no gan section",
+            "kerascli gan needs gan: {latent_dim, generator, discriminator}",
+        )
 
 
 def resume_difference(saved: ExperimentConfig, config: ExperimentConfig) -> str | None:
@@ -120,8 +141,10 @@ def resume_difference(saved: ExperimentConfig, config: ExperimentConfig) -> str 
 def resume_hint(config: ExperimentConfig) -> str:
     """How to resume: which sections stay as they were."""
     sections = RESUMED_SECTIONS["gan" if config.gan is not None else "model"]
-    return (f"resume with the same {', '.join(sections[:-1])} and {sections[-1]} sections; only "
-            "fit settings such as epochs may change")
+    return (
+        f"resume with the same {', '.join(sections[:-1])} and {sections[-1]} sections; only "
+        "fit settings such as epochs may change"
+    )
 
 
 def check_resumed_precision(saved: ExperimentConfig, config: ExperimentConfig, run_dir) -> None:
@@ -132,7 +155,10 @@ def check_resumed_precision(saved: ExperimentConfig, config: ExperimentConfig, r
     """
     before, after = saved.fit.mixed_precision, config.fit.mixed_precision
     if before != after:
-        raise ConfigError("fit.mixed_precision", f"{after or 'float32 (none)'} differs from the "
-                          f"run being resumed ({run_dir}), whose networks compute in "
-                          f"{before or 'float32'}", f"resume with mixed_precision: "
-                          f"{before or 'null'}, or start a new run")
+        raise ConfigError(
+            "fit.mixed_precision",
+            f"{after or 'float32 (none)'} differs from the "
+            f"run being resumed ({run_dir}), whose networks compute in "
+            f"{before or 'float32'}",
+            f"resume with mixed_precision: {before or 'null'}, or start a new run",
+        )

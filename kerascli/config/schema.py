@@ -12,10 +12,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, field_validator, model_validator
 
-from kerascli.config.distribute import DistributeConfig
 # The data section's models live in their own module; re-exported here, the schema's one home.
-from kerascli.config.data_schema import (DataConfig, HeldOut, LimitConfig,  # noqa: F401
-                                         PreprocessConfig, SplitFiles, ValidationConfig)
+from kerascli.config.data_schema import DataConfig
+from kerascli.config.data_schema import HeldOut as HeldOut
+from kerascli.config.data_schema import LimitConfig as LimitConfig
+from kerascli.config.data_schema import PreprocessConfig as PreprocessConfig
+from kerascli.config.data_schema import SplitFiles as SplitFiles
+from kerascli.config.data_schema import ValidationConfig as ValidationConfig
+from kerascli.config.distribute import DistributeConfig
 from kerascli.config.section import Section as _Section
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
@@ -34,17 +38,31 @@ class ModelConfig(_Section):
     """A Sequential model (`input_shape`) or a Functional one (`inputs`, `outputs`)."""
 
     name: str | None = Field(default=None, pattern=NAME_PATTERN, description="The model's name.")
-    input_shape: list[int | None] | None = Field(default=None, description=(
-        "A Sequential model's input shape without the batch axis, e.g. [28, 28, 1]. Left out, "
-        "source images takes it from image_size and color_mode; csv (the encoded features' "
-        "width) and text (one string per example) decide it and need it left out."))
-    inputs: dict[str, list[int | None]] | None = Field(default=None, description=(
-        "A Functional model's named inputs and their shapes, e.g. {image: [28, 28, 1]}."))
-    layers: list[Any] = Field(min_length=1, description=(
-        "Keras layers in order: `Name: {arguments}` or a bare `Name`; Functional layers take "
-        "`inputs:` and a `name`."))
-    outputs: list[str] | None = Field(default=None, description=(
-        "A Functional model's output layers by name (default: the last layer)."))
+    input_shape: list[int | None] | None = Field(
+        default=None,
+        description=(
+            "A Sequential model's input shape without the batch axis, e.g. [28, 28, 1]. Left out, "
+            "source images takes it from image_size and color_mode; csv (the encoded features' "
+            "width) and text (one string per example) decide it and need it left out."
+        ),
+    )
+    inputs: dict[str, list[int | None]] | None = Field(
+        default=None,
+        description=(
+            "A Functional model's named inputs and their shapes, e.g. {image: [28, 28, 1]}."
+        ),
+    )
+    layers: list[Any] = Field(
+        min_length=1,
+        description=(
+            "Keras layers in order: `Name: {arguments}` or a bare `Name`; Functional layers take "
+            "`inputs:` and a `name`."
+        ),
+    )
+    outputs: list[str] | None = Field(
+        default=None,
+        description=("A Functional model's output layers by name (default: the last layer)."),
+    )
 
     @model_validator(mode="after")
     def _one_kind(self):
@@ -67,20 +85,30 @@ class ModelConfig(_Section):
 class CompileConfig(_Section):
     """Arguments to `model.compile`: optimizer, loss(es) and metrics by Keras name."""
 
-    optimizer: Any = Field(default="adam", description=(
-        "A Keras optimizer: `adam`, or {Adam: {learning_rate: 0.001}}, with a schedule if wanted."))
-    loss: Any = Field(description=(
-        "A Keras loss by name or {Name: {arguments}}; or one per output name."))
+    optimizer: Any = Field(
+        default="adam",
+        description=(
+            "A Keras optimizer: `adam`, or {Adam: {learning_rate: 0.001}}, with a schedule if "
+            "wanted."
+        ),
+    )
+    loss: Any = Field(
+        description=("A Keras loss by name or {Name: {arguments}}; or one per output name.")
+    )
 
     _given = field_validator("loss", "optimizer")(lambda value: _named(value, "loss or optimizer"))
-    metrics: list[Any] | dict[str, list[Any]] = Field(default=[], description=(
-        "Keras metrics, e.g. [accuracy]; or a list per output name."))
-    loss_weights: list[float] | dict[str, float] | None = Field(default=None, description=(
-        "Weights of the outputs' losses in the total."))
-    steps_per_execution: int = Field(default=1, gt=0, description=(
-        "Batches run per call into the compiled step."))
-    jit_compile: bool | Literal["auto"] = Field(default="auto", description=(
-        "Compile the step with XLA (auto: Keras decides)."))
+    metrics: list[Any] | dict[str, list[Any]] = Field(
+        default=[], description=("Keras metrics, e.g. [accuracy]; or a list per output name.")
+    )
+    loss_weights: list[float] | dict[str, float] | None = Field(
+        default=None, description=("Weights of the outputs' losses in the total.")
+    )
+    steps_per_execution: int = Field(
+        default=1, gt=0, description=("Batches run per call into the compiled step.")
+    )
+    jit_compile: bool | Literal["auto"] = Field(
+        default="auto", description=("Compile the step with XLA (auto: Keras decides).")
+    )
 
 
 class FitConfig(_Section):
@@ -89,30 +117,47 @@ class FitConfig(_Section):
     epochs: int = Field(default=10, gt=0, description="Epochs to train (may grow on --resume).")
     batch_size: int = Field(default=32, gt=0, description="Examples per batch.")
     shuffle: bool = Field(default=True, description="Reshuffle the training data every epoch.")
-    callbacks: list[Any] = Field(default=[], description=(
-        "Keras callbacks, e.g. [{EarlyStopping: {monitor: val_loss, patience: 2}}]; file "
-        "arguments land inside the run directory."))
-    class_weight: dict[int, float] | None = Field(default=None, description=(
-        "Weight of each class index in the loss."))
-    steps_per_epoch: int | None = Field(default=None, gt=0, description=(
-        "Batches per epoch (default: the whole training set)."))
-    tensorboard: bool = Field(default=False, description=(
-        "Write TensorBoard event files to the run's tensorboard/ folder (Keras' TensorBoard "
-        "callback; `tensorboard --logdir runs/` shows them)."))
+    callbacks: list[Any] = Field(
+        default=[],
+        description=(
+            "Keras callbacks, e.g. [{EarlyStopping: {monitor: val_loss, patience: 2}}]; file "
+            "arguments land inside the run directory."
+        ),
+    )
+    class_weight: dict[int, float] | None = Field(
+        default=None, description=("Weight of each class index in the loss.")
+    )
+    steps_per_epoch: int | None = Field(
+        default=None, gt=0, description=("Batches per epoch (default: the whole training set).")
+    )
+    tensorboard: bool = Field(
+        default=False,
+        description=(
+            "Write TensorBoard event files to the run's tensorboard/ folder (Keras' TensorBoard "
+            "callback; `tensorboard --logdir runs/` shows them)."
+        ),
+    )
     mixed_precision: Literal["mixed_float16", "mixed_bfloat16"] | None = Field(
-        default=None, description=(
+        default=None,
+        description=(
             "Keras' mixed-precision dtype policy (keras.mixed_precision.set_global_policy): "
             "mixed_float16 on GPUs, with loss scaling; mixed_bfloat16 on TPUs, recent GPUs and "
-            "CPUs (default: float32)."))
+            "CPUs (default: float32)."
+        ),
+    )
 
 
 class EvaluateConfig(_Section):
     """Evaluation on the test split at the end of training."""
 
-    enabled: bool = Field(default=True, description=(
-        "Evaluate on the test split after training (evaluation.json)."))
-    batch_size: int | None = Field(default=None, gt=0, description=(
-        "Evaluation batch size (default: the larger of fit.batch_size and 256)."))
+    enabled: bool = Field(
+        default=True, description=("Evaluate on the test split after training (evaluation.json).")
+    )
+    batch_size: int | None = Field(
+        default=None,
+        gt=0,
+        description=("Evaluation batch size (default: the larger of fit.batch_size and 256)."),
+    )
 
 
 _GAN_OPTIMIZER = {"Adam": {"learning_rate": 0.0002, "beta_1": 0.5}}
@@ -137,8 +182,9 @@ def resolve_update(loss: str, discriminator_steps: int, update: str | None) -> s
     if update is None:
         return "simultaneous" if one_pass else "alternating"
     if update == "simultaneous" and not one_pass:
-        raise ValueError("update: simultaneous is for loss bce with one discriminator step "
-                         "(WGAN-GP alternates)")
+        raise ValueError(
+            "update: simultaneous is for loss bce with one discriminator step (WGAN-GP alternates)"
+        )
     return update
 
 
@@ -153,34 +199,70 @@ class GanConfig(_Section):
     latent_dim: int = Field(default=100, gt=0, description="Length of the generator's noise input.")
     generator: list[Any] = Field(min_length=1, description="Layers from noise to an image.")
     discriminator: list[Any] = Field(min_length=1, description="Layers from an image to one score.")
-    generator_optimizer: Any = Field(default=_GAN_OPTIMIZER, description=(
-        "The generator's optimizer (default: Adam 2e-4, beta_1 0.5, as the DCGAN paper)."))
-    discriminator_optimizer: Any = Field(default=_GAN_OPTIMIZER, description=(
-        "The discriminator's optimizer (default as the generator's)."))
-    loss: Literal[GAN_LOSSES] = Field(default="bce", description=(
-        "bce (the DCGAN loss) or wgan-gp (Wasserstein loss with gradient penalty)."))
+    generator_optimizer: Any = Field(
+        default=_GAN_OPTIMIZER,
+        description=(
+            "The generator's optimizer (default: Adam 2e-4, beta_1 0.5, as the DCGAN paper)."
+        ),
+    )
+    discriminator_optimizer: Any = Field(
+        default=_GAN_OPTIMIZER,
+        description=("The discriminator's optimizer (default as the generator's)."),
+    )
+    loss: Literal[GAN_LOSSES] = Field(
+        default="bce",
+        description=("bce (the DCGAN loss) or wgan-gp (Wasserstein loss with gradient penalty)."),
+    )
     gradient_penalty: float = Field(default=10.0, ge=0, description="WGAN-GP's penalty weight.")
-    discriminator_steps: int | None = Field(default=None, gt=0, description=(
-        "Discriminator updates per generator update (default: 5 for wgan-gp, else 1)."))
-    update: Literal[GAN_UPDATES] | None = Field(default=None, description=(
-        "simultaneous (one forward pass serves both losses) or alternating (default: "
-        "simultaneous for bce with one discriminator step)."))
-    label_smoothing: float = Field(default=0.0, ge=0, lt=0.5, description=(
-        "One-sided: real images are labelled 1 - this (bce only)."))
-    instance_noise: float = Field(default=0.0, ge=0, description=(
-        "Standard deviation of Gaussian noise added to real images."))
-    samples: int = Field(default=64, gt=0, le=400, description="Images in each epoch's sample grid.")
-    judge: str | None = Field(default=None, description=(
-        "A classification run directory whose model scores the samples every epoch."))
-    judge_samples: int = Field(default=1000, ge=20, le=20000, description=(
-        "Images generated for each judgement."))
-    judge_confidence: float = Field(default=0.9, gt=0, lt=1, description=(
-        "The probability above which the judge's classification counts as confident."))
-    jit_compile: bool | Literal["auto"] = Field(default="auto", description=(
-        "Compile the GAN step with XLA (auto: wherever every layer supports it)."))
+    discriminator_steps: int | None = Field(
+        default=None,
+        gt=0,
+        description=(
+            "Discriminator updates per generator update (default: 5 for wgan-gp, else 1)."
+        ),
+    )
+    update: Literal[GAN_UPDATES] | None = Field(
+        default=None,
+        description=(
+            "simultaneous (one forward pass serves both losses) or alternating (default: "
+            "simultaneous for bce with one discriminator step)."
+        ),
+    )
+    label_smoothing: float = Field(
+        default=0.0,
+        ge=0,
+        lt=0.5,
+        description=("One-sided: real images are labelled 1 - this (bce only)."),
+    )
+    instance_noise: float = Field(
+        default=0.0,
+        ge=0,
+        description=("Standard deviation of Gaussian noise added to real images."),
+    )
+    samples: int = Field(
+        default=64, gt=0, le=400, description="Images in each epoch's sample grid."
+    )
+    judge: str | None = Field(
+        default=None,
+        description=("A classification run directory whose model scores the samples every epoch."),
+    )
+    judge_samples: int = Field(
+        default=1000, ge=20, le=20000, description=("Images generated for each judgement.")
+    )
+    judge_confidence: float = Field(
+        default=0.9,
+        gt=0,
+        lt=1,
+        description=("The probability above which the judge's classification counts as confident."),
+    )
+    jit_compile: bool | Literal["auto"] = Field(
+        default="auto",
+        description=("Compile the GAN step with XLA (auto: wherever every layer supports it)."),
+    )
 
     _optimizer_given = field_validator("generator_optimizer", "discriminator_optimizer")(
-        lambda value: _named(value, "optimizer"))
+        lambda value: _named(value, "optimizer")
+    )
 
     @model_validator(mode="after")
     def _settings_fit_loss(self):
@@ -205,27 +287,42 @@ class GanConfig(_Section):
 class ExperimentConfig(_Section):
     """A whole experiment: the root of every config file."""
 
-    name: str = Field(default="experiment", pattern=NAME_PATTERN, description=(
-        "Run directories are runs/<name>-<UTC timestamp>/."))
+    name: str = Field(
+        default="experiment",
+        pattern=NAME_PATTERN,
+        description=("Run directories are runs/<name>-<UTC timestamp>/."),
+    )
     seed: int | None = Field(default=None, ge=0, description="Seeds Python, NumPy and TensorFlow.")
-    deterministic: bool = Field(default=False, description=(
-        "Bit-identical reruns through TensorFlow's op determinism (slower; needs a seed)."))
+    deterministic: bool = Field(
+        default=False,
+        description=(
+            "Bit-identical reruns through TensorFlow's op determinism (slower; needs a seed)."
+        ),
+    )
     data: DataConfig = Field(description="Where the data comes from and how it is prepared.")
     model: ModelConfig | None = Field(default=None, description="The model (kerascli train).")
-    compile: CompileConfig | None = Field(default=None, description=(
-        "Optimizer, loss and metrics (kerascli train)."))
+    compile: CompileConfig | None = Field(
+        default=None, description=("Optimizer, loss and metrics (kerascli train).")
+    )
     gan: GanConfig | None = Field(default=None, description="The GAN (kerascli gan).")
     fit: FitConfig = Field(default=FitConfig(), description="Epochs, batches and callbacks.")
-    evaluate: EvaluateConfig = Field(default=EvaluateConfig(), description=(
-        "Evaluation on the test split after training."))
-    distribute: DistributeConfig = Field(default=DistributeConfig(), description=(
-        "Data-parallel training over GPUs or machines (tf.distribute); see README 'Scaling out'."))
+    evaluate: EvaluateConfig = Field(
+        default=EvaluateConfig(), description=("Evaluation on the test split after training.")
+    )
+    distribute: DistributeConfig = Field(
+        default=DistributeConfig(),
+        description=(
+            "Data-parallel training over GPUs or machines (tf.distribute); see README "
+            "'Scaling out'."
+        ),
+    )
 
     @model_validator(mode="after")
     def _model_or_gan(self):
         if self.gan is not None and (self.model is not None or self.compile is not None):
-            raise ValueError("give model and compile (kerascli train) or gan (kerascli gan), "
-                             "not both")
+            raise ValueError(
+                "give model and compile (kerascli train) or gan (kerascli gan), not both"
+            )
         return self
 
     @field_validator("deterministic")
@@ -239,5 +336,9 @@ class ExperimentConfig(_Section):
         """Returns the resolved config as YAML: exactly what runs, re-loadable by `load_config`."""
         # mode="python" keeps int keys (class_weight) ints, so the file re-validates as it was.
         # Collections of scalars inline (`input_shape: [28, 28, 1]`), as configs are written.
-        return yaml.safe_dump(self.model_dump(mode="python", exclude_none=True), sort_keys=False,
-                              default_flow_style=None, width=100)
+        return yaml.safe_dump(
+            self.model_dump(mode="python", exclude_none=True),
+            sort_keys=False,
+            default_flow_style=None,
+            width=100,
+        )

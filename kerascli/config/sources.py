@@ -29,14 +29,38 @@ class BuiltinDataset:
 
 
 BUILTIN_DATASETS = {
-    "mnist": BuiltinDataset(tuple(str(digit) for digit in range(10)), (28, 28, 1), (28, 28),
-                            "mnist.npz", dark_background=True),
+    "mnist": BuiltinDataset(
+        tuple(str(digit) for digit in range(10)),
+        (28, 28, 1),
+        (28, 28),
+        "mnist.npz",
+        dark_background=True,
+    ),
     "fashion_mnist": BuiltinDataset(
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker",
-         "Bag", "Ankle boot"), (28, 28, 1), (28, 28), "fashion-mnist", dark_background=True),
+        (
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
+        (28, 28, 1),
+        (28, 28),
+        "fashion-mnist",
+        dark_background=True,
+    ),
     "cifar10": BuiltinDataset(
-        ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-         "truck"), (32, 32, 3), (32, 32, 3), "cifar-10-batches-py", dark_background=False),
+        ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
+        (32, 32, 3),
+        (32, 32, 3),
+        "cifar-10-batches-py",
+        dark_background=False,
+    ),
 }
 # Sources that read the user's own files, named in the config.
 FILE_SOURCES = ("idx", "npz", "images", "csv", "text")

@@ -56,18 +56,34 @@ def split_spec(value: Any, key_path: tuple, kind: str = "object") -> tuple[str, 
                 raise SpecError(key_path + (name,), "argument names must be strings")
             return name, dict(args or {})
         if isinstance(name, str):
-            raise SpecError(key_path + (name,), f"the arguments of {name} must be a mapping, "
-                            f"got {type(args).__name__}", f"write it as {example}")
+            raise SpecError(
+                key_path + (name,),
+                f"the arguments of {name} must be a mapping, got {type(args).__name__}",
+                f"write it as {example}",
+            )
     if isinstance(value, dict) and len(value) > 1:
         keys = ", ".join(map(str, list(value)[:3]))
-        raise SpecError(key_path, f"{article(kind)} {kind} is a one-key mapping, this one has keys {keys}",
-                        f"indent the arguments under the {kind} name: {example}")
-    raise SpecError(key_path, f"{article(kind)} {kind} is a name or a one-key mapping, got "
-                    f"{type(value).__name__} {value!r}"[:150], f"e.g. {example}")
+        raise SpecError(
+            key_path,
+            f"{article(kind)} {kind} is a one-key mapping, this one has keys {keys}",
+            f"indent the arguments under the {kind} name: {example}",
+        )
+    raise SpecError(
+        key_path,
+        f"{article(kind)} {kind} is a name or a one-key mapping, got "
+        f"{type(value).__name__} {value!r}"[:150],
+        f"e.g. {example}",
+    )
 
 
-def _check_name(name: str, known: set[str], refused: dict[str, str], key_path: tuple, kind: str,
-                case_insensitive: bool = False) -> None:
+def _check_name(
+    name: str,
+    known: set[str],
+    refused: dict[str, str],
+    key_path: tuple,
+    kind: str,
+    case_insensitive: bool = False,
+) -> None:
     if name in refused:
         raise SpecError(key_path, f"{name} is refused", refused[name])
     if not catalog.available():
@@ -80,11 +96,17 @@ def _check_name(name: str, known: set[str], refused: dict[str, str], key_path: t
 def _check_numbers(value: Any, here: tuple) -> None:
     """Refuses `1e-3`-style strings anywhere in an argument value, lists and mappings included."""
     if isinstance(value, str) and _EXPONENT_STRING.fullmatch(value):
-        raise SpecError(here, f"{value!r} is a string, not a number",
-                        f"YAML 1.1 reads {value} as a string; write it as 1.0e-3 style, "
-                        "with a dot and a signed exponent")
-    items = value.items() if isinstance(value, dict) else (
-        enumerate(value) if isinstance(value, list) else ())
+        raise SpecError(
+            here,
+            f"{value!r} is a string, not a number",
+            f"YAML 1.1 reads {value} as a string; write it as 1.0e-3 style, "
+            "with a dot and a signed exponent",
+        )
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else (enumerate(value) if isinstance(value, list) else ())
+    )
     for key, item in items:
         _check_numbers(item, here + (key,))
 
@@ -111,8 +133,14 @@ def _check_arguments(args: dict, key_path: tuple) -> None:
             check_object(value, here, "learning-rate schedule", catalog.schedule_names())
 
 
-def check_object(value: Any, key_path: tuple, kind: str, known: set[str],
-                 refused: dict[str, str] | None = None, case_insensitive: bool = False) -> None:
+def check_object(
+    value: Any,
+    key_path: tuple,
+    kind: str,
+    known: set[str],
+    refused: dict[str, str] | None = None,
+    case_insensitive: bool = False,
+) -> None:
     """Checks a spec's shape, its name against `known`, and the arguments that name objects."""
     if value is None or isinstance(value, (int, float)):
         return
@@ -128,8 +156,9 @@ def check_layer(value: Any, key_path: tuple) -> tuple[str, dict]:
     name, args = split_spec(value, key_path, "layer")
     name_path = key_path + (name,) if isinstance(value, dict) else key_path
     applications = catalog.application_names()
-    _check_name(name, catalog.layer_names() | applications, catalog.REFUSED_LAYERS, name_path,
-                "layer")
+    _check_name(
+        name, catalog.layer_names() | applications, catalog.REFUSED_LAYERS, name_path, "layer"
+    )
     if name in applications:
         _check_backbone(args, name_path)
     else:
@@ -141,147 +170,20 @@ def _check_backbone(args: dict, name_path: tuple) -> None:
     """A pretrained model's `weights` (null, imagenet or a file) and `trainable` (a bool)."""
     weights = args.get("weights", "imagenet")
     if weights is not None and not isinstance(weights, str):
-        raise SpecError(name_path + ("weights",), f"must be null, imagenet or a weights file, "
-                        f"got {weights!r}")
+        raise SpecError(
+            name_path + ("weights",), f"must be null, imagenet or a weights file, got {weights!r}"
+        )
     if weights not in (None, "imagenet") and not Path(weights).is_file():
-        raise SpecError(name_path + ("weights",), f"no such weights file {weights!r}",
-                        "give a .weights.h5 file, imagenet (the Keras cache) or null (random)")
+        raise SpecError(
+            name_path + ("weights",),
+            f"no such weights file {weights!r}",
+            "give a .weights.h5 file, imagenet (the Keras cache) or null (random)",
+        )
     if not isinstance(args.get("trainable", True), bool):
         raise SpecError(name_path + ("trainable",), "must be true or false")
     if "input_tensor" in args:
-        raise SpecError(name_path + ("input_tensor",), "is set by kerascli",
-                        "the model takes the previous layer's output")
-
-
-@dataclass(frozen=True)
-class LayerWiring:
-    """One layer of a Functional model: what it is, what it is called and what it takes.
-
-    Args:
-        index: Its place in `model.layers`. class_name: The Keras class.
-        args: Its arguments, `inputs` included. reference: The name later layers and `outputs`
-            use (its `name`, else `<class>_<index>`). sources: The model inputs or earlier layers
-            it takes: a name or a list of names.
-    """
-
-    index: int
-    class_name: str
-    args: dict
-    reference: str
-    sources: str | list
-
-
-def functional_wiring(model, key_path: tuple = ("model",)) -> list[LayerWiring]:
-    """Resolves a Functional model's graph: the one home of its naming and wiring rule.
-
-    Each layer takes `inputs:` (a name or a list of names of model inputs or earlier layers; by
-    default the previous layer) and is referred to by its `name`, else `<class>_<index>`.
-
-    Args:
-        model: The `model` section (with `inputs`).
-        key_path: Where it is in the config. Defaults to `("model",)`.
-
-    Returns:
-        One `LayerWiring` per layer, in order.
-
-    Raises:
-        SpecError: When a layer names an unknown input, a name is used twice, or an output names
-            no layer.
-    """
-    known = set(model.inputs)
-    previous = None
-    wiring = []
-    for index, layer in enumerate(model.layers):
-        here = key_path + ("layers", index)
-        name, args = split_spec(layer, here, "layer")
-        sources = args.get("inputs", previous)
-        if sources is None and "inputs" not in args:
-            raise SpecError(here + (name,), "the first layer must name its inputs",
-                            f"add inputs: {next(iter(model.inputs))}")
-        if not (isinstance(sources, str) or (isinstance(sources, list) and sources)):
-            raise SpecError(here + (name, "inputs"), "inputs must be a name or a list of names",
-                            "name model inputs or earlier layers")
-        for source in [sources] if isinstance(sources, str) else sources:
-            if not isinstance(source, str) or source not in known:
-                raise SpecError(here + (name, "inputs"), f"unknown input {source!r}",
-                                did_you_mean(str(source), known) or
-                                "name a model input or an earlier layer's name")
-        reference = args.get("name") or f"{name.lower()}_{index}"
-        if reference in known:
-            raise SpecError(here + (name, "name"), f"the name {reference!r} is used twice")
-        known.add(reference)
-        wiring.append(LayerWiring(index, name, args, reference, sources))
-        previous = reference
-    for index, output in enumerate(model.outputs or []):
-        if output not in known:
-            raise SpecError(key_path + ("outputs", index), f"unknown output {output!r}",
-                            did_you_mean(output, known) or "name a layer")
-    return wiring
-
-
-def check_experiment(config) -> None:
-    """Checks every spec in a validated `ExperimentConfig` (duck-typed to stay import-light).
-
-    Raises:
-        SpecError: For the first problem found.
-    """
-    if config.model is not None:
-        for index, layer in enumerate(config.model.layers):
-            check_layer(layer, ("model", "layers", index))
-        if config.model.functional:
-            functional_wiring(config.model)
-        else:
-            for index, layer in enumerate(config.model.layers):
-                _, args = split_spec(layer, (), "layer")
-                if "inputs" in args:
-                    raise SpecError(("model", "layers", index), "inputs wires Functional models",
-                                    "give the model inputs: {name: shape} instead of input_shape")
-    for index, layer in enumerate(config.data.augment):
-        check_layer(layer, ("data", "augment", index))
-    if getattr(config, "gan", None) is not None:
-        for network in ("generator", "discriminator"):
-            for index, layer in enumerate(getattr(config.gan, network)):
-                name, args = check_layer(layer, ("gan", network, index))
-                if "inputs" in args:
-                    raise SpecError(("gan", network, index), "a GAN network is a stack of layers",
-                                    "remove inputs: each layer takes the previous one's output")
-            check_object(getattr(config.gan, f"{network}_optimizer"),
-                         ("gan", f"{network}_optimizer"), "optimizer", catalog.optimizer_names(),
-                         case_insensitive=True)
-    if config.compile is not None:
-        check_object(config.compile.optimizer, ("compile", "optimizer"), "optimizer",
-                     catalog.optimizer_names(), case_insensitive=True)
-        outputs = set(config.model.outputs or []) if config.model is not None else set()
-        losses = config.compile.loss
-        per_output = isinstance(losses, dict) and losses and set(losses) <= outputs
-        # `{name: "mse"}` (a string value) is per-output: a spec's arguments are a mapping.
-        looks_per_output = isinstance(losses, dict) and (
-            len(losses) > 1 or set(losses) & outputs
-            or any(isinstance(value, str) for value in losses.values()))
-        if looks_per_output and not per_output:
-            # Some keys name outputs, so all of them should: the others are misspelt outputs.
-            stray = next(key for key in losses if key not in outputs)
-            raise SpecError(("compile", "loss", stray), f"unknown output {stray!r}",
-                            did_you_mean(str(stray), outputs) or (
-                                f"the model's outputs are {', '.join(sorted(outputs))}" if outputs
-                                else "losses per output are for Functional models with outputs"))
-        if isinstance(config.compile.metrics, dict):
-            for key in config.compile.metrics:
-                if key not in outputs:
-                    raise SpecError(("compile", "metrics", key), f"unknown output {key!r}",
-                                    did_you_mean(str(key), outputs) or (
-                                        "metrics per output name the model's outputs" if outputs
-                                        else "metrics per output are for Functional models with "
-                                        "outputs"))
-        for key, loss in losses.items() if per_output else [(None, losses)]:
-            path = ("compile", "loss") + ((key,) if key else ())
-            check_object(loss, path, "loss", catalog.loss_names())
-        metrics = config.compile.metrics
-        groups = metrics.items() if isinstance(metrics, dict) else [(None, metrics)]
-        for key, group in groups:
-            for index, metric in enumerate(group):
-                path = ("compile", "metrics") + ((key,) if key else ()) + (index,)
-                check_object(metric, path, "metric", catalog.metric_names())
-    for index, callback in enumerate(config.fit.callbacks):
-        check_object(callback, ("fit", "callbacks", index), "callback", catalog.callback_names(),
-                     catalog.REFUSED_CALLBACKS)
+        raise SpecError(
+            name_path + ("input_tensor",),
+            "is set by kerascli",
+            "the model takes the previous layer's output",
+        )

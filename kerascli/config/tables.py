@@ -39,13 +39,16 @@ def feature_kind(spec, key_path: tuple = ()) -> tuple[str, dict]:
     """
     kind, args = split_spec(spec, key_path, "feature kind")
     if kind not in FEATURE_KINDS:
-        raise SpecError(key_path, f"unknown feature kind {kind!r}",
-                        did_you_mean(kind, FEATURE_KINDS) or
-                        f"use one of {', '.join(FEATURE_KINDS)}")
+        raise SpecError(
+            key_path,
+            f"unknown feature kind {kind!r}",
+            did_you_mean(kind, FEATURE_KINDS) or f"use one of {', '.join(FEATURE_KINDS)}",
+        )
     for needed in FEATURE_KINDS[kind][1]:
         if needed not in args:
-            raise SpecError(key_path + (kind,), f"needs {needed}",
-                            f"write it as {{{kind}: {{{needed}: 32}}}}")
+            raise SpecError(
+                key_path + (kind,), f"needs {needed}", f"write it as {{{kind}: {{{needed}: 32}}}}"
+            )
     return kind, args
 
 
@@ -64,5 +67,8 @@ def check_features(config) -> None:
     for column, spec in features.items():
         feature_kind(spec, ("data", "features", column))
         if column == config.data.target:
-            raise SpecError(("data", "features", column), "is the target column",
-                            "the target is what the model predicts; remove it from features")
+            raise SpecError(
+                ("data", "features", column),
+                "is the target column",
+                "the target is what the model predicts; remove it from features",
+            )

@@ -17,9 +17,9 @@ from kerascli.config.keys import KeyPath
 from kerascli.errors import ConfigError, article
 
 MAX_CONFIG_BYTES = 1 << 20
-# A config has at most a few hundred nodes; aliases that expand past this are an attack or a mistake.
+# A config has at most a few hundred nodes; aliases that expand past this are an attack or a
+# mistake.
 MAX_NODES = 100_000
-
 
 
 @dataclass
@@ -57,21 +57,29 @@ def _mark(node_or_mark) -> tuple[int, int]:
 def _walk(node: yaml.Node, key_path: KeyPath, positions: dict, path: str, budget: list[int]):
     budget[0] -= 1
     if budget[0] < 0:
-        raise ConfigError(path, "the YAML expands to too many nodes",
-                          "is it an alias bomb? configs do not need deep anchors and aliases")
+        raise ConfigError(
+            path,
+            "the YAML expands to too many nodes",
+            "is it an alias bomb? configs do not need deep anchors and aliases",
+        )
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
             key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             if key == "<<":
-                raise ConfigError(f"{path}:{_mark(key_node)[0]}:{_mark(key_node)[1]}",
-                                  "YAML merge keys (<<) are not supported", "write the keys out")
+                raise ConfigError(
+                    f"{path}:{_mark(key_node)[0]}:{_mark(key_node)[1]}",
+                    "YAML merge keys (<<) are not supported",
+                    "write the keys out",
+                )
             if key in seen:
                 line, column = _mark(key_node)
                 first = _mark(seen[key])[0]
-                raise ConfigError(f"{path}:{line}:{column}",
-                                  f"duplicate key {key!r} (first defined on line {first})",
-                                  "remove one of them")
+                raise ConfigError(
+                    f"{path}:{line}:{column}",
+                    f"duplicate key {key!r} (first defined on line {first})",
+                    "remove one of them",
+                )
             seen[key] = key_node
             child = key_path + (key,)
             positions[child] = _mark(key_node)
@@ -100,18 +108,24 @@ def parse_yaml(text: str | bytes, path: str = "<config>") -> YamlDocument:
     """
     if isinstance(text, bytes):
         if len(text) > MAX_CONFIG_BYTES:
-            raise ConfigError(path, f"the file is {len(text)} bytes, more than a config needs",
-                              f"the limit is {MAX_CONFIG_BYTES} bytes")
+            raise ConfigError(
+                path,
+                f"the file is {len(text)} bytes, more than a config needs",
+                f"the limit is {MAX_CONFIG_BYTES} bytes",
+            )
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise ConfigError(path, f"not valid UTF-8 (byte {error.start})",
-                              "save the file as UTF-8") from None
+            raise ConfigError(
+                path, f"not valid UTF-8 (byte {error.start})", "save the file as UTF-8"
+            ) from None
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            raise ConfigError(path, "the config is empty", "see configs/mnist_cnn.yaml for an example")
+            raise ConfigError(
+                path, "the config is empty", "see configs/mnist_cnn.yaml for an example"
+            )
         positions: dict[KeyPath, tuple[int, int]] = {}
         _walk(node, (), positions, path, [MAX_NODES])
         data = loader.construct_document(node)
@@ -129,26 +143,39 @@ def parse_yaml(text: str | bytes, path: str = "<config>") -> YamlDocument:
         if "expected a single document" in (error.context or ""):
             problem, hint = "the file holds several YAML documents", "keep one config per file"
         if "could not determine a constructor" in (error.problem or ""):
-            problem, hint = f"unsupported YAML tag {problem.split('for the tag')[-1].strip()}", (
-                "tags that build Python objects are never run")
+            problem, hint = (
+                f"unsupported YAML tag {problem.split('for the tag')[-1].strip()}",
+                ("tags that build Python objects are never run"),
+            )
         raise ConfigError(where, problem, hint) from None
     except yaml.YAMLError as error:
         raise ConfigError(path, f"invalid YAML: {error}") from None
     except RecursionError:
-        raise ConfigError(path, "the YAML is nested too deeply", "a config needs a few levels") from None
+        raise ConfigError(
+            path, "the YAML is nested too deeply", "a config needs a few levels"
+        ) from None
     finally:
         loader.dispose()
     if data is None:
         raise ConfigError(path, "the config is empty", "see configs/mnist_cnn.yaml for an example")
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"{article(type(data).__name__)} {type(data).__name__} scalar"
-        raise ConfigError(path, f"the top level is {kind}, not a mapping",
-                          "a config is a mapping with sections name, data, model, compile, fit")
+        kind = (
+            "a list"
+            if isinstance(data, list)
+            else f"{article(type(data).__name__)} {type(data).__name__} scalar"
+        )
+        raise ConfigError(
+            path,
+            f"the top level is {kind}, not a mapping",
+            "a config is a mapping with sections name, data, model, compile, fit",
+        )
     bad_keys = [key for key in data if not isinstance(key, str)]
     if bad_keys:
         key_node = next(k for k, _ in node.value if k.tag != "tag:yaml.org,2002:str")
         line, column = _mark(key_node)
-        raise ConfigError(f"{path}:{line}:{column}", f"top-level key {bad_keys[0]!r} is not a string")
+        raise ConfigError(
+            f"{path}:{line}:{column}", f"top-level key {bad_keys[0]!r} is not a string"
+        )
     return YamlDocument(path=path, data=data, positions=positions)
 
 
@@ -162,8 +189,11 @@ def read_yaml(path: str | Path) -> YamlDocument:
     try:
         size = Path(path).stat().st_size
         if size > MAX_CONFIG_BYTES:
-            raise ConfigError(name, f"the file is {size} bytes, more than a config needs",
-                              f"the limit is {MAX_CONFIG_BYTES} bytes")
+            raise ConfigError(
+                name,
+                f"the file is {size} bytes, more than a config needs",
+                f"the limit is {MAX_CONFIG_BYTES} bytes",
+            )
         raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ConfigError(name, "file not found") from None

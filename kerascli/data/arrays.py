@@ -14,8 +14,11 @@ from kerascli.errors import DataError
 
 def _check_pair(images: np.ndarray, labels: np.ndarray, where: str) -> None:
     if len(images) != len(labels):
-        raise DataError(where, f"{len(images)} images but {len(labels)} labels",
-                        "images and labels must come in pairs")
+        raise DataError(
+            where,
+            f"{len(images)} images but {len(labels)} labels",
+            "images and labels must come in pairs",
+        )
 
 
 def read_array(path: str) -> np.ndarray:
@@ -49,10 +52,16 @@ def read_npz(path: str | Path, where: str | None = None) -> Splits:
             keys = set(archive.files)
             missing = {"x_train", "y_train"} - keys
             if missing:
-                raise DataError(where, f"the archive has no {', '.join(sorted(missing))}",
-                                f"it holds {', '.join(sorted(keys)) or 'nothing'}")
-            arrays = {key: archive[key] for key in ("x_train", "y_train", "x_test", "y_test")
-                      if key in keys}
+                raise DataError(
+                    where,
+                    f"the archive has no {', '.join(sorted(missing))}",
+                    f"it holds {', '.join(sorted(keys)) or 'nothing'}",
+                )
+            arrays = {
+                key: archive[key]
+                for key in ("x_train", "y_train", "x_test", "y_test")
+                if key in keys
+            }
     except FileNotFoundError:
         raise DataError(where, "file not found") from None
     except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
@@ -60,5 +69,10 @@ def read_npz(path: str | Path, where: str | None = None) -> Splits:
     _check_pair(arrays["x_train"], arrays["y_train"], where)
     if "x_test" in arrays and "y_test" in arrays:
         _check_pair(arrays["x_test"], arrays["y_test"], where)
-    return Splits(arrays["x_train"], arrays["y_train"], arrays.get("x_test"),
-                  arrays.get("y_test"), origin=str(path))
+    return Splits(
+        arrays["x_train"],
+        arrays["y_train"],
+        arrays.get("x_test"),
+        arrays.get("y_test"),
+        origin=str(path),
+    )

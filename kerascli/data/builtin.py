@@ -1,6 +1,7 @@
 """The built-in datasets (MNIST, Fashion-MNIST, CIFAR-10): found on disk, or downloaded.
 
-Built-in sources resolve in the order SPEC.md gives: an explicit `data.path`, `$KERASCLI_DATA/<name>/`,
+Built-in sources resolve in the order SPEC.md gives: an explicit `data.path`,
+`$KERASCLI_DATA/<name>/`,
 `./data/<name>/`, the Keras cache (`~/.keras/datasets`), then Keras' own download (which checks
 the file's hash). Nothing imports TensorFlow unless a download is needed.
 """
@@ -82,16 +83,19 @@ def _download(name: str, places: list[Path]) -> Splits:
     try:
         if name == "cifar10":
             return read_cifar10_archive(download_cifar10(Path.home() / ".keras"))
-        loader = {"mnist": keras.datasets.mnist,
-                  "fashion_mnist": keras.datasets.fashion_mnist}[name]
+        loader = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}[
+            name
+        ]
         (x_train, y_train), (x_test, y_test) = loader.load_data()
     except DataError:
         raise
-    except Exception as error:  # Keras raises bare Exception for network failures.
+    except Exception as error:  # noqa: BLE001 - Keras raises bare Exception for network failures
         looked = ", ".join(str(place) for place in places)
-        raise DataError(f"data.source {name}", f"not found locally and the download failed "
-                        f"({type(error).__name__})",
-                        f"looked in {looked}; put the dataset files in ./data/{name}/ or set "
-                        "KERASCLI_DATA") from None
-    return Splits(x_train, y_train.reshape(-1), x_test, y_test.reshape(-1),
-                  origin=f"keras.datasets.{name}")
+        raise DataError(
+            f"data.source {name}",
+            f"not found locally and the download failed ({type(error).__name__})",
+            f"looked in {looked}; put the dataset files in ./data/{name}/ or set KERASCLI_DATA",
+        ) from None
+    return Splits(
+        x_train, y_train.reshape(-1), x_test, y_test.reshape(-1), origin=f"keras.datasets.{name}"
+    )

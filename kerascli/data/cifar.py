@@ -25,8 +25,10 @@ CIFAR10_ARCHIVE_MD5 = "c58f30108f718f92721af3b95e74349a"
 ARCHIVE_DIR = "cifar-10-batches-py"
 TRAIN_BATCHES = tuple(f"data_batch_{index}" for index in range(1, 6))
 TEST_BATCH = "test_batch"
-LAYOUT_HINT = ("a CIFAR-10 directory holds data_batch_1 to data_batch_5 and test_batch, as in "
-               "the extracted cifar-10-batches-py/")
+LAYOUT_HINT = (
+    "a CIFAR-10 directory holds data_batch_1 to data_batch_5 and test_batch, as in "
+    "the extracted cifar-10-batches-py/"
+)
 _RECONSTRUCT = np.empty(0).__reduce__()[0]  # Whichever module this numpy keeps it in.
 
 
@@ -65,34 +67,58 @@ def _parse_batch(raw: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
     try:
         batch = _BatchUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except _Refused as refused:
-        raise DataError(where, f"refused to load: the pickle names {refused}, which is not part "
-                        "of a CIFAR-10 batch") from None
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, KeyError,
-            IndexError, MemoryError, UnicodeError) as error:
-        raise DataError(where, f"not a readable CIFAR-10 batch: {type(error).__name__}: "
-                        f"{error}") from None
+        raise DataError(
+            where,
+            f"refused to load: the pickle names {refused}, which is not part of a CIFAR-10 batch",
+        ) from None
+    except (
+        pickle.UnpicklingError,
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        MemoryError,
+        UnicodeError,
+    ) as error:
+        raise DataError(
+            where, f"not a readable CIFAR-10 batch: {type(error).__name__}: {error}"
+        ) from None
     if not isinstance(batch, dict):
-        raise DataError(where, f"a CIFAR-10 batch is a dict, this file holds a "
-                        f"{type(batch).__name__}")
+        raise DataError(
+            where, f"a CIFAR-10 batch is a dict, this file holds a {type(batch).__name__}"
+        )
     # Python 2 wrote the keys as byte strings; a batch re-saved by Python 3 may use str.
-    batch = {key.decode("latin1") if isinstance(key, bytes) else key: value
-             for key, value in batch.items()}
+    batch = {
+        key.decode("latin1") if isinstance(key, bytes) else key: value
+        for key, value in batch.items()
+    }
     missing = [key for key in ("data", "labels") if key not in batch]
     if missing:
         raise DataError(where, f"the batch has no {' or '.join(missing)}")
     data, labels = batch["data"], batch["labels"]
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
-            or data.shape[1] != 3 * 32 * 32:
-        found = (f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray)
-                 else type(data).__name__)
+    if (
+        not isinstance(data, np.ndarray)
+        or data.dtype != np.uint8
+        or data.ndim != 2
+        or data.shape[1] != 3 * 32 * 32
+    ):
+        found = (
+            f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
+        )
         raise DataError(where, f"data must be uint8 rows of 3072 pixels, found {found}")
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
-        raise DataError(where, f"labels must be a list of integers, found {labels.dtype} "
-                        f"{labels.shape}")
+        raise DataError(
+            where, f"labels must be a list of integers, found {labels.dtype} {labels.shape}"
+        )
     if len(labels) != len(data):
-        raise DataError(where, f"{len(data)} images but {len(labels)} labels",
-                        "images and labels must come in pairs")
+        raise DataError(
+            where,
+            f"{len(data)} images but {len(labels)} labels",
+            "images and labels must come in pairs",
+        )
     if len(labels) and (labels.min() < 0 or labels.max() > 9):
         raise DataError(where, f"labels must lie in 0..9, found {labels.min()}..{labels.max()}")
     # Rows are 1024 red, 1024 green, 1024 blue; Keras models expect channels last.
@@ -103,8 +129,13 @@ def _parse_batch(raw: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
 def _splits(batches: dict[str, tuple[np.ndarray, np.ndarray]], origin: str) -> Splits:
     train = [batches[name] for name in TRAIN_BATCHES]
     x_test, y_test = batches[TEST_BATCH]
-    return Splits(np.concatenate([x for x, _ in train]), np.concatenate([y for _, y in train]),
-                  x_test, y_test, origin=origin)
+    return Splits(
+        np.concatenate([x for x, _ in train]),
+        np.concatenate([y for _, y in train]),
+        x_test,
+        y_test,
+        origin=origin,
+    )
 
 
 def read_cifar10_dir(directory: str | Path) -> Splits:
@@ -193,16 +224,27 @@ def download_cifar10(cache_dir: Path) -> Path:
     import keras  # Deferred: importing Keras imports TensorFlow.
 
     try:
-        path = Path(keras.utils.get_file(
-            fname="cifar-10-python.tar.gz", origin=CIFAR10_URL, file_hash=CIFAR10_ARCHIVE_MD5,
-            hash_algorithm="md5", cache_dir=str(cache_dir), extract=False))
+        path = Path(
+            keras.utils.get_file(
+                fname="cifar-10-python.tar.gz",
+                origin=CIFAR10_URL,
+                file_hash=CIFAR10_ARCHIVE_MD5,
+                hash_algorithm="md5",
+                cache_dir=str(cache_dir),
+                extract=False,
+            )
+        )
     except ValueError:  # Keras' own check of a fresh download failed.
-        raise DataError(CIFAR10_URL, "the download does not match its md5",
-                        "try again later") from None
+        raise DataError(
+            CIFAR10_URL, "the download does not match its md5", "try again later"
+        ) from None
     # Checked here too, not left to get_file alone: its hash handling has changed between
     # Keras versions, and a mismatched archive must never reach the reader unnoticed.
     actual = md5_of(path)
     if actual != CIFAR10_ARCHIVE_MD5:
-        raise DataError(path, f"md5 {actual} does not match CIFAR-10's {CIFAR10_ARCHIVE_MD5}",
-                        "delete the file and run again to download it afresh")
+        raise DataError(
+            path,
+            f"md5 {actual} does not match CIFAR-10's {CIFAR10_ARCHIVE_MD5}",
+            "delete the file and run again to download it afresh",
+        )
     return path

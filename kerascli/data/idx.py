@@ -125,8 +125,9 @@ def _read_header(stream, where: str) -> tuple[tuple[int, ...], np.dtype]:
             raise DataError(where, f"dimension {axis} is 0")
     dtype = _DTYPES[code]
     if math.prod(shape) * dtype.itemsize > _MAX_BYTES:
-        raise DataError(where, f"declares {math.prod(shape) * dtype.itemsize} bytes, more than "
-                        "the 4 GiB limit")
+        raise DataError(
+            where, f"declares {math.prod(shape) * dtype.itemsize} bytes, more than the 4 GiB limit"
+        )
     return shape, dtype
 
 

@@ -47,8 +47,11 @@ def image_layout(config: DataConfig, check_files: bool = False) -> FolderLayout:
     held_out = config.test.split if isinstance(config.test, HeldOut) else None
     layout = scan_layout(config.path, held_out)
     if "validation" in layout.folders and config.validation is not None:
-        raise DataError(str(layout.folders["validation"]), "a val folder and data.validation both "
-                        "give validation data", "remove data.validation, or the val folder")
+        raise DataError(
+            str(layout.folders["validation"]),
+            "a val folder and data.validation both give validation data",
+            "remove data.validation, or the val folder",
+        )
     if not check_files:
         return layout
     key = (str(Path(config.path).resolve()), held_out, config.color_mode)
@@ -75,10 +78,13 @@ def _check_fits(config: DataConfig, layout: FolderLayout) -> None:
     needed = total * height * width * COLOR_CHANNELS[config.color_mode] * 4  # float32
     memory = _memory_bytes()
     if memory and needed > MEMORY_FRACTION * memory:
-        raise DataError(str(layout.root), f"{total} images of {height}x{width} take "
-                        f"{needed / 2**20:.1f} MiB decoded, more than "
-                        f"{MEMORY_FRACTION:.0%} of this machine's {memory / 2**30:.1f} GiB",
-                        "lower data.image_size or set data.limit")
+        raise DataError(
+            str(layout.root),
+            f"{total} images of {height}x{width} take "
+            f"{needed / 2**20:.1f} MiB decoded, more than "
+            f"{MEMORY_FRACTION:.0%} of this machine's {memory / 2**30:.1f} GiB",
+            "lower data.image_size or set data.limit",
+        )
 
 
 def _to_arrays(dataset, limit: int | None) -> tuple[np.ndarray, np.ndarray]:
@@ -119,26 +125,40 @@ def load_image_folders(config: DataConfig) -> Splits:
 def _read_splits(config: DataConfig, layout: FolderLayout) -> Splits:
     import keras
 
-    common = dict(labels="inferred", label_mode="int", color_mode=config.color_mode,
-                  image_size=tuple(config.image_size), batch_size=None, verbose=False,
-                  interpolation="bilinear")
+    common = dict(
+        labels="inferred",
+        label_mode="int",
+        color_mode=config.color_mode,
+        image_size=tuple(config.image_size),
+        batch_size=None,
+        verbose=False,
+        interpolation="bilinear",
+    )
     names = list(layout.class_names)
     arrays = {}
     if layout.held_out is not None:
         train, test = keras.utils.image_dataset_from_directory(
-            layout.folders["train"], class_names=names, validation_split=layout.held_out,
-            subset="both", shuffle=True, seed=config.test.seed, **common)
+            layout.folders["train"],
+            class_names=names,
+            validation_split=layout.held_out,
+            subset="both",
+            shuffle=True,
+            seed=config.test.seed,
+            **common,
+        )
         arrays["train"] = _to_arrays(train, config.limit.train)
         arrays["test"] = _to_arrays(test, config.limit.test)
     else:
         train = keras.utils.image_dataset_from_directory(
-            layout.folders["train"], class_names=names, shuffle=True, seed=SPLIT_SEED, **common)
+            layout.folders["train"], class_names=names, shuffle=True, seed=SPLIT_SEED, **common
+        )
         arrays["train"] = _to_arrays(train, config.limit.train)
     for split, limit in (("test", config.limit.test), ("validation", None)):
         if split in layout.folders:
             present = layout.split_classes(split)
             dataset = keras.utils.image_dataset_from_directory(
-                layout.folders[split], class_names=present, shuffle=False, **common)
+                layout.folders[split], class_names=present, shuffle=False, **common
+            )
             x, y = _to_arrays(dataset, limit)
             # Keras numbers a split's own classes; the model knows the training classes.
             arrays[split] = x, np.array([names.index(name) for name in present])[y]
@@ -174,15 +194,21 @@ def read_like_training(paths: list, config: DataConfig) -> list[np.ndarray | Dat
     with bomb_guard():
         for path in paths:
             try:
-                refused = unreadable_by_keras(Path(path), check_image(
-                    path, FOLDER_FORMATS, FOLDER_SUPPORTED), config.color_mode)
+                refused = unreadable_by_keras(
+                    Path(path),
+                    check_image(path, FOLDER_FORMATS, FOLDER_SUPPORTED),
+                    config.color_mode,
+                )
                 if refused:
                     raise refused
                 with open_regular(path) as handle:
                     data = handle.read()
             except (DataError, OSError) as error:
-                items.append(error if isinstance(error, DataError)
-                             else DataError(str(path), f"cannot read: {error.strerror}"))
+                items.append(
+                    error
+                    if isinstance(error, DataError)
+                    else DataError(str(path), f"cannot read: {error.strerror}")
+                )
                 continue
             image = tf.image.decode_image(data, channels=channels, expand_animations=False)
             items.append(tf.image.resize(image, config.image_size, method="bilinear").numpy())

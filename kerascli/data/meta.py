@@ -34,8 +34,7 @@ def trained_on_dark_background(config: ExperimentConfig, geometry: tuple[int, in
     return ink.has_dark_background(sample)
 
 
-def output_class_names(config: ExperimentConfig, units: int,
-                       recorded: object = None) -> list[str]:
+def output_class_names(config: ExperimentConfig, units: int, recorded: object = None) -> list[str]:
     """The class name of each column of a classifier's output of `units` units.
 
     One sigmoid unit stands for classes 0 and 1. Names come from the run's record (the folder

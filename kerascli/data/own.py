@@ -13,8 +13,13 @@ from dataclasses import dataclass, field
 
 from kerascli.config.schema import DataConfig
 from kerascli.data.preprocess import Prepared, preprocess_labels, validation_slices
-from kerascli.data.table_source import (TableData, describe_features, load_table_data,
-                                        target_values, test_table)
+from kerascli.data.table_source import (
+    TableData,
+    describe_features,
+    load_table_data,
+    target_values,
+    test_table,
+)
 from kerascli.data.tables import feature_columns, require_column
 from kerascli.data.texts import check_text_folder
 from kerascli.errors import clip
@@ -58,12 +63,17 @@ def check_own_data(config: DataConfig) -> str | None:
         return describe_features(load_table_data(config))
     if config.source == "text":
         folders = check_text_folder(config)
-        test = (f"test: {folders.test}" if folders.test else
-                f"test: {folders.split.split:g} of it (seed {folders.split.seed})"
-                if folders.split else "no test set")
-        return (f"{len(folders.class_names)} classes: {clip(', '.join(folders.class_names), 80)}"
-                f"\ntrain: {folders.train}; {test}" + (f"; val: {folders.val}" if folders.val
-                                                      else ""))
+        test = (
+            f"test: {folders.test}"
+            if folders.test
+            else f"test: {folders.split.split:g} of it (seed {folders.split.seed})"
+            if folders.split
+            else "no test set"
+        )
+        return (
+            f"{len(folders.class_names)} classes: {clip(', '.join(folders.class_names), 80)}"
+            f"\ntrain: {folders.train}; {test}" + (f"; val: {folders.val}" if folders.val else "")
+        )
     return None
 
 
@@ -136,14 +146,21 @@ def _tables(config: DataConfig, data: TableData) -> TrainingData:
         return None if y is None else preprocess_labels(y, pre, where) if data.class_names else y
 
     prepared = Prepared(
-        encode(feature_space, columns), labels(y_train, "data.train"),
+        encode(feature_space, columns),
+        labels(y_train, "data.train"),
         None if val_columns is None else encode(feature_space, val_columns),
         labels(y_val, "data.validation"),
         None if data.test is None else encode(feature_space, data.test.values),
         labels(data.y_test, "data.test"),
-        len(data.class_names) if data.class_names else None)
-    return TrainingData(prepared, data.class_names, (prepared.x_train.shape[1],),
-                   record=data.record(), feature_space=feature_space)
+        len(data.class_names) if data.class_names else None,
+    )
+    return TrainingData(
+        prepared,
+        data.class_names,
+        (prepared.x_train.shape[1],),
+        record=data.record(),
+        feature_space=feature_space,
+    )
 
 
 def _texts(config: DataConfig) -> TrainingData:
@@ -164,7 +181,12 @@ def _texts(config: DataConfig) -> TrainingData:
     pre = config.preprocess
     x_test, y_test = test if test is not None else (None, None)
     prepared = Prepared(
-        x_train, preprocess_labels(y_train, pre, "data.train"), x_val,
-        None if y_val is None else preprocess_labels(y_val, pre, "data.validation"), x_test,
-        None if y_test is None else preprocess_labels(y_test, pre, "data.test"), len(names))
+        x_train,
+        preprocess_labels(y_train, pre, "data.train"),
+        x_val,
+        None if y_val is None else preprocess_labels(y_val, pre, "data.validation"),
+        x_test,
+        None if y_test is None else preprocess_labels(y_test, pre, "data.test"),
+        len(names),
+    )
     return TrainingData(prepared, names, (), "string", record={"class_names": names})

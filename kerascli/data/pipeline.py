@@ -20,8 +20,10 @@ def feed_inputs(x: np.ndarray, input_shapes: dict[str, tuple] | None):
     """
     if not input_shapes or len(input_shapes) == 1 or isinstance(x, dict):
         return x  # one input, or already one array per input (a table's columns)
-    return {name: x.reshape((len(x), *[d if d is not None else -1 for d in shape]))
-            for name, shape in input_shapes.items()}
+    return {
+        name: x.reshape((len(x), *[d if d is not None else -1 for d in shape]))
+        for name, shape in input_shapes.items()
+    }
 
 
 def input_shapes(model) -> dict[str, tuple] | None:
@@ -38,8 +40,9 @@ def feed_targets(y: np.ndarray, model):
     return tuple(y for _ in model.outputs)
 
 
-def make_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int | None = None,
-                 augment=None):
+def make_dataset(
+    x, y, *, batch_size: int, shuffle: bool = False, seed: int | None = None, augment=None
+):
     """Builds a batched, prefetched `tf.data.Dataset` from in-memory arrays.
 
     Shuffling permutes indices and gathers whole batches, the way Keras' own array adapter does:
@@ -74,6 +77,9 @@ def make_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int | No
 
     dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if augment is not None:
-        dataset = dataset.map(lambda bx, by: (augment(bx, training=True), by),
-                              num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        dataset = dataset.map(
+            lambda bx, by: (augment(bx, training=True), by),
+            num_parallel_calls=tf.data.AUTOTUNE,
+            deterministic=True,
+        )
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -55,8 +55,11 @@ def preprocess_images(x: np.ndarray, config: PreprocessConfig, where: str = "dat
         try:
             x = x.reshape((len(x), *config.reshape))
         except ValueError:
-            raise DataError(where, f"cannot reshape examples of shape {x.shape[1:]} to "
-                            f"{config.reshape}", "check data.preprocess.reshape") from None
+            raise DataError(
+                where,
+                f"cannot reshape examples of shape {x.shape[1:]} to {config.reshape}",
+                "check data.preprocess.reshape",
+            ) from None
     x = x.astype(np.float32, copy=False)
     if config.range is not None:
         low, high = config.range
@@ -76,8 +79,9 @@ def display_range(config: PreprocessConfig) -> tuple[float, float]:
 def to_pixels(x: np.ndarray, config: PreprocessConfig) -> np.ndarray:
     """Maps preprocessed images (or a generator's output) back to uint8 pixels, clipped."""
     low, high = display_range(config)
-    return np.clip(np.rint((np.asarray(x, np.float32) - low) / (high - low) * 255.0), 0, 255
-                   ).astype(np.uint8)
+    return np.clip(
+        np.rint((np.asarray(x, np.float32) - low) / (high - low) * 255.0), 0, 255
+    ).astype(np.uint8)
 
 
 def preprocess_labels(y: np.ndarray, config: PreprocessConfig, where: str = "data") -> np.ndarray:
@@ -92,12 +96,19 @@ def preprocess_labels(y: np.ndarray, config: PreprocessConfig, where: str = "dat
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
-        raise DataError(where, f"one_hot needs integer class labels, got {y.dtype} labels of shape "
-                        f"{y.shape[1:]}", "remove data.preprocess.one_hot")
+        raise DataError(
+            where,
+            f"one_hot needs integer class labels, got {y.dtype} labels of shape {y.shape[1:]}",
+            "remove data.preprocess.one_hot",
+        )
     bad = np.flatnonzero((y < 0) | (y >= config.one_hot))
     if bad.size:
-        raise DataError(where, f"label {int(y[bad[0]])} (example {int(bad[0])}) is outside the "
-                        f"{config.one_hot} classes", "check data.preprocess.one_hot")
+        raise DataError(
+            where,
+            f"label {int(y[bad[0]])} (example {int(bad[0])}) is outside the "
+            f"{config.one_hot} classes",
+            "check data.preprocess.one_hot",
+        )
     return np.eye(config.one_hot, dtype=np.float32)[y]
 
 
@@ -122,11 +133,15 @@ def validation_slices(count: int, validation) -> tuple[slice, slice]:
     Raises:
         DataError: When the held-out slice leaves no example on one side.
     """
-    held = (validation.first if validation.first is not None
-            else int(round(count * validation.split)))
+    held = (
+        validation.first if validation.first is not None else int(round(count * validation.split))
+    )
     if not 0 < held < count:
-        raise DataError("data.validation", f"holding out {held} of {count} training "
-                        "examples leaves none to train on (or none to validate)")
+        raise DataError(
+            "data.validation",
+            f"holding out {held} of {count} training "
+            "examples leaves none to train on (or none to validate)",
+        )
     if validation.first is not None:
         return slice(held, None), slice(0, held)
     return slice(0, count - held), slice(count - held, None)
@@ -157,5 +172,6 @@ def prepare(splits: Splits, config: DataConfig) -> Prepared:
     if splits.x_test is not None:
         x_test = preprocess_images(splits.x_test, pre, "data.test")
         y_test = preprocess_labels(splits.y_test, pre, "data.test")
-    return Prepared(x_train, y_train, x_val, y_val, x_test, y_test,
-                    count_classes(splits.y_train, pre))
+    return Prepared(
+        x_train, y_train, x_val, y_val, x_test, y_test, count_classes(splits.y_train, pre)
+    )

@@ -12,8 +12,12 @@ from __future__ import annotations
 import numpy as np
 
 from kerascli.config.schema import DataConfig
-from kerascli.config.sources import (BUILTIN_DATASETS, COLOR_CHANNELS, ENCODED_SOURCES,
-                                     files_input_shape)
+from kerascli.config.sources import (
+    BUILTIN_DATASETS,
+    COLOR_CHANNELS,
+    ENCODED_SOURCES,
+    files_input_shape,
+)
 from kerascli.data.arrays import read_npz, read_pair
 from kerascli.data.builtin import load_builtin
 from kerascli.data.idx import read_idx_shape

@@ -37,8 +37,11 @@ def build_feature_space(features: dict):
         try:
             built[name] = getattr(space, kind)(**args)
         except (TypeError, ValueError) as error:
-            raise ConfigError(f"data.features.{name}.{kind}", one_line(error),
-                              f"see keras.utils.FeatureSpace.{kind}") from None
+            raise ConfigError(
+                f"data.features.{name}.{kind}",
+                one_line(error),
+                f"see keras.utils.FeatureSpace.{kind}",
+            ) from None
     return space(features=built, output_mode="concat")
 
 
@@ -49,8 +52,10 @@ def model_inputs(columns: dict[str, np.ndarray]) -> dict:
     """
     import tensorflow as tf
 
-    return {name: tf.constant(values.astype(str)) if values.dtype == object else values
-            for name, values in columns.items()}
+    return {
+        name: tf.constant(values.astype(str)) if values.dtype == object else values
+        for name, values in columns.items()
+    }
 
 
 def adapt_feature_space(feature_space, columns: dict[str, np.ndarray]) -> None:
@@ -63,9 +68,16 @@ def adapt_feature_space(feature_space, columns: dict[str, np.ndarray]) -> None:
 def encode(feature_space, columns: dict[str, np.ndarray]) -> np.ndarray:
     """The encoded features of every row, as one float32 matrix `(rows, width)`."""
     count = len(next(iter(columns.values())))
-    parts = [np.asarray(feature_space(model_inputs(
-        {name: values[start:start + _CHUNK] for name, values in columns.items()})))
-        for start in range(0, count, _CHUNK)]
+    parts = [
+        np.asarray(
+            feature_space(
+                model_inputs(
+                    {name: values[start : start + _CHUNK] for name, values in columns.items()}
+                )
+            )
+        )
+        for start in range(0, count, _CHUNK)
+    ]
     return np.concatenate(parts).astype(np.float32, copy=False)
 
 
@@ -82,5 +94,6 @@ def raw_row_model(feature_space, network, name: str):
     """
     import keras
 
-    return keras.Model(feature_space.get_inputs(),
-                       network(feature_space.get_encoded_features()), name=name)
+    return keras.Model(
+        feature_space.get_inputs(), network(feature_space.get_encoded_features()), name=name
+    )

@@ -11,8 +11,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from kerascli.config.schema import DataConfig, HeldOut
-from kerascli.data.tables import (INTEGER, NUMBER, Columns, RawTable, feature_columns,
-                                  infer_kind, read_table, require_column)
+from kerascli.data.tables import (
+    INTEGER,
+    NUMBER,
+    Columns,
+    RawTable,
+    feature_columns,
+    infer_kind,
+    read_table,
+    require_column,
+)
 from kerascli.errors import DataError, clip
 
 
@@ -40,8 +48,7 @@ class TableData:
 
     def record(self) -> dict:
         """What `run.json` keeps so that evaluate and predict read new files the same way."""
-        return {"target": self.target, "features": self.features,
-                "class_names": self.class_names}
+        return {"target": self.target, "features": self.features, "class_names": self.class_names}
 
 
 def split_table(table: RawTable, split: HeldOut) -> tuple[RawTable, RawTable]:
@@ -53,15 +60,23 @@ def split_table(table: RawTable, split: HeldOut) -> tuple[RawTable, RawTable]:
     count = len(table.rows)
     held = int(round(count * split.split))
     if not 0 < held < count:
-        raise DataError(table.path, f"holding out {held} of {count} rows for testing leaves no "
-                        "test or no training rows", "change data.test.split or add rows")
+        raise DataError(
+            table.path,
+            f"holding out {held} of {count} rows for testing leaves no test or no training rows",
+            "change data.test.split or add rows",
+        )
     test_rows = np.sort(np.random.RandomState(split.seed).permutation(count)[:held])
     is_test = np.zeros(count, dtype=bool)
     is_test[test_rows] = True
 
     def part(mask):
-        return RawTable(table.path, table.header, [r for r, m in zip(table.rows, mask) if m],
-                        [line for line, m in zip(table.lines, mask) if m], table.header_line)
+        return RawTable(
+            table.path,
+            table.header,
+            [r for r, m in zip(table.rows, mask) if m],
+            [line for line, m in zip(table.lines, mask) if m],
+            table.header_line,
+        )
 
     return part(~is_test), part(is_test)
 
@@ -84,13 +99,22 @@ def classes_of(table: RawTable, target: str) -> list[str] | None:
     else:
         names = sorted(set(cells))
     if len(names) < 2:
-        raise DataError(table.path, f"column {target}: every row has the class {names[0]!r}",
-                        "a classifier needs examples of two classes at least")
+        raise DataError(
+            table.path,
+            f"column {target}: every row has the class {names[0]!r}",
+            "a classifier needs examples of two classes at least",
+        )
     return names
 
 
-def target_values(table: RawTable, target: str, class_names: list[str] | None, *,
-                  lenient: bool = False, errors: list | None = None) -> tuple[np.ndarray, set]:
+def target_values(
+    table: RawTable,
+    target: str,
+    class_names: list[str] | None,
+    *,
+    lenient: bool = False,
+    errors: list | None = None,
+) -> tuple[np.ndarray, set]:
     """The target column as class indices (classes) or float32 values (regression).
 
     Args:
@@ -111,15 +135,21 @@ def target_values(table: RawTable, target: str, class_names: list[str] | None, *
         key = str(int(cell)) if class_names and INTEGER.fullmatch(cell) else cell
         problem = None
         if not cell:
-            problem = DataError(table.where(row), f"column {target}: missing value",
-                                "fill it in or remove the row")
+            problem = DataError(
+                table.where(row), f"column {target}: missing value", "fill it in or remove the row"
+            )
         elif class_names is not None and key not in index:
-            problem = DataError(table.where(row), f"column {target}: {cell!r} is not one of the "
-                                "classes of the training data",
-                                f"the classes are {clip(', '.join(class_names), 100)}")
+            problem = DataError(
+                table.where(row),
+                f"column {target}: {cell!r} is not one of the classes of the training data",
+                f"the classes are {clip(', '.join(class_names), 100)}",
+            )
         elif class_names is None and not NUMBER.fullmatch(cell):
-            problem = DataError(table.where(row), f"column {target}: {cell!r} is not a number",
-                                "the target is a regression target")
+            problem = DataError(
+                table.where(row),
+                f"column {target}: {cell!r} is not a number",
+                "the target is a regression target",
+            )
         if problem is not None:
             if not lenient:
                 raise problem
@@ -132,8 +162,7 @@ def target_values(table: RawTable, target: str, class_names: list[str] | None, *
     return np.array(values, dtype=dtype), bad
 
 
-def resolve_features(table: RawTable, target: str, features: dict | None
-                     ) -> tuple[dict, list[str]]:
+def resolve_features(table: RawTable, target: str, features: dict | None) -> tuple[dict, list[str]]:
     """The feature kinds: those given, else every column but the target, kinds inferred.
 
     Returns:
@@ -146,8 +175,11 @@ def resolve_features(table: RawTable, target: str, features: dict | None
         return dict(features), []
     names = [name for name in table.header if name != target]
     if not names:
-        raise DataError(table.path, f"has no column besides the target {target}",
-                        "a model needs at least one feature column")
+        raise DataError(
+            table.path,
+            f"has no column besides the target {target}",
+            "a model needs at least one feature column",
+        )
     return {name: infer_kind(table, name) for name in names}, names
 
 
@@ -192,23 +224,28 @@ def test_table(config: DataConfig) -> RawTable | None:
     if config.path is not None:
         if not isinstance(config.test, HeldOut):
             return None
-        return _first(split_table(read_table(config.path, "data.path"), config.test)[1],
-                      config.limit.test)
+        return _first(
+            split_table(read_table(config.path, "data.path"), config.test)[1], config.limit.test
+        )
     return _first(read_table(config.test, "data.test"), config.limit.test) if config.test else None
 
 
 def _first(table: RawTable, count: int | None) -> RawTable:
     if not count:
         return table
-    return RawTable(table.path, table.header, table.rows[:count], table.lines[:count],
-                    table.header_line)
+    return RawTable(
+        table.path, table.header, table.rows[:count], table.lines[:count], table.header_line
+    )
 
 
 def describe_features(data: TableData) -> str:
     """What `validate` says about a table: the target and each feature's kind (and whether it
     was inferred)."""
-    task = (f"{len(data.class_names)} classes: {clip(', '.join(data.class_names), 80)}"
-            if data.class_names else "a regression (float values)")
+    task = (
+        f"{len(data.class_names)} classes: {clip(', '.join(data.class_names), 80)}"
+        if data.class_names
+        else "a regression (float values)"
+    )
     lines = [f"target {data.target}: {task}", "features:"]
     for name, spec in data.features.items():
         kind = spec if isinstance(spec, str) else str(spec).replace("'", "")

@@ -98,32 +98,44 @@ def read_table(path: str | Path, key: str) -> RawTable:
                 records.append(record)
                 line = reader.line_num + 1
     except UnicodeDecodeError as error:
-        raise DataError(str(path), f"is not UTF-8 text (byte {error.start})",
-                        "save it as UTF-8 CSV") from None
+        raise DataError(
+            str(path), f"is not UTF-8 text (byte {error.start})", "save it as UTF-8 CSV"
+        ) from None
     except csv.Error as error:
         raise DataError(f"{path}:{line}", f"is not valid CSV: {error}") from None
     kept = [(record, start) for record, start in zip(records, starts) if record]  # blank lines
     if not kept:
-        raise DataError(str(path), "is empty", "a CSV file needs a header row, then one row of "
-                        "values per example")
+        raise DataError(
+            str(path),
+            "is empty",
+            "a CSV file needs a header row, then one row of values per example",
+        )
     header = [name.strip() for name in kept[0][0]]
     for index, name in enumerate(header):
         if not name:
-            raise DataError(f"{path}:{kept[0][1]}", f"column {index + 1} has no name",
-                            "give every column a name in the header row")
+            raise DataError(
+                f"{path}:{kept[0][1]}",
+                f"column {index + 1} has no name",
+                "give every column a name in the header row",
+            )
         if name in header[:index]:
-            raise DataError(f"{path}:{kept[0][1]}", f"column {name}: appears twice in the header",
-                            "give every column its own name")
+            raise DataError(
+                f"{path}:{kept[0][1]}",
+                f"column {name}: appears twice in the header",
+                "give every column its own name",
+            )
     rows, lines = [], []
     for record, start in kept[1:]:
         if len(record) != len(header):
-            raise DataError(f"{path}:{start}", f"has {len(record)} values, the header has "
-                            f"{len(header)} columns", "quote values that hold commas")
+            raise DataError(
+                f"{path}:{start}",
+                f"has {len(record)} values, the header has {len(header)} columns",
+                "quote values that hold commas",
+            )
         rows.append([cell.strip() for cell in record])
         lines.append(start)
     if not rows:
-        raise DataError(str(path), "has a header but no rows of values",
-                        "add one row per example")
+        raise DataError(str(path), "has a header but no rows of values", "add one row per example")
     table = RawTable(str(path), header, rows, lines, kept[0][1])
     # The CLI checks the files before TensorFlow loads, then the story reads them again: the
     # newest few (a train and a test file) are kept, so each is parsed once.
@@ -140,9 +152,15 @@ def require_column(table: RawTable, name: str, role: str = "column") -> None:
         table: The table. name: The column. role: What the config calls it (for the hint).
     """
     if name not in table.header:
-        raise DataError(f"{table.path}:{table.header_line}", f"column {name}: not in the header",
-                        f"{role}: " + (did_you_mean(name, table.header) or
-                                       f"the columns are {clip(', '.join(table.header), 120)}"))
+        raise DataError(
+            f"{table.path}:{table.header_line}",
+            f"column {name}: not in the header",
+            f"{role}: "
+            + (
+                did_you_mean(name, table.header)
+                or f"the columns are {clip(', '.join(table.header), 120)}"
+            ),
+        )
 
 
 def _is_number(cell: str) -> bool:
@@ -150,8 +168,11 @@ def _is_number(cell: str) -> bool:
 
 
 def _missing(table: RawTable, name: str, row: int) -> DataError:
-    return DataError(table.where(row), f"column {name}: missing value",
-                     "fill it in or remove the row; kerascli does not guess missing values")
+    return DataError(
+        table.where(row),
+        f"column {name}: missing value",
+        "fill it in or remove the row; kerascli does not guess missing values",
+    )
 
 
 def infer_kind(table: RawTable, name: str):
@@ -175,11 +196,16 @@ def infer_kind(table: RawTable, name: str):
     if 0 < count < len(cells):
         odd_is_text = count * 2 >= len(cells)
         row = numbers.index(not odd_is_text)
-        what = (f"{cells[row]!r} is text, but the column's other values are numbers" if odd_is_text
-                else f"{cells[row]!r} is a number, but the column's other values are text")
-        raise DataError(table.where(row), f"column {name}: {what}",
-                        f"fix the value, or read the column as text: features: {{{name}: "
-                        "string_categorical}")
+        what = (
+            f"{cells[row]!r} is text, but the column's other values are numbers"
+            if odd_is_text
+            else f"{cells[row]!r} is a number, but the column's other values are text"
+        )
+        raise DataError(
+            table.where(row),
+            f"column {name}: {what}",
+            f"fix the value, or read the column as text: features: {{{name}: string_categorical}}",
+        )
     if count:
         distinct = set(cells)
         if all(INTEGER.fullmatch(cell) for cell in cells) and len(distinct) <= CATEGORICAL_INTEGERS:
@@ -190,8 +216,9 @@ def infer_kind(table: RawTable, name: str):
     return "string_categorical"
 
 
-def typed_column(table: RawTable, name: str, kind_spec, bad: set[int] | None = None,
-                 errors: list | None = None) -> np.ndarray:
+def typed_column(
+    table: RawTable, name: str, kind_spec, bad: set[int] | None = None, errors: list | None = None
+) -> np.ndarray:
     """One column's values as the type its feature kind reads (float32, int64 or str).
 
     Args:
@@ -211,12 +238,19 @@ def typed_column(table: RawTable, name: str, kind_spec, bad: set[int] | None = N
         if not cell:
             problem = _missing(table, name, row)
         elif kind == "integer" and not INTEGER.fullmatch(cell):
-            problem = DataError(table.where(row), f"column {name}: {cell!r} is not an integer",
-                                f"the column is {kind_name}; use float_normalized for fractions"
-                                if _is_number(cell) else f"the column is {kind_name}")
+            problem = DataError(
+                table.where(row),
+                f"column {name}: {cell!r} is not an integer",
+                f"the column is {kind_name}; use float_normalized for fractions"
+                if _is_number(cell)
+                else f"the column is {kind_name}",
+            )
         elif kind == "float" and not _is_number(cell):
-            problem = DataError(table.where(row), f"column {name}: {cell!r} is not a number",
-                                f"the column is {kind_name}")
+            problem = DataError(
+                table.where(row),
+                f"column {name}: {cell!r} is not a number",
+                f"the column is {kind_name}",
+            )
         if problem is not None:
             if bad is None:
                 raise problem

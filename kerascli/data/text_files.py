@@ -29,8 +29,9 @@ def check_utf8(path: Path) -> str:
     except OSError as error:
         raise DataError(str(path), f"cannot read: {error.strerror}") from None
     except UnicodeDecodeError as error:
-        raise DataError(str(path), f"is not UTF-8 text (byte {error.start})",
-                        "save it as UTF-8") from None
+        raise DataError(
+            str(path), f"is not UTF-8 text (byte {error.start})", "save it as UTF-8"
+        ) from None
 
 
 def read_text_files(paths: list[str | Path]) -> tuple[list[str], list[str], list[DataError]]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from kerascli.config.schema import DataConfig, HeldOut
-from kerascli.data.text_files import TEXT_SUFFIX, check_utf8, text_files
+from kerascli.data.text_files import check_utf8, text_files
 from kerascli.errors import DataError, clip
 
 _ORDER_SEED = 1337
@@ -48,34 +48,51 @@ def check_text_folder(config: DataConfig) -> TextFolders:
     """
     root = Path(config.path)
     if not root.is_dir():
-        raise DataError(str(root), "no such folder" if not root.exists() else "is not a folder",
-                        "data.path names a folder of class folders of .txt files")
+        raise DataError(
+            str(root),
+            "no such folder" if not root.exists() else "is not a folder",
+            "data.path names a folder of class folders of .txt files",
+        )
     split = config.test if isinstance(config.test, HeldOut) else None
     if (root / "train").is_dir():
         if split is not None:
-            raise DataError(str(root), "has a train/ folder, so its test set is test/",
-                            "remove data.test, or put the class folders directly under it")
-        found = TextFolders(root / "train", (), *[root / name if (root / name).is_dir() else None
-                                                  for name in ("test", "val")])
+            raise DataError(
+                str(root),
+                "has a train/ folder, so its test set is test/",
+                "remove data.test, or put the class folders directly under it",
+            )
+        found = TextFolders(
+            root / "train",
+            (),
+            *[root / name if (root / name).is_dir() else None for name in ("test", "val")],
+        )
     else:
         found = TextFolders(root, (), split=split)
     classes = _classes(found.train)
     if len(classes) < 2:
-        raise DataError(str(found.train), f"has {len(classes)} class folder(s)",
-                        "put each class's .txt files in a folder named after it, two classes "
-                        "at least")
+        raise DataError(
+            str(found.train),
+            f"has {len(classes)} class folder(s)",
+            "put each class's .txt files in a folder named after it, two classes at least",
+        )
     for folder in (found.train, found.test, found.val):
         if folder is None:
             continue
         if folder is not found.train and _classes(folder) != classes:
-            raise DataError(str(folder), f"its class folders ({clip(', '.join(_classes(folder)), 80)}) "
-                            f"are not those of {found.train} ({clip(', '.join(classes), 80)})",
-                            "every split needs the same class folders")
+            raise DataError(
+                str(folder),
+                f"its class folders ({clip(', '.join(_classes(folder)), 80)}) "
+                f"are not those of {found.train} ({clip(', '.join(classes), 80)})",
+                "every split needs the same class folders",
+            )
         for name in classes:
             files = text_files(folder / name)
             if not files:
-                raise DataError(str(folder / name), "has no .txt files",
-                                "each class folder holds its examples as .txt files")
+                raise DataError(
+                    str(folder / name),
+                    "has no .txt files",
+                    "each class folder holds its examples as .txt files",
+                )
             for path in files:
                 check_utf8(path)
     return TextFolders(found.train, tuple(classes), found.test, found.val, found.split)
@@ -94,8 +111,13 @@ def read_text_splits(config: DataConfig):
     folders = check_text_folder(config)
     names = list(folders.class_names)
     if folders.split is not None:
-        train, test = _read(folders.train, names, validation_split=folders.split.split,
-                            subset="both", seed=folders.split.seed)
+        train, test = _read(
+            folders.train,
+            names,
+            validation_split=folders.split.split,
+            subset="both",
+            seed=folders.split.seed,
+        )
     else:
         # Shuffled once, seeded: a validation split then holds out a mix of the classes.
         train = _read(folders.train, names, seed=_ORDER_SEED)
@@ -112,8 +134,13 @@ def read_text_test(config: DataConfig):
     folders = check_text_folder(config)
     names = list(folders.class_names)
     if folders.split is not None:
-        test = _read(folders.train, names, validation_split=folders.split.split,
-                     subset="validation", seed=folders.split.seed)
+        test = _read(
+            folders.train,
+            names,
+            validation_split=folders.split.split,
+            subset="validation",
+            seed=folders.split.seed,
+        )
     elif folders.test is not None:
         test = _read(folders.test, names, shuffle=False)
     else:
@@ -125,8 +152,15 @@ def _read(folder: Path, names: list[str], shuffle: bool = True, **split):
     import keras
 
     return keras.utils.text_dataset_from_directory(
-        folder, labels="inferred", label_mode="int", class_names=names, batch_size=None,
-        shuffle=shuffle, verbose=False, **split)
+        folder,
+        labels="inferred",
+        label_mode="int",
+        class_names=names,
+        batch_size=None,
+        shuffle=shuffle,
+        verbose=False,
+        **split,
+    )
 
 
 def _materialize(dataset):

@@ -16,16 +16,26 @@ from kerascli.runs.layout import CONFUSION_PLOT, EVALUATION_FILE, MISTAKES_PLOT,
 from kerascli.visuals import plots
 
 
-def _worst_mistakes(x: np.ndarray, true: np.ndarray, predicted: np.ndarray,
-                    confidence: np.ndarray, limit: int = 25) -> np.ndarray:
+def _worst_mistakes(
+    x: np.ndarray, true: np.ndarray, predicted: np.ndarray, confidence: np.ndarray, limit: int = 25
+) -> np.ndarray:
     wrong = np.flatnonzero(true != predicted)
     return wrong[np.argsort(-confidence[wrong])][:limit]
 
 
-def evaluate_model(model, x, y, *, run_dir: Path, class_names: list[str] | None,
-                   num_classes: int | None, batch_size: int = 256,
-                   images: np.ndarray | None = None, value_range=(0.0, 1.0),
-                   extra: dict | None = None) -> dict:
+def evaluate_model(
+    model,
+    x,
+    y,
+    *,
+    run_dir: Path,
+    class_names: list[str] | None,
+    num_classes: int | None,
+    batch_size: int = 256,
+    images: np.ndarray | None = None,
+    value_range=(0.0, 1.0),
+    extra: dict | None = None,
+) -> dict:
     """Evaluates `model` on `(x, y)` and writes `evaluation.json` and its plots.
 
     Classifiers (softmax over the classes, or one sigmoid unit on 0/1 labels) also get per-class
@@ -50,9 +60,12 @@ def evaluate_model(model, x, y, *, run_dir: Path, class_names: list[str] | None,
     """
     labels = y[0] if isinstance(y, tuple) else y
     scores = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
-    record = {**(extra or {}), "examples": int(len(labels)),
-              "loss": float(scores.pop("loss", float("nan"))),
-              "metrics": {key: float(value) for key, value in scores.items()}}
+    record = {
+        **(extra or {}),
+        "examples": int(len(labels)),
+        "loss": float(scores.pop("loss", float("nan"))),
+        "metrics": {key: float(value) for key, value in scores.items()},
+    }
     output = model.outputs[0]
     units = int(output.shape[-1] or 1)
     task = task_of(units, labels, num_classes)
@@ -73,25 +86,29 @@ def evaluate_model(model, x, y, *, run_dir: Path, class_names: list[str] | None,
         else:
             predicted = probabilities.argmax(axis=-1)
             confidence = probabilities.max(axis=-1)
-            names = class_names if class_names and len(class_names) == units else [
-                str(i) for i in range(units)]
+            names = (
+                class_names
+                if class_names and len(class_names) == units
+                else [str(i) for i in range(units)]
+            )
         true = class_indices(labels)
         record.update(classification_report(true, predicted, names))
         plots_dir = Path(run_dir) / PLOTS_DIR
         plots_dir.mkdir(exist_ok=True)
-        plots.plot_confusion_matrix(record["confusion_matrix"], names,
-                                    plots_dir / CONFUSION_PLOT)
+        plots.plot_confusion_matrix(record["confusion_matrix"], names, plots_dir / CONFUSION_PLOT)
         record["plots"].append(f"{PLOTS_DIR}/{CONFUSION_PLOT}")
         shown = images if images is not None else x
         misclassified = plots_dir / MISTAKES_PLOT
         worst = np.array([], dtype=np.int64)
         if isinstance(shown, np.ndarray) and (
-                shown.ndim == 3 or shown.ndim == 4 and shown.shape[-1] in (1, 3)):
+            shown.ndim == 3 or shown.ndim == 4 and shown.shape[-1] in (1, 3)
+        ):
             worst = _worst_mistakes(shown, true, predicted, confidence)
         if worst.size:
             titles = [f"true {names[true[i]]} / pred {names[predicted[i]]}" for i in worst]
-            plots.plot_image_grid(shown[worst], misclassified, titles=titles,
-                                  value_range=tuple(value_range))
+            plots.plot_image_grid(
+                shown[worst], misclassified, titles=titles, value_range=tuple(value_range)
+            )
             record["plots"].append(f"{PLOTS_DIR}/{MISTAKES_PLOT}")
         else:
             # An older evaluation's mistakes would be mistaken for this one's.

@@ -43,8 +43,9 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T
     middle = root_a @ cov_b @ root_a
     trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
-    distance = float(np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b)
-                     - 2 * trace_root)
+    distance = float(
+        np.sum((mean_a - mean_b) ** 2) + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root
+    )
     return max(distance, 0.0)
 
 
@@ -63,29 +64,39 @@ class Judge:
         ConfigError: When the classifier's input does not fit the generated images.
     """
 
-    def __init__(self, run: SavedRun, real_pixels: np.ndarray, *, samples: int,
-                 confidence: float, seed: int):
+    def __init__(
+        self, run: SavedRun, real_pixels: np.ndarray, *, samples: int, confidence: float, seed: int
+    ):
         if run.task not in (None, "classification"):
-            raise ConfigError("gan.judge", f"{run.run_dir} is a {run.task} run",
-                              "name a classification run (softmax over classes)")
+            raise ConfigError(
+                "gan.judge",
+                f"{run.run_dir} is a {run.task} run",
+                "name a classification run (softmax over classes)",
+            )
         model = load_model(run)
         if len(model.inputs) != 1 or len(model.outputs) != 1 or len(model.layers) < 2:
-            raise ConfigError("gan.judge", "the judge must be a single-input, single-output "
-                              "classifier with at least two layers")
+            raise ConfigError(
+                "gan.judge",
+                "the judge must be a single-input, single-output "
+                "classifier with at least two layers",
+            )
         # Features are the input of the last layer: the representation the classes are read from.
         features = model.layers[-1].input
         self.network = keras.Model(model.inputs, [features, model.outputs[0]])
         self.preprocess: PreprocessConfig = run.config.data.preprocess
         self.input_shape = tuple(model.inputs[0].shape[1:])
         self.samples, self.confidence, self.seed = samples, confidence, seed
-        self.real_features, _ = self._features(real_pixels[:max(samples, 2000)], "real images")
+        self.real_features, _ = self._features(real_pixels[: max(samples, 2000)], "real images")
 
     def _features(self, pixels: np.ndarray, what: str) -> tuple[np.ndarray, np.ndarray]:
         x = preprocess_images(pixels, self.preprocess, "gan.judge")
         if math.prod(x.shape[1:]) != math.prod(self.input_shape):
-            raise ConfigError("gan.judge", f"the classifier takes inputs of shape "
-                              f"{self.input_shape}, but the {what} have shape {x.shape[1:]}",
-                              "judge with a classifier trained on the same kind of images")
+            raise ConfigError(
+                "gan.judge",
+                f"the classifier takes inputs of shape "
+                f"{self.input_shape}, but the {what} have shape {x.shape[1:]}",
+                "judge with a classifier trained on the same kind of images",
+            )
         x = x.reshape((len(x), *self.input_shape))
         features, outputs = self.network.predict(x, batch_size=500, verbose=0)
         return features.reshape(len(x), -1), outputs
@@ -109,6 +120,8 @@ class Judge:
         counts = np.bincount(probabilities.argmax(axis=-1), minlength=probabilities.shape[-1])
         shares = counts[counts > 0] / counts.sum()
         spread = float(-(shares * np.log(shares)).sum() / math.log(probabilities.shape[-1]))
-        return {"judge_fid": frechet_distance(features, self.real_features),
-                "judge_confident": float(np.mean(probabilities.max(axis=-1) >= self.confidence)),
-                "judge_class_spread": spread}
+        return {
+            "judge_fid": frechet_distance(features, self.real_features),
+            "judge_confident": float(np.mean(probabilities.max(axis=-1) >= self.confidence)),
+            "judge_class_spread": spread,
+        }

@@ -57,14 +57,24 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, class_names: l
         recall = np.where(support > 0, true_positives / support, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     total = support.sum()
-    per_class = [{"class": name, "precision": float(p), "recall": float(r), "f1": float(f),
-                  "support": int(s)}
-                 for name, p, r, f, s in zip(class_names, precision, recall, f1, support)]
+    per_class = [
+        {
+            "class": name,
+            "precision": float(p),
+            "recall": float(r),
+            "f1": float(f),
+            "support": int(s),
+        }
+        for name, p, r, f, s in zip(class_names, precision, recall, f1, support)
+    ]
 
     def average(weights):
-        return {"precision": float(np.average(precision, weights=weights)),
-                "recall": float(np.average(recall, weights=weights)),
-                "f1": float(np.average(f1, weights=weights)), "support": int(total)}
+        return {
+            "precision": float(np.average(precision, weights=weights)),
+            "recall": float(np.average(recall, weights=weights)),
+            "f1": float(np.average(f1, weights=weights)),
+            "support": int(total),
+        }
 
     return {
         "accuracy": float(true_positives.sum() / total) if total else 0.0,

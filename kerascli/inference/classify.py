@@ -43,8 +43,12 @@ class Prediction:
 
     def to_json(self) -> dict:
         """The JSON object `kerascli predict --json` prints (and `serve` returns) for a file."""
-        return {"file": self.file, "class": self.class_name, "probability": self.probability,
-                "top_k": [{"class": name, "probability": p} for name, p in self.top_k]}
+        return {
+            "file": self.file,
+            "class": self.class_name,
+            "probability": self.probability,
+            "top_k": [{"class": name, "probability": p} for name, p in self.top_k],
+        }
 
 
 @dataclass
@@ -78,8 +82,9 @@ class Classifier:
         """Class probabilities `(n, classes)` of uint8 images `(n, height, width, channels)`."""
         return as_probabilities(np.asarray(self.outputs(self.image.prepare(pixels))))
 
-    def rank(self, files: list[str], pixels: np.ndarray, *, top_k: int = 1,
-             invert: str = "auto") -> list[Prediction]:
+    def rank(
+        self, files: list[str], pixels: np.ndarray, *, top_k: int = 1, invert: str = "auto"
+    ) -> list[Prediction]:
         """Inverts the images that need it, predicts, and ranks each image's classes.
 
         Args:
@@ -102,8 +107,9 @@ class Classifier:
         predictions = []
         for name, row, order, was_flipped in zip(files, probabilities, ranked, flipped):
             top = [(self.names[i], round(float(row[i]), 6)) for i in order]
-            predictions.append(Prediction(str(name), top[0][0], int(order[0]), top[0][1], top,
-                                          bool(was_flipped)))
+            predictions.append(
+                Prediction(str(name), top[0][0], int(order[0]), top[0][1], top, bool(was_flipped))
+            )
         return predictions
 
 
@@ -113,9 +119,15 @@ def check_invert(invert: str) -> None:
         raise ConfigError("--invert", f"unknown value {invert!r}", "use auto, yes or no")
 
 
-def classify_files(paths: list[str | Path], classifier: Classifier, *, top_k: int = 1,
-                   invert: str = "auto", batch_size: int = 256,
-                   workers: int | None = None) -> PredictionReport:
+def classify_files(
+    paths: list[str | Path],
+    classifier: Classifier,
+    *,
+    top_k: int = 1,
+    invert: str = "auto",
+    batch_size: int = 256,
+    workers: int | None = None,
+) -> PredictionReport:
     """Classifies image files and directories of them, a batch at a time.
 
     Args:
@@ -137,25 +149,50 @@ def classify_files(paths: list[str | Path], classifier: Classifier, *, top_k: in
     """
     check_invert(invert)
     files, errors = find_images(paths, *classifier.image.extensions)
-    return classify_found(files, errors, classifier, top_k=top_k, invert=invert,
-                          batch_size=batch_size, workers=workers)
+    return classify_found(
+        files,
+        errors,
+        classifier,
+        top_k=top_k,
+        invert=invert,
+        batch_size=batch_size,
+        workers=workers,
+    )
 
 
-def classify_found(files: list[Path], errors: list[DataError], classifier: Classifier, *,
-                   top_k: int = 1, invert: str = "auto", batch_size: int = 256,
-                   workers: int | None = None) -> PredictionReport:
+def classify_found(
+    files: list[Path],
+    errors: list[DataError],
+    classifier: Classifier,
+    *,
+    top_k: int = 1,
+    invert: str = "auto",
+    batch_size: int = 256,
+    workers: int | None = None,
+) -> PredictionReport:
     """`classify_files` on files already found (`data.images.files.find_images`) and the errors
     found with them."""
     report = PredictionReport(classifier.run_dir, errors=list(errors))
     image = classifier.image
-    with ImageReader(height=image.height, width=image.width, channels=image.channels,
-                     workers=workers, load=image.load) as reader:
+    with ImageReader(
+        height=image.height,
+        width=image.width,
+        channels=image.channels,
+        workers=workers,
+        load=image.load,
+    ) as reader:
         for chunk, items in reader.read_batches(files, batch_size):
-            good = [(path, item) for path, item in zip(chunk, items)
-                    if not isinstance(item, DataError)]
+            good = [
+                (path, item) for path, item in zip(chunk, items) if not isinstance(item, DataError)
+            ]
             report.errors.extend(item for item in items if isinstance(item, DataError))
             if good:
-                report.predictions.extend(classifier.rank(
-                    [path for path, _ in good], np.stack([item for _, item in good]),
-                    top_k=top_k, invert=invert))
+                report.predictions.extend(
+                    classifier.rank(
+                        [path for path, _ in good],
+                        np.stack([item for _, item in good]),
+                        top_k=top_k,
+                        invert=invert,
+                    )
+                )
     return report

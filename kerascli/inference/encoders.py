@@ -77,8 +77,9 @@ def _lookup(step: dict, values: np.ndarray) -> np.ndarray:
     # The vocabulary starts with the one out-of-vocabulary token (index 0), as get_vocabulary()
     # lists it; a value not in it maps to 0.
     index = _vocabulary_index(step)
-    return np.array([[index.get(_token(value), 0)] for value in np.asarray(values).ravel()],
-                    dtype=np.int64)
+    return np.array(
+        [[index.get(_token(value), 0)] for value in np.asarray(values).ravel()], dtype=np.int64
+    )
 
 
 def _vocabulary_index(step: dict) -> dict:
@@ -106,8 +107,10 @@ def _hashing(step: dict, values: np.ndarray) -> np.ndarray:
         raise EncoderError("hashed columns need pyfarmhash (pip install pyfarmhash)") from None
     bins = int(step["num_bins"])
     # Keras hashes integers as their decimal strings (tf.as_string), strings as their bytes.
-    return np.array([[farmhash.fingerprint64(str(value)) % bins]
-                     for value in np.asarray(values).ravel()], dtype=np.int64)
+    return np.array(
+        [[farmhash.fingerprint64(str(value)) % bins] for value in np.asarray(values).ravel()],
+        dtype=np.int64,
+    )
 
 
 def _category_encoding(step: dict, values: np.ndarray) -> np.ndarray:
@@ -123,9 +126,14 @@ def _category_encoding(step: dict, values: np.ndarray) -> np.ndarray:
 
 # Layer class name (as Keras names it) -> numpy version of its call on one column.
 COLUMN_STEPS: dict[str, Callable[[dict, np.ndarray], np.ndarray]] = {
-    "TFDIdentity": _identity, "Identity": _identity, "Rescaling": _rescaling,
-    "Normalization": _normalization, "Discretization": _discretization,
-    "StringLookup": _lookup, "IntegerLookup": _lookup, "Hashing": _hashing,
+    "TFDIdentity": _identity,
+    "Identity": _identity,
+    "Rescaling": _rescaling,
+    "Normalization": _normalization,
+    "Discretization": _discretization,
+    "StringLookup": _lookup,
+    "IntegerLookup": _lookup,
+    "Hashing": _hashing,
     "CategoryEncoding": _category_encoding,
 }
 
@@ -150,8 +158,10 @@ def encode_columns(columns: list[dict], values: dict[str, np.ndarray]) -> np.nda
         for step in column["steps"]:
             apply = COLUMN_STEPS.get(step["layer"])
             if apply is None:
-                raise EncoderError(f"column {column['column']}: the layer {step['layer']} "
-                                   "has no numpy version here")
+                raise EncoderError(
+                    f"column {column['column']}: the layer {step['layer']} "
+                    "has no numpy version here"
+                )
             encoded = apply(step, encoded)
         parts.append(np.asarray(encoded, np.float32).reshape(len(encoded), -1))
     return np.concatenate(parts, axis=1)
@@ -191,7 +201,7 @@ def vectorize_texts(step: dict, texts: list[str]) -> np.ndarray:
         batch = np.zeros((len(texts), length), np.int64)
         for row, tokens in enumerate(ids):
             tokens = tokens[:length]
-            batch[row, :len(tokens)] = tokens
+            batch[row, : len(tokens)] = tokens
         return batch
     width = int(step["width"])
     batch = np.zeros((len(texts), width), np.float32)
@@ -203,7 +213,7 @@ def vectorize_texts(step: dict, texts: list[str]) -> np.ndarray:
     if mode == "tf_idf":
         weights = np.zeros(width, np.float32)
         idf = np.asarray(step["idf_weights"], np.float32)
-        weights[:len(idf)] = idf
+        weights[: len(idf)] = idf
         batch *= weights
     elif mode not in ("multi_hot", "count"):
         raise EncoderError(f"TextVectorization output_mode {mode!r} has no numpy version here")

@@ -17,8 +17,7 @@ from kerascli.inference.classify import Classifier
 from kerascli.inference.inputs import ImageInput, Scaling, input_from_manifest
 from kerascli.inference.manifest import usable_export
 from kerascli.inference.own import OwnPredictor
-from kerascli.inference.runtimes import (PREFERRED, RUNTIME_PACKAGES, load_runtime,
-                                         runtime_installed)
+from kerascli.inference.runtimes import PREFERRED, RUNTIME_PACKAGES, load_runtime, runtime_installed
 from kerascli.runs.layout import EXPORT_DIR
 
 
@@ -67,17 +66,24 @@ def exported_predictor(run_dir: Path) -> tuple[Classifier | OwnPredictor | None,
     if isinstance(source, ImageInput):
         if entry.get("kind") != "classifier" or not entry.get("class_names"):
             raise RunError(where, "the export is not a classifier's", "export the run again")
-        return Classifier(Path(run_dir), source, list(entry["class_names"]), runtime,
-                          runtime.engine), None
+        return Classifier(
+            Path(run_dir), source, list(entry["class_names"]), runtime, runtime.engine
+        ), None
     if entry.get("kind") not in ("classifier", "regressor"):
-        raise RunError(where, "the export is not a classifier's or a regressor's",
-                       "export the run again")
+        raise RunError(
+            where, "the export is not a classifier's or a regressor's", "export the run again"
+        )
     missing = source.unavailable()
     if missing is not None:
         return None, missing
     names = list(entry["class_names"]) if entry.get("class_names") else None
-    return OwnPredictor(Path(run_dir), source, names,
-                        lambda examples: runtime(source.prepare(examples)), runtime.engine), None
+    return OwnPredictor(
+        Path(run_dir),
+        source,
+        names,
+        lambda examples: runtime(source.prepare(examples)),
+        runtime.engine,
+    ), None
 
 
 def exported_generator(run_dir: Path):
@@ -92,7 +98,8 @@ def exported_generator(run_dir: Path):
     scaling = Scaling.of(entry["output"]["preprocess"])
 
     def generate(noise: np.ndarray) -> np.ndarray:
-        return np.concatenate([runtime(noise[start:start + 256])
-                               for start in range(0, len(noise), 256)])
+        return np.concatenate(
+            [runtime(noise[start : start + 256]) for start in range(0, len(noise), 256)]
+        )
 
     return (generate, scaling, int(entry["input"]["latent_dim"])), None

@@ -25,8 +25,9 @@ def grid_format(out: Path) -> str:
     return image_format
 
 
-def sample_grid(generate, preprocess, *, latent_dim: int, count: int, out: str | Path,
-                seed: int) -> Path:
+def sample_grid(
+    generate, preprocess, *, latent_dim: int, count: int, out: str | Path, seed: int
+) -> Path:
     """Draws `count` images with `generate` (noise to images) into one grid image at `out`.
 
     Raises:

@@ -43,8 +43,11 @@ class Scaling:
     @classmethod
     def of(cls, preprocess) -> Scaling:
         """The scaling of a `data.preprocess` section (or of a manifest's JSON object)."""
-        get = preprocess.get if isinstance(preprocess, dict) else (
-            lambda key: getattr(preprocess, key))
+        get = (
+            preprocess.get
+            if isinstance(preprocess, dict)
+            else (lambda key: getattr(preprocess, key))
+        )
         return cls(get("reshape"), get("scale"), get("range"))
 
     def to_manifest(self) -> dict:
@@ -70,8 +73,11 @@ def image_geometry(config: ExperimentConfig, input_shape: tuple) -> tuple[int, i
     if not shape or any(d is None or d < 0 for d in shape):
         shape = list(input_shape)
     if any(d is None for d in shape):
-        raise RunError("model.input_shape", f"the model takes images of any size {tuple(shape)}; "
-                       "predict needs a fixed height and width")
+        raise RunError(
+            "model.input_shape",
+            f"the model takes images of any size {tuple(shape)}; "
+            "predict needs a fixed height and width",
+        )
     rgba = config.data.source == "images" and config.data.color_mode == "rgba"
     if len(shape) == 3 and (shape[-1] in (1, 3) or (rgba and shape[-1] == 4)):
         return shape[0], shape[1], shape[2]
@@ -84,9 +90,11 @@ def image_geometry(config: ExperimentConfig, input_shape: tuple) -> tuple[int, i
             side = math.isqrt(shape[0] // channels)
             if shape[0] % channels == 0 and side * side * channels == shape[0]:
                 return side, side, channels
-    raise RunError("model.input_shape", f"cannot tell an image size from the input shape "
-                   f"{tuple(shape)}", "predict reads images for models of (height, width, 1 or 3) "
-                   "inputs")
+    raise RunError(
+        "model.input_shape",
+        f"cannot tell an image size from the input shape {tuple(shape)}",
+        "predict reads images for models of (height, width, 1 or 3) inputs",
+    )
 
 
 @dataclass(frozen=True)
@@ -119,12 +127,12 @@ class ImageInput:
     kind = "image"
 
     @classmethod
-    def for_run(cls, config: ExperimentConfig, geometry: tuple[int, int, int],
-                dark_background: bool) -> ImageInput:
+    def for_run(
+        cls, config: ExperimentConfig, geometry: tuple[int, int, int], dark_background: bool
+    ) -> ImageInput:
         """How a run's images are read: as its image folders were, or padded (datasets)."""
         if config.data.source == "images":
-            return cls(*geometry, False, config.data.preprocess, "stretch",
-                       config.data.color_mode)
+            return cls(*geometry, False, config.data.preprocess, "stretch", config.data.color_mode)
         return cls(*geometry, dark_background, config.data.preprocess)
 
     @property
@@ -151,8 +159,9 @@ class ImageInput:
             DataError: Naming the file, when it cannot be read (see `resize`'s readers).
         """
         if self.stretched:
-            return load_like_training(path, height=self.height, width=self.width,
-                                      color_mode=self.color_mode)
+            return load_like_training(
+                path, height=self.height, width=self.width, color_mode=self.color_mode
+            )
         return load_image(path, height=self.height, width=self.width, channels=self.channels)
 
     def prepare(self, pixels: np.ndarray) -> np.ndarray:
@@ -162,12 +171,18 @@ class ImageInput:
 
     def to_manifest(self) -> dict:
         """The JSON object the export manifest records under `input`."""
-        entry = {"kind": self.kind, "height": self.height, "width": self.width,
-                 "channels": self.channels, "dark_background": self.dark_background,
-                 "preprocess": Scaling.of(self.preprocess).to_manifest()}
+        entry = {
+            "kind": self.kind,
+            "height": self.height,
+            "width": self.width,
+            "channels": self.channels,
+            "dark_background": self.dark_background,
+            "preprocess": Scaling.of(self.preprocess).to_manifest(),
+        }
         if self.stretched:
-            entry.update(resize=self.resize, color_mode=self.color_mode,
-                         extensions=list(FOLDER_EXTENSIONS))
+            entry.update(
+                resize=self.resize, color_mode=self.color_mode, extensions=list(FOLDER_EXTENSIONS)
+            )
         return entry
 
     @classmethod
@@ -184,9 +199,15 @@ class ImageInput:
             color_mode = str(entry.get("color_mode") or by_channels[channels])
             if COLOR_CHANNELS.get(color_mode) != channels:
                 raise ValueError(f"color_mode {color_mode!r} with {channels} channels")
-        return cls(int(entry["height"]), int(entry["width"]), channels,
-                   bool(entry["dark_background"]), Scaling.of(entry["preprocess"]), resize,
-                   color_mode)
+        return cls(
+            int(entry["height"]),
+            int(entry["width"]),
+            channels,
+            bool(entry["dark_background"]),
+            Scaling.of(entry["preprocess"]),
+            resize,
+            color_mode,
+        )
 
 
 # The data kinds an export can take, by the manifest's `input.kind`: each a class with
@@ -202,10 +223,14 @@ def input_from_manifest(entry: dict, where: str):
     """
     kind = INPUT_KINDS.get(str(entry.get("kind")))
     if kind is None:
-        raise RunError(where, f"the export takes {entry.get('kind')!r} inputs, which this "
-                       "kerascli cannot prepare", "export the run again")
+        raise RunError(
+            where,
+            f"the export takes {entry.get('kind')!r} inputs, which this kerascli cannot prepare",
+            "export the run again",
+        )
     try:
         return kind.from_manifest(entry)
     except (KeyError, TypeError, ValueError) as error:
-        raise RunError(where, f"the export's input description is damaged ({error})",
-                       "export the run again") from None
+        raise RunError(
+            where, f"the export's input description is damaged ({error})", "export the run again"
+        ) from None

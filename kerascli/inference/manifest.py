@@ -41,8 +41,9 @@ def read_manifest(run_dir: Path) -> dict | None:
     except (OSError, ValueError) as error:
         raise RunError(str(path), f"unreadable: {error}", "export the run again") from None
     if not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION:
-        raise RunError(str(path), "not an export manifest this kerascli writes",
-                       "export the run again")
+        raise RunError(
+            str(path), "not an export manifest this kerascli writes", "export the run again"
+        )
     return manifest
 
 

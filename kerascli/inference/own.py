@@ -40,8 +40,12 @@ class OwnPrediction:
         """The JSON object `kerascli predict --json` prints for this example."""
         if self.value is not None:
             return {"file": self.file, "value": self.value}
-        return {"file": self.file, "class": self.class_name, "probability": self.probability,
-                "top_k": [{"class": name, "probability": p} for name, p in self.top_k]}
+        return {
+            "file": self.file,
+            "class": self.class_name,
+            "probability": self.probability,
+            "top_k": [{"class": name, "probability": p} for name, p in self.top_k],
+        }
 
 
 @dataclass
@@ -63,13 +67,16 @@ class OwnPredictor:
     outputs: Callable
     engine: str = "keras"
 
-    def rank(self, labels: list[str], outputs: np.ndarray, *, top_k: int = 1
-             ) -> list[OwnPrediction]:
+    def rank(
+        self, labels: list[str], outputs: np.ndarray, *, top_k: int = 1
+    ) -> list[OwnPrediction]:
         """Each example's value (regression) or ranked classes."""
         outputs = np.asarray(outputs)
         if not self.names:
-            return [OwnPrediction(label, value=float(row.reshape(-1)[0]))
-                    for label, row in zip(labels, outputs)]
+            return [
+                OwnPrediction(label, value=float(row.reshape(-1)[0]))
+                for label, row in zip(labels, outputs)
+            ]
         probabilities = as_probabilities(outputs)
         k = max(1, min(top_k, len(self.names)))
         ranked = np.argsort(-probabilities, axis=-1, kind="stable")[:, :k]
@@ -79,20 +86,25 @@ class OwnPredictor:
             predictions.append(OwnPrediction(label, top[0][0], int(order[0]), top[0][1], top))
         return predictions
 
-    def predict(self, labels: list[str], examples, *, top_k: int = 1,
-                batch_size: int = 256) -> list[OwnPrediction]:
+    def predict(
+        self, labels: list[str], examples, *, top_k: int = 1, batch_size: int = 256
+    ) -> list[OwnPrediction]:
         """Predicts raw examples (columns by name, or texts), `batch_size` at a time."""
         predictions = []
         for start in range(0, len(labels), batch_size):
             end = start + batch_size
-            chunk = ({name: values[start:end] for name, values in examples.items()}
-                     if isinstance(examples, dict) else examples[start:end])
+            chunk = (
+                {name: values[start:end] for name, values in examples.items()}
+                if isinstance(examples, dict)
+                else examples[start:end]
+            )
             predictions.extend(self.rank(labels[start:end], self.outputs(chunk), top_k=top_k))
         return predictions
 
 
-def predict_own(paths: list[str | Path], predictor: OwnPredictor, *, top_k: int = 1,
-                batch_size: int = 256) -> PredictionReport:
+def predict_own(
+    paths: list[str | Path], predictor: OwnPredictor, *, top_k: int = 1, batch_size: int = 256
+) -> PredictionReport:
     """Predicts CSV rows (a csv run) or text files (a text run).
 
     Args:
@@ -107,13 +119,19 @@ def predict_own(paths: list[str | Path], predictor: OwnPredictor, *, top_k: int 
     """
     report = PredictionReport(predictor.run_dir)
     for labels, examples in predictor.input.read(paths, report.errors):
-        report.predictions.extend(predictor.predict(labels, examples, top_k=top_k,
-                                                    batch_size=batch_size))
+        report.predictions.extend(
+            predictor.predict(labels, examples, top_k=top_k, batch_size=batch_size)
+        )
     return report
 
 
-def predict_with(predictor: Classifier | OwnPredictor, paths: list[str | Path], *, top_k: int = 1,
-                 invert: str = "auto") -> PredictionReport:
+def predict_with(
+    predictor: Classifier | OwnPredictor,
+    paths: list[str | Path],
+    *,
+    top_k: int = 1,
+    invert: str = "auto",
+) -> PredictionReport:
     """Predicts what a user named with a ready model: image files through a `Classifier`
     (`classify_files`), CSV rows or texts through an `OwnPredictor` (`invert` does not apply)."""
     if isinstance(predictor, OwnPredictor):

@@ -21,8 +21,13 @@ import numpy as np
 from kerascli.data.tables import RawTable, feature_columns, read_table
 from kerascli.data.text_files import read_text_files
 from kerascli.errors import DataError
-from kerascli.inference.encoders import (COLUMN_STEPS, EncoderError, encode_columns,
-                                         hashing_available, vectorize_texts)
+from kerascli.inference.encoders import (
+    COLUMN_STEPS,
+    EncoderError,
+    encode_columns,
+    hashing_available,
+    vectorize_texts,
+)
 
 # What names the rows and texts of a JSON request in predictions and errors (`request:2`).
 REQUEST = "request"
@@ -61,8 +66,7 @@ class TableInput:
         batches = []
         for path in map(str, paths):
             try:
-                columns = feature_columns(read_table(path, "the path"), self.features,
-                                          lenient=True)
+                columns = feature_columns(read_table(path, "the path"), self.features, lenient=True)
             except DataError as error:
                 errors.append(error)
                 continue
@@ -83,8 +87,11 @@ class TableInput:
         header = list(dict.fromkeys(str(key) for row in rows for key in row))
         missing = [name for name in self.features if name not in header]
         if missing:
-            raise DataError(REQUEST, f"no row has the column(s) {', '.join(missing)}",
-                            f"the model takes {', '.join(self.features)}")
+            raise DataError(
+                REQUEST,
+                f"no row has the column(s) {', '.join(missing)}",
+                f"the model takes {', '.join(self.features)}",
+            )
         cells = [[_cell(row.get(name)) for name in header] for row in rows]
         table = RawTable(REQUEST, header, cells, list(range(1, len(rows) + 1)))
         columns = feature_columns(table, self.features, lenient=True)
@@ -99,8 +106,9 @@ class TableInput:
 
     def unavailable(self) -> str | None:
         """Why this machine cannot encode the columns (a package missing), or `None`."""
-        hashed = any(step["layer"] == "Hashing" for column in self.columns or []
-                     for step in column["steps"])
+        hashed = any(
+            step["layer"] == "Hashing" for column in self.columns or [] for step in column["steps"]
+        )
         if hashed and not hashing_available():
             return "its hashed columns need pyfarmhash (pip install pyfarmhash)"
         return None
@@ -112,8 +120,10 @@ class TableInput:
     @classmethod
     def from_manifest(cls, entry: dict) -> TableInput:
         """Rebuilds a `TableInput` from the manifest's `input` object."""
-        columns = [{"column": str(column["column"]), "steps": [dict(step) for step in column["steps"]]}
-                   for column in entry["columns"]]
+        columns = [
+            {"column": str(column["column"]), "steps": [dict(step) for step in column["steps"]]}
+            for column in entry["columns"]
+        ]
         for column in columns:
             for step in column["steps"]:
                 if step["layer"] not in COLUMN_STEPS:

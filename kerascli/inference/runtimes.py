@@ -45,10 +45,14 @@ class OnnxModel:
         options.log_severity_level = 3  # warnings about unused initializers are not the user's
         try:
             self.session = onnxruntime.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"])
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
         except Exception as error:  # noqa: BLE001 - onnxruntime raises its own exception types
-            raise RunError(str(path), f"onnxruntime cannot load it: {one_line(error, 160)}",
-                           "export the run again") from None
+            raise RunError(
+                str(path),
+                f"onnxruntime cannot load it: {one_line(error, 160)}",
+                "export the run again",
+            ) from None
         first = self.session.get_inputs()[0]
         self.input_name = first.name
         self.dtype = _ONNX_TYPES.get(first.type, np.float32)
@@ -78,8 +82,11 @@ class LiteRTModel:
             self.interpreter = Interpreter(model_path=str(path))
             self.interpreter.allocate_tensors()
         except Exception as error:  # noqa: BLE001 - the interpreter raises RuntimeError, ValueError
-            raise RunError(str(path), f"the LiteRT interpreter refuses it: {one_line(error, 160)}",
-                           "export the run again") from None
+            raise RunError(
+                str(path),
+                f"the LiteRT interpreter refuses it: {one_line(error, 160)}",
+                "export the run again",
+            ) from None
         details = self.interpreter.get_input_details()[0]
         self.input, self.dtype = details["index"], details["dtype"]
         self.output = self.interpreter.get_output_details()[0]["index"]

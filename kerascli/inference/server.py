@@ -24,9 +24,9 @@ from typing import Literal
 
 import numpy as np
 from fastapi import FastAPI, HTTPException, Query, Request
-from starlette.datastructures import UploadFile as StarletteUpload
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from kerascli.errors import DataError, one_line
 from kerascli.inference.classify import Classifier
@@ -56,8 +56,9 @@ def _upload_file(data: bytes, suffix: str):
 
 def _renamed(error: DataError, temporary: str, name: str) -> DataError:
     """An error about the temporary file, naming the upload instead."""
-    return DataError(error.where.replace(temporary, name), error.what.replace(temporary, name),
-                     error.hint)
+    return DataError(
+        error.where.replace(temporary, name), error.what.replace(temporary, name), error.hint
+    )
 
 
 def decode_upload(data: bytes, name: str, classifier: Classifier) -> np.ndarray:
@@ -80,16 +81,20 @@ def read_upload(data: bytes, name: str, predictor: OwnPredictor) -> tuple[list, 
     """An uploaded CSV or text file as `predict` reads the same file: `(predictions' raw
     examples as batches, errors)`, each error naming the upload (and its line)."""
     errors: list[DataError] = []
-    with _upload_file(data, ".csv" if isinstance(predictor.input, TableInput) else ".txt"
-                      ) as temporary:
+    with _upload_file(
+        data, ".csv" if isinstance(predictor.input, TableInput) else ".txt"
+    ) as temporary:
         batches = predictor.input.read([temporary], errors)
-    batches = [([label.replace(temporary, name) for label in labels], examples)
-               for labels, examples in batches]
+    batches = [
+        ([label.replace(temporary, name) for label in labels], examples)
+        for labels, examples in batches
+    ]
     return batches, [_renamed(error, temporary, name) for error in errors]
 
 
-def make_app(classifier: Classifier | OwnPredictor, *,
-             max_upload_bytes: int = MAX_UPLOAD_BYTES) -> FastAPI:
+def make_app(
+    classifier: Classifier | OwnPredictor, *, max_upload_bytes: int = MAX_UPLOAD_BYTES
+) -> FastAPI:
     """The FastAPI application serving one model.
 
     Args:
@@ -102,14 +107,27 @@ def make_app(classifier: Classifier | OwnPredictor, *,
     """
     own = isinstance(classifier, OwnPredictor)
     table = own and isinstance(classifier.input, TableInput)
-    takes = ("A CSV file of rows (one prediction per row)." if table else "A UTF-8 text file."
-             if own else "A PNG, JPEG or BMP image (GIF too for an image-folder run).")
-    json_takes = ('one row as an object {"column": value, ...}, or {"rows": [objects]} (answered '
-                  'with {"predictions": [...], "errors": [...]})' if table else
-                  '{"text": "..."}, or {"texts": ["...", ...]} (answered with {"predictions": '
-                  '[...], "errors": []})' if own else "images are sent as files, not JSON")
-    app = FastAPI(title="kerascli serve", version="1",
-                  description=f"Predictions of the run {classifier.run_dir.name}.")
+    takes = (
+        "A CSV file of rows (one prediction per row)."
+        if table
+        else "A UTF-8 text file."
+        if own
+        else "A PNG, JPEG or BMP image (GIF too for an image-folder run)."
+    )
+    json_takes = (
+        'one row as an object {"column": value, ...}, or {"rows": [objects]} (answered '
+        'with {"predictions": [...], "errors": [...]})'
+        if table
+        else '{"text": "..."}, or {"texts": ["...", ...]} (answered with {"predictions": '
+        '[...], "errors": []})'
+        if own
+        else "images are sent as files, not JSON"
+    )
+    app = FastAPI(
+        title="kerascli serve",
+        version="1",
+        description=f"Predictions of the run {classifier.run_dir.name}.",
+    )
     # Keras models and the LiteRT interpreter are not safe to call from several threads at once;
     # onnxruntime sessions are, so ONNX requests run in parallel.
     model_lock = threading.Lock() if classifier.engine != "onnx" else contextlib.nullcontext()
@@ -122,8 +140,11 @@ def make_app(classifier: Classifier | OwnPredictor, *,
         """The predictions of read rows or texts: one object (`one`; a bad example is a 422),
         else `{"predictions": [...], "errors": [...]}`."""
         with model_lock:
-            predictions = [p.to_json() for labels, examples in batches
-                           for p in classifier.predict(labels, examples, top_k=top_k)]
+            predictions = [
+                p.to_json()
+                for labels, examples in batches
+                for p in classifier.predict(labels, examples, top_k=top_k)
+            ]
         if one:
             if errors or not predictions:
                 raise HTTPException(422, errors[0].format() if errors else json_takes)
@@ -139,11 +160,19 @@ def make_app(classifier: Classifier | OwnPredictor, *,
     def predict_json(body, top_k: int):
         key = "rows" if table else "texts"
         many = isinstance(body, list) or (isinstance(body, dict) and key in body and len(body) == 1)
-        items = body if isinstance(body, list) else body[key] if many else [
-            body if table else body.get("text") if isinstance(body, dict) else body]
+        items = (
+            body
+            if isinstance(body, list)
+            else body[key]
+            if many
+            else [body if table else body.get("text") if isinstance(body, dict) else body]
+        )
         kind = dict if table else str
-        if not isinstance(items, list) or not items or not all(
-                isinstance(item, kind) for item in items):
+        if (
+            not isinstance(items, list)
+            or not items
+            or not all(isinstance(item, kind) for item in items)
+        ):
             raise HTTPException(422, json_takes)
         errors: list[DataError] = []
         try:
@@ -163,17 +192,39 @@ def make_app(classifier: Classifier | OwnPredictor, *,
     @app.get("/health")
     def health() -> dict:
         """Whether the server is up, and which model answers."""
-        return {"status": "ok", "run": str(classifier.run_dir), "engine": classifier.engine,
-                "classes": len(classifier.names) if classifier.names else None}
+        return {
+            "status": "ok",
+            "run": str(classifier.run_dir),
+            "engine": classifier.engine,
+            "classes": len(classifier.names) if classifier.names else None,
+        }
 
-    @app.post("/predict", openapi_extra={"requestBody": {"content": {
-        "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-            "file": {"type": "string", "format": "binary", "description": takes}}}},
-        "application/json": {"schema": {"description": json_takes}}}}})
-    async def predict(request: Request,
-                      top_k: int = Query(1, ge=1, le=1000, description="How many classes."),
-                      invert: Literal["auto", "yes", "no"] = Query(
-                          "auto", description="As kerascli predict --invert.")):
+    @app.post(
+        "/predict",
+        openapi_extra={
+            "requestBody": {
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {
+                                "file": {"type": "string", "format": "binary", "description": takes}
+                            },
+                        }
+                    },
+                    "application/json": {"schema": {"description": json_takes}},
+                }
+            }
+        },
+    )
+    async def predict(
+        request: Request,
+        top_k: int = Query(1, ge=1, le=1000, description="How many classes."),
+        invert: Literal["auto", "yes", "no"] = Query(
+            "auto", description="As kerascli predict --invert."
+        ),
+    ):
         """Predicts one uploaded file (or, for a CSV or text run, rows or texts sent as JSON);
         answers as `kerascli predict --json` does."""
         if request.headers.get("content-type", "").startswith("application/json"):
@@ -192,8 +243,11 @@ def make_app(classifier: Classifier | OwnPredictor, *,
         form = await request.form(max_files=1, max_fields=16)
         file = form.get("file")
         if not isinstance(file, StarletteUpload):
-            raise HTTPException(422, "no file: send it as the multipart field 'file'" + (
-                " (or the rows or texts as JSON)" if own else ""))
+            raise HTTPException(
+                422,
+                "no file: send it as the multipart field 'file'"
+                + (" (or the rows or texts as JSON)" if own else ""),
+            )
         data = await file.read(max_upload_bytes + 1)
         if len(data) > max_upload_bytes:
             raise HTTPException(413, f"the upload is larger than {max_upload_bytes:,} bytes")

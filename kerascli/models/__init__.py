@@ -1,1 +1,2 @@
-"""Keras objects from config specs: layers and models, compiling, callbacks, the GAN model, loading."""
+"""Keras objects from config specs: layers and models, compiling, callbacks, the GAN model,
+loading."""

@@ -15,7 +15,9 @@ _ADAPT_BATCH = 1024
 
 def adaptable_layers(model) -> list:
     """The layers of a Sequential model that learn from data (they have `adapt`)."""
-    return [layer for layer in getattr(model, "layers", []) if callable(getattr(layer, "adapt", None))]
+    return [
+        layer for layer in getattr(model, "layers", []) if callable(getattr(layer, "adapt", None))
+    ]
 
 
 def adapt_preprocessing(model, x) -> list[str]:
@@ -43,6 +45,7 @@ def adapt_preprocessing(model, x) -> list[str]:
         dataset = tf.data.Dataset.from_tensor_slices(x).batch(_ADAPT_BATCH)
         before = model.layers[:index]
         if before:
+
             def through(batch, layers=tuple(before)):
                 for earlier in layers:
                     batch = earlier(batch, training=False)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import warnings
 import urllib.parse
+import warnings
 from pathlib import Path
 
 from kerascli.config.keys import format_key_path
@@ -51,18 +51,20 @@ def _weights_download_named(where: str):
 
     original = file_utils.get_file
 
-    def get_file(fname=None, origin=None, *args, cache_subdir="datasets", cache_dir=None,
-                 **kwargs):
+    def get_file(fname=None, origin=None, *args, cache_subdir="datasets", cache_dir=None, **kwargs):
         try:
-            return original(fname, origin, *args, cache_subdir=cache_subdir,
-                            cache_dir=cache_dir, **kwargs)
+            return original(
+                fname, origin, *args, cache_subdir=cache_subdir, cache_dir=cache_dir, **kwargs
+            )
         except Exception as error:  # noqa: BLE001 - Keras raises bare Exception when offline
             name = fname or os.path.basename(urllib.parse.urlsplit(origin or "").path)
             folder = _cache_folder(cache_dir, cache_subdir)
-            raise ConfigError(where, f"the ImageNet weights file {name} is not in the Keras "
-                              f"cache and could not be downloaded ({one_line(error, 100)})",
-                              f"put {name} in {folder}, or use weights: null or a local "
-                              "weights file") from None
+            raise ConfigError(
+                where,
+                f"the ImageNet weights file {name} is not in the Keras "
+                f"cache and could not be downloaded ({one_line(error, 100)})",
+                f"put {name} in {folder}, or use weights: null or a local weights file",
+            ) from None
 
     file_utils.get_file = get_file
     try:
@@ -97,14 +99,19 @@ def build_backbone(name: str, args: dict, input_shape, key_path: tuple):
     where = format_key_path(key_path + (name,))
     # Keras prints "Downloading data from ..." and warns that non-square or unusual sizes load
     # the 224x224 weights; kerascli's output is its own progress and one line per problem.
-    with _weights_download_named(format_key_path(key_path + (name, "weights"))), \
-            contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+    with (
+        _weights_download_named(format_key_path(key_path + (name, "weights"))),
+        contextlib.redirect_stdout(io.StringIO()),
+        warnings.catch_warnings(),
+    ):
         warnings.simplefilter("ignore", UserWarning)
         try:
             model = getattr(keras.applications, name)(**args)
         except (TypeError, ValueError, OSError) as error:
-            raise ConfigError(where, one_line(error, 300),
-                              "see the keras.applications documentation for its arguments"
-                              ) from None
+            raise ConfigError(
+                where,
+                one_line(error, 300),
+                "see the keras.applications documentation for its arguments",
+            ) from None
     model.trainable = trainable
     return model

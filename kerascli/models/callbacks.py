@@ -42,15 +42,18 @@ def build_callbacks(specs: list, run_dir: Path, *, tensorboard: bool = False) ->
             if argument in args:
                 target = (run_dir / str(args[argument])).resolve()
                 if not target.is_relative_to(run_dir.resolve()):
-                    raise ConfigError(format_key_path(key_path + (name, argument)),
-                                      "must stay inside the run directory",
-                                      "give a relative path such as best.keras")
+                    raise ConfigError(
+                        format_key_path(key_path + (name, argument)),
+                        "must stay inside the run directory",
+                        "give a relative path such as best.keras",
+                    )
                 args[argument] = str(target)
         # Refused with the config too (config.specs), before TensorFlow; kept as a second lock.
         cls = RunTensorBoard if name == "TensorBoard" else getattr(keras.callbacks, name, None)
         if cls is None or name in REFUSED_CALLBACKS:
-            raise ConfigError(format_key_path(key_path), f"unknown callback {name!r}",
-                              REFUSED_CALLBACKS.get(name))
+            raise ConfigError(
+                format_key_path(key_path), f"unknown callback {name!r}", REFUSED_CALLBACKS.get(name)
+            )
         try:
             callbacks.append(cls(**args))
         except (TypeError, ValueError) as error:

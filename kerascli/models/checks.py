@@ -1,4 +1,5 @@
-"""One tiny step before the real work: data that does not fit a model is a clear error, not a crash."""
+"""One tiny step before the real work: data that does not fit a model is a clear error, not a
+crash."""
 
 from __future__ import annotations
 
@@ -30,10 +31,16 @@ def check_output_fits(model, x, y, key_path: str = "model.layers") -> None:
     """
     units = model.outputs[0].shape[-1]
     if np.ndim(y) == 2 and units is not None and units != y.shape[-1]:
-        raise ConfigError(f"{key_path}[-1]", f"the model outputs {units} values per example but "
-                          f"the labels have {y.shape[-1]} (one-hot classes)",
-                          f"make the last layer Dense with units: {y.shape[-1]}")
+        raise ConfigError(
+            f"{key_path}[-1]",
+            f"the model outputs {units} values per example but "
+            f"the labels have {y.shape[-1]} (one-hot classes)",
+            f"make the last layer Dense with units: {y.shape[-1]}",
+        )
     message = dry_run_error(model, x, y)
     if message is not None:
-        raise ConfigError(f"{key_path}[-1]", f"the model's output does not fit the labels: "
-                          f"{message}", "check the last layer's units and compile.loss") from None
+        raise ConfigError(
+            f"{key_path}[-1]",
+            f"the model's output does not fit the labels: {message}",
+            "check the last layer's units and compile.loss",
+        ) from None

@@ -28,8 +28,9 @@ def _get(getter, spec: Any, module: str, key_path: tuple, kind: str):
     try:
         return getter(keras_config(spec, module, key_path))
     except (TypeError, ValueError, KeyError, AttributeError) as error:
-        raise ConfigError(format_key_path(key_path), f"invalid {kind}: "
-                          f"{one_line(error, 300)}") from None
+        raise ConfigError(
+            format_key_path(key_path), f"invalid {kind}: {one_line(error, 300)}"
+        ) from None
 
 
 def _per_output(value, build, output_names: list[str]):
@@ -49,15 +50,35 @@ def compile_model(model, config: CompileConfig) -> None:
 
     optimizer = build_optimizer(config.optimizer, ("compile", "optimizer"))
     outputs = list(getattr(model, "output_names", None) or [model.layers[-1].name])
-    loss = _per_output(config.loss, lambda spec, sub: _get(
-        keras.losses.get, spec, "keras.losses", ("compile", "loss") + sub, "loss"), outputs)
-    metrics = _per_output(config.metrics, lambda group, sub: [
-        _get(keras.metrics.get, spec, "keras.metrics", ("compile", "metrics") + sub + (i,), "metric")
-        for i, spec in enumerate(group)], outputs)
+    loss = _per_output(
+        config.loss,
+        lambda spec, sub: _get(
+            keras.losses.get, spec, "keras.losses", ("compile", "loss") + sub, "loss"
+        ),
+        outputs,
+    )
+    metrics = _per_output(
+        config.metrics,
+        lambda group, sub: [
+            _get(
+                keras.metrics.get,
+                spec,
+                "keras.metrics",
+                ("compile", "metrics") + sub + (i,),
+                "metric",
+            )
+            for i, spec in enumerate(group)
+        ],
+        outputs,
+    )
     try:
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None,
-                      loss_weights=config.loss_weights,
-                      steps_per_execution=config.steps_per_execution,
-                      jit_compile=config.jit_compile)
+        model.compile(
+            optimizer=optimizer,
+            loss=loss,
+            metrics=metrics or None,
+            loss_weights=config.loss_weights,
+            steps_per_execution=config.steps_per_execution,
+            jit_compile=config.jit_compile,
+        )
     except (TypeError, ValueError, KeyError) as error:
         raise ConfigError("compile", one_line(error, 300)) from None

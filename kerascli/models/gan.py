@@ -51,10 +51,21 @@ class GAN(keras.Model):
         seed: Seeds the noise. Defaults to `None`.
     """
 
-    def __init__(self, generator, discriminator, *, latent_dim: int, loss: str = "bce",
-                 gradient_penalty: float = 10.0, discriminator_steps: int = 1,
-                 label_smoothing: float = 0.0, instance_noise: float = 0.0,
-                 update: str | None = None, seed: int | None = None, **kwargs):
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        *,
+        latent_dim: int,
+        loss: str = "bce",
+        gradient_penalty: float = 10.0,
+        discriminator_steps: int = 1,
+        label_smoothing: float = 0.0,
+        instance_noise: float = 0.0,
+        update: str | None = None,
+        seed: int | None = None,
+        **kwargs,
+    ):
         super().__init__(name="gan", **kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -68,8 +79,11 @@ class GAN(keras.Model):
         self.simultaneous = resolve_update(loss, discriminator_steps, update) == "simultaneous"
         self.noise_seed = keras.random.SeedGenerator(seed)
         self.from_logits = not ends_in_sigmoid(discriminator)
-        names = (["d_loss", "g_loss", "d_real", "d_fake"] if loss == "bce"
-                 else ["d_loss", "g_loss", "wasserstein", "gradient_penalty"])
+        names = (
+            ["d_loss", "g_loss", "d_real", "d_fake"]
+            if loss == "bce"
+            else ["d_loss", "g_loss", "wasserstein", "gradient_penalty"]
+        )
         self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
         # Both networks arrive built. Under a tf.distribute strategy, `fit` otherwise builds an
         # unbuilt model symbolically from a data batch, and a GAN's input is noise, not images.
@@ -110,8 +124,11 @@ class GAN(keras.Model):
     def _bce(self, label: float, score):
         """The mean binary cross-entropy of `score` against one label (not scaled by replicas,
         unlike `keras.losses.BinaryCrossentropy` under a strategy)."""
-        return tf.reduce_mean(keras.losses.binary_crossentropy(
-            tf.fill(tf.shape(score), label), score, from_logits=self.from_logits))
+        return tf.reduce_mean(
+            keras.losses.binary_crossentropy(
+                tf.fill(tf.shape(score), label), score, from_logits=self.from_logits
+            )
+        )
 
     def _score(self, images):
         # Scores in float32: under a mixed policy the network computes in float16 or bfloat16.
@@ -131,12 +148,21 @@ class GAN(keras.Model):
         if self.loss_kind == "bce":
             loss = self._bce(1.0 - self.label_smoothing, real_score) + self._bce(0.0, fake_score)
             as_probability = (lambda s: s) if not self.from_logits else tf.sigmoid
-            return loss, {"d_real": tf.reduce_mean(as_probability(real_score)),
-                          "d_fake": tf.reduce_mean(as_probability(fake_score))}, fake_score
+            return (
+                loss,
+                {
+                    "d_real": tf.reduce_mean(as_probability(real_score)),
+                    "d_fake": tf.reduce_mean(as_probability(fake_score)),
+                },
+                fake_score,
+            )
         distance = tf.reduce_mean(real_score) - tf.reduce_mean(fake_score)
         penalty = self._gradient_penalty(real, fake)
-        return (-distance + self.gradient_penalty * penalty,
-                {"wasserstein": distance, "gradient_penalty": penalty}, fake_score)
+        return (
+            -distance + self.gradient_penalty * penalty,
+            {"wasserstein": distance, "gradient_penalty": penalty},
+            fake_score,
+        )
 
     def _generator_loss(self, fake_score):
         if self.loss_kind == "bce":
@@ -153,7 +179,9 @@ class GAN(keras.Model):
             tape.watch(between)
             score = self._score(between)
         gradients = tf.cast(tape.gradient(score, between), "float32")
-        norms = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=tf.range(1, tf.rank(real))) + 1e-12)
+        norms = tf.sqrt(
+            tf.reduce_sum(tf.square(gradients), axis=tf.range(1, tf.rank(real))) + 1e-12
+        )
         return tf.reduce_mean(tf.square(norms - 1.0))
 
     def train_step(self, data):
@@ -178,7 +206,8 @@ class GAN(keras.Model):
         with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
             fake = self.generator(fake_source, training=True)
             d_loss, extras, fake_score = self._discriminator_loss(
-                self._with_instance_noise(real), fake)
+                self._with_instance_noise(real), fake
+            )
             g_loss = self._generator_loss(fake_score)
             d_scaled = self._for_gradients(d_loss, self.discriminator)
             g_scaled = self._for_gradients(g_loss, self.generator)
@@ -203,8 +232,9 @@ class GAN(keras.Model):
             weights = self.discriminator.trainable_weights
             self.discriminator.optimizer.apply(tape.gradient(scaled, weights), weights)
         with tf.GradientTape() as tape:
-            fake_score = self.discriminator(self.generator(self._noise(batch), training=True),
-                                            training=True)
+            fake_score = self.discriminator(
+                self.generator(self._noise(batch), training=True), training=True
+            )
             g_loss = self._generator_loss(fake_score)
             scaled = self._for_gradients(g_loss, self.generator)
         weights = self.generator.trainable_weights

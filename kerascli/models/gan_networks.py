@@ -24,30 +24,43 @@ def build_networks(config: ExperimentConfig, image_shape: tuple):
             shape, or the discriminator does not output one score per image.
     """
     gan = config.gan
-    generator = build_sequential(gan.generator, [gan.latent_dim], name="generator",
-                                        key_path=("gan", "generator"))
+    generator = build_sequential(
+        gan.generator, [gan.latent_dim], name="generator", key_path=("gan", "generator")
+    )
     made = tuple(generator.outputs[0].shape[1:])
     if made != image_shape:
-        raise ConfigError(f"gan.generator[{len(gan.generator) - 1}]",
-                          f"the generator makes images of shape {made}, but the data's images "
-                          f"have shape {image_shape}",
-                          "end the generator with layers that output that shape (e.g. Reshape, "
-                          "or Conv2DTranspose with the right filters), or set "
-                          "data.preprocess.reshape")
-    discriminator = build_sequential(gan.discriminator, list(image_shape),
-                                            name="discriminator",
-                                            key_path=("gan", "discriminator"))
+        raise ConfigError(
+            f"gan.generator[{len(gan.generator) - 1}]",
+            f"the generator makes images of shape {made}, but the data's images "
+            f"have shape {image_shape}",
+            "end the generator with layers that output that shape (e.g. Reshape, "
+            "or Conv2DTranspose with the right filters), or set "
+            "data.preprocess.reshape",
+        )
+    discriminator = build_sequential(
+        gan.discriminator,
+        list(image_shape),
+        name="discriminator",
+        key_path=("gan", "discriminator"),
+    )
     scores = tuple(discriminator.outputs[0].shape[1:])
     last = f"gan.discriminator[{len(gan.discriminator) - 1}]"
     if scores not in ((1,), ()):
-        raise ConfigError(last, f"the discriminator outputs shape {scores} per image, not one score",
-                          "end it with Flatten and Dense with units: 1")
+        raise ConfigError(
+            last,
+            f"the discriminator outputs shape {scores} per image, not one score",
+            "end it with Flatten and Dense with units: 1",
+        )
     if gan.loss == "wgan-gp" and ends_in_sigmoid(discriminator):
-        raise ConfigError(last, "a WGAN-GP critic outputs an unbounded score, not a probability",
-                          "remove the sigmoid activation")
+        raise ConfigError(
+            last,
+            "a WGAN-GP critic outputs an unbounded score, not a probability",
+            "remove the sigmoid activation",
+        )
     for network in (generator, discriminator):
-        optimizer = build_optimizer(getattr(gan, f"{network.name}_optimizer"),
-                                           ("gan", f"{network.name}_optimizer"))
+        optimizer = build_optimizer(
+            getattr(gan, f"{network.name}_optimizer"), ("gan", f"{network.name}_optimizer")
+        )
         network.compile(optimizer=optimizer)
         # Built now, outside the traced step, so its variables exist before tracing.
         optimizer.build(network.trainable_variables)
@@ -77,8 +90,9 @@ def resolve_jit(setting, networks, deterministic: bool) -> bool:
         return bool(setting)
     if deterministic or _replicas_on_cpu():
         return False
-    return all(getattr(layer, "supports_jit", True) for network in networks
-               for layer in network.layers)
+    return all(
+        getattr(layer, "supports_jit", True) for network in networks for layer in network.layers
+    )
 
 
 def _replicas_on_cpu() -> bool:

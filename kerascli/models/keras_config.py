@@ -53,9 +53,12 @@ def keras_config(spec: Any, module: str, key_path: tuple = ()) -> Any:
         if nested and isinstance(value, dict) and len(value) == 1:
             value = keras_config(value, nested, key_path + (name, argument))
         elif nested and isinstance(value, list):  # stacked RNN cells
-            value = [keras_config(item, nested, key_path + (name, argument, index))
-                     if isinstance(item, dict) and len(item) == 1 else item
-                     for index, item in enumerate(value)]
+            value = [
+                keras_config(item, nested, key_path + (name, argument, index))
+                if isinstance(item, dict) and len(item) == 1
+                else item
+                for index, item in enumerate(value)
+            ]
         config[argument] = value
     return {"class_name": name, "config": config, "module": module}
 
@@ -66,8 +69,17 @@ def explain_arguments(cls, args: dict, message: str) -> tuple[str, str | None]:
         accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
     except (TypeError, ValueError):
         return message, None
-    base = {"name", "dtype", "trainable", "autocast", "input_shape", "input_dim", "batch_size",
-            "input_dtype", "activity_regularizer"}
+    base = {
+        "name",
+        "dtype",
+        "trainable",
+        "autocast",
+        "input_shape",
+        "input_dim",
+        "batch_size",
+        "input_dtype",
+        "activity_regularizer",
+    }
     unknown = [key for key in args if key not in accepted and key not in base]
     if unknown:
         return f"unknown argument {unknown[0]!r}", did_you_mean(unknown[0], accepted)

@@ -1,8 +1,8 @@
 """Building layers and models from the `model` section and the GAN's layer stacks.
 
-Sequential stacks take an input shape; Functional models are wired by `config.specs.functional_wiring`,
-the one home of the naming and wiring rule. Errors Keras raises while building are turned into
-`ConfigError`s at the spec's key path.
+Sequential stacks take an input shape; Functional models are wired by
+`config.wiring.functional_wiring`, the one home of the naming and wiring rule. Errors Keras raises
+while building are turned into `ConfigError`s at the spec's key path.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 from kerascli.config.keras_names import REFUSED_LAYERS
 from kerascli.config.keys import format_key_path
 from kerascli.config.schema import ModelConfig
-from kerascli.config.specs import WIRING_KEYS, functional_wiring, split_spec
+from kerascli.config.specs import WIRING_KEYS, split_spec
+from kerascli.config.wiring import functional_wiring
 from kerascli.errors import ConfigError, one_line
 from kerascli.models.backbones import build_backbone, is_backbone
 from kerascli.models.keras_config import explain_arguments, keras_config
@@ -57,8 +58,9 @@ def build_layer(spec: Any, key_path: tuple, input_shape: tuple | None = None):
         raise ConfigError(where, message, hint) from None
 
 
-def build_sequential(specs: list, input_shape, *, name: str, key_path: tuple,
-                     dtype: str | None = None):
+def build_sequential(
+    specs: list, input_shape, *, name: str, key_path: tuple, dtype: str | None = None
+):
     """Stacks layers from their specs on an input of `input_shape` as a `keras.Sequential`.
 
     Args:
@@ -84,14 +86,16 @@ def build_sequential(specs: list, input_shape, *, name: str, key_path: tuple,
         try:
             model.add(layer)
         except (TypeError, ValueError) as error:
-            raise ConfigError(format_key_path(key_path + (index, split_spec(spec, ())[0])),
-                              f"does not fit the previous output of shape {previous}: "
-                              f"{one_line(error, 300)}") from None
+            raise ConfigError(
+                format_key_path(key_path + (index, split_spec(spec, ())[0])),
+                f"does not fit the previous output of shape {previous}: {one_line(error, 300)}",
+            ) from None
     return model
 
 
-def build_model(config: ModelConfig, input_shape: tuple | list | None = None,
-                input_dtype: str | None = None):
+def build_model(
+    config: ModelConfig, input_shape: tuple | list | None = None, input_dtype: str | None = None
+):
     """Builds a Sequential or Functional `keras.Model` from the `model` section.
 
     Sequential models stack `layers` on `input_shape`. Functional models start from the named
@@ -116,30 +120,41 @@ def build_model(config: ModelConfig, input_shape: tuple | list | None = None,
 
     if not config.functional:
         shape = config.input_shape if config.input_shape is not None else input_shape
-        return build_sequential(config.layers, shape, name=config.name or "sequential",
-                                key_path=("model", "layers"), dtype=input_dtype)
+        return build_sequential(
+            config.layers,
+            shape,
+            name=config.name or "sequential",
+            key_path=("model", "layers"),
+            dtype=input_dtype,
+        )
 
-    tensors = {name: keras.Input(shape=tuple(shape), name=name)
-               for name, shape in config.inputs.items()}
+    tensors = {
+        name: keras.Input(shape=tuple(shape), name=name) for name, shape in config.inputs.items()
+    }
     previous = next(iter(tensors))
     for layer in functional_wiring(config):
         key_path = ("model", "layers", layer.index)
         sources = layer.sources
         inputs = tensors[sources] if isinstance(sources, str) else [tensors[s] for s in sources]
         shape = tuple(inputs.shape[1:]) if isinstance(sources, str) else None
-        built = build_layer({layer.class_name: {**layer.args, "name": layer.reference}},
-                            key_path, shape)
+        built = build_layer(
+            {layer.class_name: {**layer.args, "name": layer.reference}}, key_path, shape
+        )
         try:
             tensors[layer.reference] = built(inputs)
         except (TypeError, ValueError) as error:
-            raise ConfigError(format_key_path(key_path + (layer.class_name,)),
-                              f"cannot be applied to {sources}: {one_line(error, 300)}") from None
+            raise ConfigError(
+                format_key_path(key_path + (layer.class_name,)),
+                f"cannot be applied to {sources}: {one_line(error, 300)}",
+            ) from None
         previous = layer.reference
     outputs = [tensors[name] for name in (config.outputs or [previous])]
     inputs = list(tensors[name] for name in config.inputs)
-    return keras.Model(inputs=inputs if len(inputs) > 1 else inputs[0],
-                       outputs=outputs if len(outputs) > 1 else outputs[0],
-                       name=config.name or "functional")
+    return keras.Model(
+        inputs=inputs if len(inputs) > 1 else inputs[0],
+        outputs=outputs if len(outputs) > 1 else outputs[0],
+        name=config.name or "functional",
+    )
 
 
 def build_augmentation(specs: list, key_path: tuple = ("data", "augment")):
@@ -148,5 +163,7 @@ def build_augmentation(specs: list, key_path: tuple = ("data", "augment")):
 
     if not specs:
         return None
-    return keras.Sequential([build_layer(spec, key_path + (index,))
-                             for index, spec in enumerate(specs)], name="augmentation")
+    return keras.Sequential(
+        [build_layer(spec, key_path + (index,)) for index, spec in enumerate(specs)],
+        name="augmentation",
+    )

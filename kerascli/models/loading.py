@@ -23,8 +23,10 @@ def load_model(run: SavedRun, network: str = "model"):
     Raises:
         RunError: When the file is not a Keras archive, holds code, or Keras cannot load it.
     """
-    return load_keras_file(run.network_path(network),
-                           "train the GAN again" if network != "model" else "train the run again")
+    return load_keras_file(
+        run.network_path(network),
+        "train the GAN again" if network != "model" else "train the run again",
+    )
 
 
 def load_keras_file(path: Path, retrain_hint: str = "train the run again"):
@@ -58,9 +60,12 @@ def load_keras_file(path: Path, retrain_hint: str = "train the run again"):
     except Exception as error:  # noqa: BLE001 - a damaged archive fails in many ways inside Keras.
         text = str(error)
         if "safe_mode" in text or "arbitrary code" in text:
-            raise RunError(str(path), "holds Python code (a Lambda layer or a Python function), "
-                           "which Keras' safe mode refuses to load",
-                           "kerascli never runs code from a model file; train the run again "
-                           "with kerascli") from None
-        raise RunError(str(path), f"cannot load the model: {one_line(error)}",
-                       retrain_hint) from None
+            raise RunError(
+                str(path),
+                "holds Python code (a Lambda layer or a Python function), "
+                "which Keras' safe mode refuses to load",
+                "kerascli never runs code from a model file; train the run again with kerascli",
+            ) from None
+        raise RunError(
+            str(path), f"cannot load the model: {one_line(error)}", retrain_hint
+        ) from None

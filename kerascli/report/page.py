@@ -16,11 +16,27 @@ from kerascli.errors import RunError
 from kerascli.report import sections as s
 from kerascli.report.template import PAGE
 from kerascli.runs.files import atomic_write_text
-from kerascli.runs.layout import (CONFIG_FILE, CONFUSION_PLOT, MISTAKES_PLOT, PLOTS_DIR,
-                                  PROGRESS_GIF, REPORT_FILE, SAMPLES_DIR, epoch_of, utc_now)
+from kerascli.runs.layout import (
+    CONFIG_FILE,
+    CONFUSION_PLOT,
+    MISTAKES_PLOT,
+    PLOTS_DIR,
+    PROGRESS_GIF,
+    REPORT_FILE,
+    SAMPLES_DIR,
+    epoch_of,
+    utc_now,
+)
 from kerascli.runs.records import load_run
-from kerascli.runs.summary import (best_metrics, final_metrics, headline, is_score,
-                                   lower_is_better, read_evaluation, read_history)
+from kerascli.runs.summary import (
+    best_metrics,
+    final_metrics,
+    headline,
+    is_score,
+    lower_is_better,
+    read_evaluation,
+    read_history,
+)
 from kerascli.visuals.plots import history_families
 from kerascli.visuals.svg import curves_svg
 
@@ -37,8 +53,10 @@ def _when(value) -> str:
 
 def _meta(record: dict) -> str:
     status = str(record.get("status", "unknown"))
-    parts = [f'<span class="badge status-{s.text(re.sub(r"[^a-z]", "", status))}">'
-             f"{s.text(status)}</span>"]
+    parts = [
+        f'<span class="badge status-{s.text(re.sub(r"[^a-z]", "", status))}">'
+        f"{s.text(status)}</span>"
+    ]
     for key in ("kind", "task", "epochs", "started", "ended"):
         if record.get(key) not in (None, ""):
             value = _when(record[key]) if key in ("started", "ended") else record[key]
@@ -56,10 +74,17 @@ def _summary(record: dict, history: dict) -> str:
         rows = []
         for key in keys:
             value, epoch = best.get(key, (None, None))
-            rows.append([s.text(key), s.number(final.get(key)), s.number(value),
-                         s.text(epoch if epoch is not None else "—"),
-                         s.text(("lower" if lower_is_better(key) else "higher")
-                                if is_score(key) else "—")])
+            rows.append(
+                [
+                    s.text(key),
+                    s.number(final.get(key)),
+                    s.number(value),
+                    s.text(epoch if epoch is not None else "—"),
+                    s.text(
+                        ("lower" if lower_is_better(key) else "higher") if is_score(key) else "—"
+                    ),
+                ]
+            )
         parts.append("<h3>Final and best</h3>")
         parts.append(s.table(["metric", "final", "best", "best epoch", "better"], rows))
     if record.get("error"):
@@ -69,20 +94,27 @@ def _summary(record: dict, history: dict) -> str:
 
 def _curves(history: dict) -> str:
     # The loss first and the learning rate last; the metrics in between, as logged.
-    families = sorted(history_families(history).items(),
-                      key=lambda item: (not item[0].endswith("loss"), item[0] == "learning_rate"))
-    charts = [curves_svg(series, title=name, prefix=f"c{index}")
-              for index, (name, series) in enumerate(families)]
+    families = sorted(
+        history_families(history).items(),
+        key=lambda item: (not item[0].endswith("loss"), item[0] == "learning_rate"),
+    )
+    charts = [
+        curves_svg(series, title=name, prefix=f"c{index}")
+        for index, (name, series) in enumerate(families)
+    ]
     return f'<div class="charts">{"".join(f"<figure>{svg}</figure>" for svg in charts)}</div>'
 
 
 def _evaluation(run_dir: Path, evaluation: dict) -> str:
     scores = {"loss": evaluation.get("loss"), **(evaluation.get("metrics") or {})}
     when = evaluation.get("evaluated")
-    parts = [s.cards({key: s.number(value) for key, value in scores.items()}),
-             f'<p class="note">{s.number(evaluation.get("examples"))} test examples, '
-             f'task {s.text(evaluation.get("task", "?"))}'
-             + (f", evaluated {s.text(_when(when))}" if when else "") + ".</p>"]
+    parts = [
+        s.cards({key: s.number(value) for key, value in scores.items()}),
+        f'<p class="note">{s.number(evaluation.get("examples"))} test examples, '
+        f"task {s.text(evaluation.get('task', '?'))}"
+        + (f", evaluated {s.text(_when(when))}" if when else "")
+        + ".</p>",
+    ]
     if evaluation.get("per_class"):
         parts += ["<h3>Per class</h3>", s.per_class(evaluation)]
     matrix = evaluation.get("confusion_matrix")
@@ -91,31 +123,48 @@ def _evaluation(run_dir: Path, evaluation: dict) -> str:
         names = names if len(names) == len(matrix) else [str(i) for i in range(len(matrix))]
         parts.append("<h3>Confusion matrix</h3>")
         if len(matrix) <= _MAX_TABLE_CLASSES:
-            parts += ['<p class="note">Rows are true classes, columns predicted; shading is the '
-                      "share of the true class.</p>", s.confusion(matrix, names)]
+            parts += [
+                '<p class="note">Rows are true classes, columns predicted; shading is the '
+                "share of the true class.</p>",
+                s.confusion(matrix, names),
+            ]
         else:  # a table of thousands of cells helps nobody: the plot evaluation drew
-            parts.append(s.figure(run_dir / PLOTS_DIR / CONFUSION_PLOT,
-                                  f"confusion matrix of {len(matrix)} classes"))
+            parts.append(
+                s.figure(
+                    run_dir / PLOTS_DIR / CONFUSION_PLOT,
+                    f"confusion matrix of {len(matrix)} classes",
+                )
+            )
     misclassified = run_dir / PLOTS_DIR / MISTAKES_PLOT
     # Listed by this evaluation: a file left by an older one would show other mistakes.
-    if f"{PLOTS_DIR}/{MISTAKES_PLOT}" in (evaluation.get("plots") or []) and \
-            misclassified.is_file():
-        parts += ["<h3>Mistakes</h3>",
-                  s.figure(misclassified, "the most confident mistakes: true / predicted class")]
+    if (
+        f"{PLOTS_DIR}/{MISTAKES_PLOT}" in (evaluation.get("plots") or [])
+        and misclassified.is_file()
+    ):
+        parts += [
+            "<h3>Mistakes</h3>",
+            s.figure(misclassified, "the most confident mistakes: true / predicted class"),
+        ]
     return "\n".join(parts)
 
 
 def _samples(run_dir: Path) -> str:
     directory = run_dir / SAMPLES_DIR
-    grids = sorted((epoch_of(p.name), p) for p in directory.glob("epoch_*.png")
-                   if epoch_of(p.name) is not None)
+    grids = sorted(
+        (epoch_of(p.name), p) for p in directory.glob("epoch_*.png") if epoch_of(p.name) is not None
+    )
     if not grids:
         return ""
     epoch, last = grids[-1]
     parts = [s.figure(last, f"fixed noise after epoch {epoch}", pixels=True)]
     if (directory / PROGRESS_GIF).is_file():
-        parts.append(s.figure(directory / PROGRESS_GIF,
-                              f"the same noise, epoch 1 to {epoch} (animated)", pixels=True))
+        parts.append(
+            s.figure(
+                directory / PROGRESS_GIF,
+                f"the same noise, epoch 1 to {epoch} (animated)",
+                pixels=True,
+            )
+        )
     if len(grids) > 1:
         parts.append(s.figure(grids[0][1], f"after epoch {grids[0][0]}", pixels=True))
     return f'<div class="gallery">{"".join(parts)}</div>'
@@ -146,18 +195,28 @@ def build_report(run_dir: Path) -> str:
     samples = _samples(run_dir)
     if samples:
         found.append(("samples", "Samples", samples))
-    shown = {key: value for key, value in record.items()
-             if key not in _HEADLINE and key != "final_metrics"}
+    shown = {
+        key: value
+        for key, value in record.items()
+        if key not in _HEADLINE and key != "final_metrics"
+    }
     found.append(("record", "Run record", s.key_values(shown)))
     config_file = run_dir / CONFIG_FILE
-    config = (config_file.read_text(encoding="utf-8", errors="replace") if config_file.is_file()
-              else "(missing)")
+    config = (
+        config_file.read_text(encoding="utf-8", errors="replace")
+        if config_file.is_file()
+        else "(missing)"
+    )
     found.append(("config", "Config", f"<pre>{s.text(config)}</pre>"))
     return PAGE.substitute(
-        title=s.text(name), version=s.text(__version__), meta=_meta(record),
+        title=s.text(name),
+        version=s.text(__version__),
+        meta=_meta(record),
         nav="".join(f'<a href="#{anchor}">{s.text(title)}</a>' for anchor, title, _ in found),
         sections="\n".join(s.section(*item) for item in found),
-        written=s.text(_when(utc_now())), source=s.text(run_dir.name))
+        written=s.text(_when(utc_now())),
+        source=s.text(run_dir.name),
+    )
 
 
 def write_report(run_dir: Path, out: Path | None = None) -> Path:

@@ -31,8 +31,11 @@ def number(value, digits: int = 4) -> str:
         return f"{value:,}"
     if not math.isfinite(value):
         return text(value)
-    return f"{value:.{digits}g}" if abs(value) and (abs(value) < 1e-3 or abs(value) >= 1e5) \
+    return (
+        f"{value:.{digits}g}"
+        if abs(value) and (abs(value) < 1e-3 or abs(value) >= 1e5)
         else f"{value:.{digits}f}"
+    )
 
 
 def section(anchor: str, title: str, body: str) -> str:
@@ -40,8 +43,9 @@ def section(anchor: str, title: str, body: str) -> str:
     return f'<section id="{anchor}">\n<h2>{text(title)}</h2>\n{body}\n</section>'
 
 
-def table(header: list[str], rows: list[list[str]], *, classes: str = "",
-          total_rows: int = 0) -> str:
+def table(
+    header: list[str], rows: list[list[str]], *, classes: str = "", total_rows: int = 0
+) -> str:
     """A table that scrolls sideways when wider than the screen.
 
     Args:
@@ -52,18 +56,28 @@ def table(header: list[str], rows: list[list[str]], *, classes: str = "",
     """
     head = "".join(f"<th>{text(title)}</th>" for title in header)
     body = "\n".join(
-        f'<tr{" class=total" if index >= len(rows) - total_rows else ""}>'
-        + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
-        for index, row in enumerate(rows))
-    return (f'<div class="scroll"><table class="{text(classes)}"><thead><tr>{head}</tr></thead>'
-            f"<tbody>\n{body}\n</tbody></table></div>")
+        f"<tr{' class=total' if index >= len(rows) - total_rows else ''}>"
+        + "".join(f"<td>{cell}</td>" for cell in row)
+        + "</tr>"
+        for index, row in enumerate(rows)
+    )
+    return (
+        f'<div class="scroll"><table class="{text(classes)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>\n{body}\n</tbody></table></div>"
+    )
 
 
 def cards(values: dict[str, str]) -> str:
     """Headline figures as cards: `{label: value HTML}`."""
-    return '<div class="cards">' + "".join(
-        f'<div class="card"><div class="label">{text(label)}</div>'
-        f'<div class="value">{value}</div></div>' for label, value in values.items()) + "</div>"
+    return (
+        '<div class="cards">'
+        + "".join(
+            f'<div class="card"><div class="label">{text(label)}</div>'
+            f'<div class="value">{value}</div></div>'
+            for label, value in values.items()
+        )
+        + "</div>"
+    )
 
 
 def data_uri(path: Path) -> str | None:
@@ -80,19 +94,26 @@ def figure(path: Path, caption: str, *, pixels: bool = False) -> str:
     """An image file inlined with its caption; a note instead when it cannot be inlined."""
     uri = data_uri(path)
     if uri is None:
-        return (f'<p class="note">{text(path.name)} is missing or larger than '
-                f"{MAX_IMAGE_BYTES // 2**20} MB, so it is not shown here.</p>")
+        return (
+            f'<p class="note">{text(path.name)} is missing or larger than '
+            f"{MAX_IMAGE_BYTES // 2**20} MB, so it is not shown here.</p>"
+        )
     css = ' class="pixels"' if pixels else ""
-    return (f'<figure><img{css} src="{uri}" alt="{text(caption)}">'
-            f"<figcaption>{text(caption)}</figcaption></figure>")
+    return (
+        f'<figure><img{css} src="{uri}" alt="{text(caption)}">'
+        f"<figcaption>{text(caption)}</figcaption></figure>"
+    )
 
 
 def key_values(record: dict) -> str:
     """A two-column table of a record; nested values are shown as compact JSON."""
     rows = []
     for key, value in record.items():
-        shown = value if isinstance(value, (str, int, float)) and not isinstance(value, bool) \
+        shown = (
+            value
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool)
             else json.dumps(value, default=str)
+        )
         rows.append([text(key), text(shown)])
     return table(["field", "value"], rows, classes="record")
 
@@ -101,12 +122,21 @@ def per_class(evaluation: dict) -> str:
     """The per-class precision, recall, F1 and support, with the two averages."""
     rows = [(row.get("class"), row) for row in evaluation.get("per_class") or []]
     count = len(rows)
-    rows += [("macro avg", evaluation.get("macro_avg") or {}),
-             ("weighted avg", evaluation.get("weighted_avg") or {})]
-    cells = [[text(label), *(number(row.get(key)) for key in ("precision", "recall", "f1")),
-              number(row.get("support"))] for label, row in rows]
-    return table(["class", "precision", "recall", "F1", "support"], cells,
-                 total_rows=len(cells) - count)
+    rows += [
+        ("macro avg", evaluation.get("macro_avg") or {}),
+        ("weighted avg", evaluation.get("weighted_avg") or {}),
+    ]
+    cells = [
+        [
+            text(label),
+            *(number(row.get(key)) for key in ("precision", "recall", "f1")),
+            number(row.get("support")),
+        ]
+        for label, row in rows
+    ]
+    return table(
+        ["class", "precision", "recall", "F1", "support"], cells, total_rows=len(cells) - count
+    )
 
 
 def confusion(matrix: list[list[int]], names: list[str]) -> str:
@@ -122,13 +152,19 @@ def confusion(matrix: list[list[int]], names: list[str]) -> str:
         cells = []
         for predicted_index, count in enumerate(row):
             share = count / total
-            style = (f"background: rgba(var(--heat), {share:.3f});"
-                     + ("color: #fff;" if share > 0.55 else ""))
+            style = f"background: rgba(var(--heat), {share:.3f});" + (
+                "color: #fff;" if share > 0.55 else ""
+            )
             diag = ' class="diag"' if true_index == predicted_index else ""
-            tip = (f"true {names[true_index]}, predicted {names[predicted_index]}: {count} "
-                   f"({share:.0%} of {names[true_index]})")
+            tip = (
+                f"true {names[true_index]}, predicted {names[predicted_index]}: {count} "
+                f"({share:.0%} of {names[true_index]})"
+            )
             cells.append(f'<td{diag} style="{style}" title="{text(tip)}">{count}</td>')
         rows.append(f'<tr><th class="row">{text(names[true_index])}</th>{"".join(cells)}</tr>')
-    return ('<div class="scroll"><table class="confusion">'
-            f'<thead><tr><th class="row">true \\ predicted</th>{head}</tr></thead><tbody>'
-            + "\n".join(rows) + "</tbody></table></div>")
+    return (
+        '<div class="scroll"><table class="confusion">'
+        f'<thead><tr><th class="row">true \\ predicted</th>{head}</tr></thead><tbody>'
+        + "\n".join(rows)
+        + "</tbody></table></div>"
+    )

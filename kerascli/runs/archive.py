@@ -29,26 +29,40 @@ def check_keras_archive(path: Path) -> None:
     except OSError as error:
         raise RunError(str(path), f"cannot read the model: {error.strerror}") from None
     if head.startswith(_HDF5_MAGIC):
-        raise RunError(str(path), "an HDF5 (.h5) file, not a Keras v3 model archive",
-                       "kerascli loads the model.keras files that kerascli train writes")
+        raise RunError(
+            str(path),
+            "an HDF5 (.h5) file, not a Keras v3 model archive",
+            "kerascli loads the model.keras files that kerascli train writes",
+        )
     if not head or not zipfile.is_zipfile(path):
-        raise RunError(str(path), "not a Keras model archive (corrupt, or not a zip file)",
-                       "train the run again")
+        raise RunError(
+            str(path),
+            "not a Keras model archive (corrupt, or not a zip file)",
+            "train the run again",
+        )
     try:
         with zipfile.ZipFile(path) as archive:
             members = {info.filename: info for info in archive.infolist()}
     except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise RunError(str(path), f"a damaged zip archive: {one_line(error, 120)}",
-                       "train the run again") from None
+        raise RunError(
+            str(path), f"a damaged zip archive: {one_line(error, 120)}", "train the run again"
+        ) from None
     missing = [name for name in _ARCHIVE_MEMBERS if name not in members]
     if missing:
-        raise RunError(str(path), f"a zip file, but not a Keras model archive (no "
-                       f"{' or '.join(missing)} in it)", "train the run again")
+        raise RunError(
+            str(path),
+            f"a zip file, but not a Keras model archive (no {' or '.join(missing)} in it)",
+            "train the run again",
+        )
     for info in members.values():
         too_big = info.filename in _ARCHIVE_MEMBERS and info.file_size > _MAX_JSON_MEMBER
-        inflated = (info.file_size > _INFLATION_FLOOR
-                    and info.file_size > _MAX_INFLATION * max(info.compress_size, 1))
+        inflated = info.file_size > _INFLATION_FLOOR and info.file_size > _MAX_INFLATION * max(
+            info.compress_size, 1
+        )
         if too_big or inflated:
-            raise RunError(str(path), f"refused: its member {info.filename} would unpack to "
-                           f"{info.file_size:,} bytes, which no Keras model archive does",
-                           "train the run again")
+            raise RunError(
+                str(path),
+                f"refused: its member {info.filename} would unpack to "
+                f"{info.file_size:,} bytes, which no Keras model archive does",
+                "train the run again",
+            )

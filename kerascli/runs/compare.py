@@ -19,11 +19,17 @@ def flatten(value: Any, path: tuple = ()) -> dict[str, Any]:
     Empty mappings and lists are leaves, so `augment: []` is still a key.
     """
     if isinstance(value, dict) and (value or not path):
-        return {key: leaf for name, child in value.items()
-                for key, leaf in flatten(child, (*path, str(name))).items()}
+        return {
+            key: leaf
+            for name, child in value.items()
+            for key, leaf in flatten(child, (*path, str(name))).items()
+        }
     if isinstance(value, list) and value:
-        return {key: leaf for index, child in enumerate(value)
-                for key, leaf in flatten(child, (*path, index)).items()}
+        return {
+            key: leaf
+            for index, child in enumerate(value)
+            for key, leaf in flatten(child, (*path, index)).items()
+        }
     return {format_key_path(path): value}
 
 
@@ -48,7 +54,9 @@ def config_differences(configs: list[dict]) -> dict[str, list[Any]]:
     for key in keys:
         values = [one.get(key, MISSING) for one in flat]
         # Compared with their types: `1` and `true` are different settings, though 1 == True.
-        if any(value is MISSING or value != values[0] or type(value) is not type(values[0])
-               for value in values):
+        if any(
+            value is MISSING or value != values[0] or type(value) is not type(values[0])
+            for value in values
+        ):
             differences[key] = values
     return differences

@@ -30,7 +30,9 @@ def atomic_write_bytes(path: Path, data: bytes, *, exclusive: bool = False) -> N
     when `path` exists: nothing is overwritten, even by a file that appears meanwhile.
     """
     path = Path(path)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)

@@ -50,7 +50,9 @@ def network_file(network: str) -> str:
 
 def checkpoint_file(epoch: int, network: str = "model") -> str:
     """The checkpoint of one network after `epoch`, inside `checkpoints/`."""
-    return f"epoch_{epoch:04d}.keras" if network == "model" else f"epoch_{epoch:04d}.{network}.keras"
+    return (
+        f"epoch_{epoch:04d}.keras" if network == "model" else f"epoch_{epoch:04d}.{network}.keras"
+    )
 
 
 def export_file(export_format: str, network: str = "model") -> str:
@@ -88,8 +90,11 @@ def check_run_name(name: str) -> str:
             the runs directory.
     """
     if not _NAME.match(name or ""):
-        raise RunError("--name", f"invalid run name {name!r}",
-                       "use letters, digits, '-', '_' and '.', starting with a letter or digit")
+        raise RunError(
+            "--name",
+            f"invalid run name {name!r}",
+            "use letters, digits, '-', '_' and '.', starting with a letter or digit",
+        )
     return name
 
 
@@ -107,7 +112,9 @@ def create_run_dir(runs_dir: Path, name: str) -> Path:
     try:
         Path(runs_dir).mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise RunError(str(runs_dir), f"cannot create the runs directory: {error.strerror}") from None
+        raise RunError(
+            str(runs_dir), f"cannot create the runs directory: {error.strerror}"
+        ) from None
     for attempt in range(1, 1000):
         candidate = Path(runs_dir) / (f"{name}-{stamp}" + (f"-{attempt}" if attempt > 1 else ""))
         try:
@@ -118,5 +125,3 @@ def create_run_dir(runs_dir: Path, name: str) -> Path:
         except OSError as error:
             raise RunError(str(candidate), f"cannot create: {error.strerror}") from None
     raise RunError(str(runs_dir), f"too many runs named {name} this second")
-
-

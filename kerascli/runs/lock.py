@@ -23,8 +23,9 @@ def locked(run_dir: Path):
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise RunError(str(run_dir), "another kerascli process is using this run",
-                           "wait for it to finish") from None
+            raise RunError(
+                str(run_dir), "another kerascli process is using this run", "wait for it to finish"
+            ) from None
         yield
     finally:
         handle.close()
@@ -45,4 +46,3 @@ def is_locked(run_dir: Path) -> bool:
     finally:
         os.close(descriptor)  # closing also releases the lock taken just now
     return False
-

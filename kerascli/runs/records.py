@@ -46,11 +46,17 @@ def latest_run(runs_dir: Path, kind: str = "classification") -> Path:
         RunError: When there is none.
     """
     for run_dir, record in reversed(list_runs(runs_dir)):
-        if record.get("status") == "completed" and record.get("task", kind) == kind and (
-                run_dir / MODEL_FILE).is_file():
+        if (
+            record.get("status") == "completed"
+            and record.get("task", kind) == kind
+            and (run_dir / MODEL_FILE).is_file()
+        ):
             return run_dir
-    raise RunError(str(runs_dir), f"no completed {kind} run found",
-                   "train one with kerascli train, or name one with --run")
+    raise RunError(
+        str(runs_dir),
+        f"no completed {kind} run found",
+        "train one with kerascli train, or name one with --run",
+    )
 
 
 def read_state(run_dir: Path) -> dict | None:
@@ -70,7 +76,6 @@ def read_state(run_dir: Path) -> dict | None:
         return None
     state["checkpoints"] = files
     return state
-
 
 
 def find_run(runs_dir: Path, named: str) -> Path:
@@ -93,13 +98,16 @@ def find_run(runs_dir: Path, named: str) -> Path:
             raise RunError(str(runs_dir), "has no runs", "train one with kerascli train")
         return found[-1][0]
     matches = [run_dir for run_dir, _ in found if run_dir.name == named] or [
-        run_dir for run_dir, _ in found if run_dir.name.startswith(named)]
+        run_dir for run_dir, _ in found if run_dir.name.startswith(named)
+    ]
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise RunError(named, f"no such run directory, and no run in {runs_dir} is named so",
-                       "kerascli runs lists them")
+        raise RunError(
+            named,
+            f"no such run directory, and no run in {runs_dir} is named so",
+            "kerascli runs lists them",
+        )
     shown = ", ".join(run_dir.name for run_dir in matches[:5])
     more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
-    raise RunError(named, f"matches {len(matches)} runs: {shown}{more}",
-                   "give more of the name")
+    raise RunError(named, f"matches {len(matches)} runs: {shown}{more}", "give more of the name")

@@ -54,8 +54,9 @@ class SavedRun:
         return self.record.get("task")
 
 
-def load_saved_config(run_dir: Path, overrides: list[str] | None = None, *,
-                      require: str = "model") -> ExperimentConfig:
+def load_saved_config(
+    run_dir: Path, overrides: list[str] | None = None, *, require: str = "model"
+) -> ExperimentConfig:
     """Loads the resolved `config.yaml` of a run directory, with optional overrides."""
     from kerascli.config.loading import load_config
 
@@ -75,19 +76,28 @@ def check_run(run_dir: str | Path) -> dict:
         raise RunError(str(run_dir), "is a file, not a run directory", _file_hint(run_dir))
     record = load_run(run_dir)
     if record.get("kind") == "gan" or record.get("task") == "gan":
-        raise RunError(str(run_dir), "is a GAN run, which has no classifier to use",
-                       "name a run made by kerascli train")
+        raise RunError(
+            str(run_dir),
+            "is a GAN run, which has no classifier to use",
+            "name a run made by kerascli train",
+        )
     _check_finished(run_dir, record)
     model = run_dir / MODEL_FILE
     if model.is_symlink():
         raise RunError(str(model), "is a symbolic link; only a model the run wrote is loaded")
     if not model.is_file():
         status = record.get("status", "unknown")
-        raise RunError(str(run_dir), f"has no {MODEL_FILE} (status: {status})",
-                       "a run has its model once training completes")
+        raise RunError(
+            str(run_dir),
+            f"has no {MODEL_FILE} (status: {status})",
+            "a run has its model once training completes",
+        )
     if not (run_dir / CONFIG_FILE).is_file():
-        raise RunError(str(run_dir), f"has no {CONFIG_FILE}, the config its model was trained "
-                       "with", "train the run again")
+        raise RunError(
+            str(run_dir),
+            f"has no {CONFIG_FILE}, the config its model was trained with",
+            "train the run again",
+        )
     return record
 
 
@@ -109,8 +119,7 @@ def open_run(run_dir: str | Path, overrides: list[str] | None = None) -> SavedRu
     """
     run_dir = Path(run_dir)
     record = check_run(run_dir)
-    return SavedRun(run_dir, record, load_saved_config(run_dir, overrides),
-                    tuple(overrides or ()))
+    return SavedRun(run_dir, record, load_saved_config(run_dir, overrides), tuple(overrides or ()))
 
 
 def _file_hint(path: Path) -> str:
@@ -118,8 +127,10 @@ def _file_hint(path: Path) -> str:
     if (path.parent / RUN_RECORD).is_file():
         return f"name the run directory: {path.parent}"
     if path.suffix.lower() in (".keras", ".h5", ".hdf5"):
-        return ("kerascli loads models only from the run directories that kerascli train "
-                "makes, which hold run.json and model.keras")
+        return (
+            "kerascli loads models only from the run directories that kerascli train "
+            "makes, which hold run.json and model.keras"
+        )
     return "name a run directory made by kerascli train"
 
 
@@ -131,19 +142,32 @@ def _check_finished(run_dir: Path, record: dict) -> None:
     resume = f"resume it: kerascli train {run_dir / CONFIG_FILE} --resume {run_dir}"
     if status == "running":
         if is_locked(run_dir):
-            raise RunError(str(run_dir), "is still training (another kerascli process is using "
-                           "it)", "wait for it to finish")
-        raise RunError(str(run_dir), "did not finish: its status is still 'running' but no "
-                       "process is training it (killed or crashed)", resume)
+            raise RunError(
+                str(run_dir),
+                "is still training (another kerascli process is using it)",
+                "wait for it to finish",
+            )
+        raise RunError(
+            str(run_dir),
+            "did not finish: its status is still 'running' but no "
+            "process is training it (killed or crashed)",
+            resume,
+        )
     if status == "interrupted":
         raise RunError(str(run_dir), "was interrupted before training completed", resume)
     if status == "failed":
         reason = record.get("error")
         detail = f": {clip(str(reason), 120)}" if reason else ""
-        raise RunError(str(run_dir), f"its training failed{detail}",
-                       f"fix the cause, then {resume}, or train it again")
-    raise RunError(str(run_dir / RUN_RECORD), f"the run's status is {status!r}, not "
-                   "'completed'", "use a run that kerascli train completed")
+        raise RunError(
+            str(run_dir),
+            f"its training failed{detail}",
+            f"fix the cause, then {resume}, or train it again",
+        )
+    raise RunError(
+        str(run_dir / RUN_RECORD),
+        f"the run's status is {status!r}, not 'completed'",
+        "use a run that kerascli train completed",
+    )
 
 
 def open_gan_run(run_dir: str | Path) -> SavedRun:
@@ -173,7 +197,9 @@ def check_gan_run(run_dir: str | Path) -> dict:
         raise RunError(str(run_dir), "is not a GAN run", "name a run made by kerascli gan")
     path = run_dir / network_file("generator")
     if path.is_symlink() or not path.is_file():
-        raise RunError(str(run_dir), f"has no {path.name} (status: "
-                       f"{record.get('status', 'unknown')})",
-                       "a GAN run has it once training completes")
+        raise RunError(
+            str(run_dir),
+            f"has no {path.name} (status: {record.get('status', 'unknown')})",
+            "a GAN run has it once training completes",
+        )
     return record

@@ -14,8 +14,20 @@ from kerascli.runs.files import read_json
 from kerascli.runs.layout import EVALUATION_FILE, HISTORY_JSON
 
 # Metrics where lower is better; every other metric (accuracy, AUC, F1, ...) is higher-better.
-_LOWER_IS_BETTER = ("loss", "error", "crossentropy", "hinge", "divergence", "mse", "mae", "mape",
-                    "msle", "poisson", "cosine_similarity_loss", "logcosh")
+_LOWER_IS_BETTER = (
+    "loss",
+    "error",
+    "crossentropy",
+    "hinge",
+    "divergence",
+    "mse",
+    "mae",
+    "mape",
+    "msle",
+    "poisson",
+    "cosine_similarity_loss",
+    "logcosh",
+)
 # Logged per epoch but not scores: no "best" of them (a GAN's mean discriminator outputs on real
 # and generated images are a balance to watch, not a figure to maximise).
 _NOT_SCORES = ("learning_rate", "lr", "d_real", "d_fake")
@@ -51,8 +63,11 @@ def best_metrics(history: dict[str, list]) -> dict[str, tuple[float, int]]:
     for key, values in history.items():
         if not is_score(key) or not isinstance(values, list):
             continue
-        points = [(number, epoch) for epoch, value in enumerate(values, start=1)
-                  if (number := _number(value)) is not None]
+        points = [
+            (number, epoch)
+            for epoch, value in enumerate(values, start=1)
+            if (number := _number(value)) is not None
+        ]
         if points:
             pick = min if lower_is_better(key) else max
             best[key] = pick(points, key=lambda point: point[0])
@@ -61,15 +76,17 @@ def best_metrics(history: dict[str, list]) -> dict[str, tuple[float, int]]:
 
 def headline(metrics: dict) -> list[str]:
     """The most telling of a run's metrics: its test figures, else validation ones, else all."""
-    return ([key for key in metrics if key.startswith("test_")]
-            or [key for key in metrics if key.startswith("val_")] or list(metrics))
+    return (
+        [key for key in metrics if key.startswith("test_")]
+        or [key for key in metrics if key.startswith("val_")]
+        or list(metrics)
+    )
 
 
 def final_metrics(record: dict) -> dict[str, float]:
     """The numeric final metrics `run.json` records (last epoch's logs and test figures)."""
     metrics = record.get("final_metrics") or {}
-    return {key: number for key, value in metrics.items()
-            if (number := _number(value)) is not None}
+    return {key: number for key, value in metrics.items() if (number := _number(value)) is not None}
 
 
 def read_history(run_dir: Path) -> dict[str, list]:

@@ -62,12 +62,18 @@ class Placement:
         """The progress's opening line for a distributed run (`None` on one device)."""
         if self.strategy is None:
             return None
-        where = ", ".join(device.rsplit("/", 1)[-1].removeprefix("device:")
-                          for device in self.devices)
-        workers = (f" over {len(self.cluster.workers)} workers (this is worker "
-                   f"{self.cluster.index})" if self.cluster else "")
-        return (f"{self.name}: {self.replicas} replicas{workers} on {where}; global batch "
-                f"{batch_size}, about {max(batch_size // self.replicas, 1)} per replica")
+        where = ", ".join(
+            device.rsplit("/", 1)[-1].removeprefix("device:") for device in self.devices
+        )
+        workers = (
+            f" over {len(self.cluster.workers)} workers (this is worker {self.cluster.index})"
+            if self.cluster
+            else ""
+        )
+        return (
+            f"{self.name}: {self.replicas} replicas{workers} on {where}; global batch "
+            f"{batch_size}, about {max(batch_size // self.replicas, 1)} per replica"
+        )
 
 
 def place(config: ExperimentConfig, cluster: Cluster | None = None) -> Placement:
@@ -96,19 +102,30 @@ def place(config: ExperimentConfig, cluster: Cluster | None = None) -> Placement
     elif distribute.strategy == "mirrored":
         devices = _mirrored_devices(distribute.devices, tf)
         strategy = tf.distribute.MirroredStrategy(devices)
-        placement = Placement(strategy, "mirrored", strategy.num_replicas_in_sync,
-                              list(strategy.extended.worker_devices))
+        placement = Placement(
+            strategy,
+            "mirrored",
+            strategy.num_replicas_in_sync,
+            list(strategy.extended.worker_devices),
+        )
     else:
         from kerascli.training import keras_workaround
 
         keras_workaround.apply()
         strategy = _join(cluster, distribute.join_timeout, tf)
-        placement = Placement(strategy, "multi_worker", strategy.num_replicas_in_sync,
-                              list(strategy.extended.worker_devices), cluster)
+        placement = Placement(
+            strategy,
+            "multi_worker",
+            strategy.num_replicas_in_sync,
+            list(strategy.extended.worker_devices),
+            cluster,
+        )
     if config.fit.batch_size < placement.replicas:
-        raise ConfigError("fit.batch_size", f"{config.fit.batch_size} is smaller than the "
-                          f"{placement.replicas} replicas", "batch_size is the global batch: give "
-                          "it at least one example per replica")
+        raise ConfigError(
+            "fit.batch_size",
+            f"{config.fit.batch_size} is smaller than the {placement.replicas} replicas",
+            "batch_size is the global batch: give it at least one example per replica",
+        )
     return placement
 
 
@@ -116,9 +133,11 @@ def _set_precision(policy: str | None, tf) -> None:
     import keras
 
     if policy == "mixed_float16" and not tf.config.list_physical_devices("GPU"):
-        raise ConfigError("fit.mixed_precision", "mixed_float16 needs a GPU, and TensorFlow "
-                          "finds none on this machine", "use mixed_bfloat16 on a CPU, or remove "
-                          "mixed_precision")
+        raise ConfigError(
+            "fit.mixed_precision",
+            "mixed_float16 needs a GPU, and TensorFlow finds none on this machine",
+            "use mixed_bfloat16 on a CPU, or remove mixed_precision",
+        )
     # Always set, so that a second run in one process never inherits the first one's policy.
     keras.mixed_precision.set_global_policy(policy or "float32")
 
@@ -134,18 +153,25 @@ def _mirrored_devices(count: int | None, tf) -> list[str] | None:
     if count is None:
         return None  # MirroredStrategy's own choice: every GPU, else the CPU
     if gpus:
-        raise ConfigError("distribute.devices", f"is for machines without GPUs; this one has "
-                          f"{len(gpus)}", "remove devices: mirrored uses every GPU TensorFlow finds")
+        raise ConfigError(
+            "distribute.devices",
+            f"is for machines without GPUs; this one has {len(gpus)}",
+            "remove devices: mirrored uses every GPU TensorFlow finds",
+        )
     cpu = tf.config.list_physical_devices("CPU")[0]
     try:
         tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)]
+        )
     except RuntimeError:
         pass  # Devices already initialised (an earlier run in this process): check what is there.
     logical = tf.config.list_logical_devices("CPU")
     if len(logical) != count:
-        raise ConfigError("distribute.devices", f"TensorFlow already runs on {len(logical)} CPU "
-                          f"devices in this process, not {count}", "start a new process")
+        raise ConfigError(
+            "distribute.devices",
+            f"TensorFlow already runs on {len(logical)} CPU devices in this process, not {count}",
+            "start a new process",
+        )
     return [device.name for device in logical]
 
 
@@ -163,9 +189,12 @@ def _join(cluster: Cluster, timeout: float, tf):
     from tensorflow.python.eager import context
 
     failure = TrainingFailed(
-        "distribute", f"worker {cluster.index}: not every worker of the {len(cluster.workers)} "
-        f"in TF_CONFIG joined within {timeout:g} s", "start every worker with the same config "
-        "and its own task.index, check the addresses, or raise distribute.join_timeout")
+        "distribute",
+        f"worker {cluster.index}: not every worker of the {len(cluster.workers)} "
+        f"in TF_CONFIG joined within {timeout:g} s",
+        "start every worker with the same config "
+        "and its own task.index, check the addresses, or raise distribute.join_timeout",
+    )
     deadline = time.monotonic() + timeout
     if cluster.chief:
         waiting = list(cluster.workers[1:])
@@ -176,10 +205,14 @@ def _join(cluster: Cluster, timeout: float, tf):
             time.sleep(0.2 if waiting else 0)
     # MultiWorkerMirroredStrategy keeps a coordination service configured before it.
     context.context().configure_coordination_service(
-        service_type="standalone", service_leader=cluster.leader,
-        coordinated_jobs=[coordination_config_pb2.CoordinatedJob(name=job, num_tasks=count)
-                          for job, count in cluster.jobs.items()],
-        cluster_register_timeout_in_ms=int(max(deadline - time.monotonic(), 1.0) * 1000))
+        service_type="standalone",
+        service_leader=cluster.leader,
+        coordinated_jobs=[
+            coordination_config_pb2.CoordinatedJob(name=job, num_tasks=count)
+            for job, count in cluster.jobs.items()
+        ],
+        cluster_register_timeout_in_ms=int(max(deadline - time.monotonic(), 1.0) * 1000),
+    )
     try:
         # TensorFlow logs a lost peer from C++ in many lines; the error below says it in one.
         with quiet_native_stderr():

@@ -1,4 +1,5 @@
-"""The callbacks a GAN run adds to `fit`: a fixed-noise sample grid and the judge's scores per epoch."""
+"""The callbacks a GAN run adds to `fit`: a fixed-noise sample grid and the judge's scores per
+epoch."""
 
 from __future__ import annotations
 
@@ -23,8 +24,9 @@ class SampleGrid(keras.callbacks.Callback):
         samples_dir: Where `epoch_NNN.png` goes.
     """
 
-    def __init__(self, generator, noise: np.ndarray, preprocess: PreprocessConfig,
-                 samples_dir: Path):
+    def __init__(
+        self, generator, noise: np.ndarray, preprocess: PreprocessConfig, samples_dir: Path
+    ):
         super().__init__()
         self.generator = generator
         self.noise = noise

@@ -41,9 +41,13 @@ def needed() -> dict[str, bool]:
     trainer = _trainer_module()
     found = {}
     for name, function, fault in (
-            ("_maybe_symbolic_build", trainer.TensorFlowTrainer._maybe_symbolic_build,
-             SYMBOLIC_BUILD_FAULT),
-            ("reduce_per_replica", trainer.reduce_per_replica, REDUCE_FAULT)):
+        (
+            "_maybe_symbolic_build",
+            trainer.TensorFlowTrainer._maybe_symbolic_build,
+            SYMBOLIC_BUILD_FAULT,
+        ),
+        ("reduce_per_replica", trainer.reduce_per_replica, REDUCE_FAULT),
+    ):
         function = inspect.unwrap(function)
         try:
             found[name] = fault in inspect.getsource(function)
@@ -59,7 +63,8 @@ def apply() -> list[str]:
         if faulty and name not in _applied:
             if name == "_maybe_symbolic_build":
                 trainer.TensorFlowTrainer._maybe_symbolic_build = _symbolic_build_patch(
-                    trainer.TensorFlowTrainer._maybe_symbolic_build, trainer)
+                    trainer.TensorFlowTrainer._maybe_symbolic_build, trainer
+                )
             else:
                 trainer.reduce_per_replica = _reduce_patch(trainer.reduce_per_replica, trainer)
             _applied.add(name)
@@ -72,14 +77,21 @@ def _symbolic_build_patch(original, trainer):
     @functools.wraps(original)
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         strategy = self._distribute_strategy
-        if (strategy is None or iterator is None
-                or not trainer._collective_all_reduce_multi_worker(strategy)):
+        if (
+            strategy is None
+            or iterator is None
+            or not trainer._collective_all_reduce_multi_worker(strategy)
+        ):
             return original(self, iterator=iterator, data_batch=data_batch)
         for _, _, batches in iterator:
             data_batch = tf.nest.map_structure(
-                lambda value: (strategy.experimental_local_results(value)[0]
-                               if isinstance(value, tf.distribute.DistributedValues) else value),
-                next(batches))
+                lambda value: (
+                    strategy.experimental_local_results(value)[0]
+                    if isinstance(value, tf.distribute.DistributedValues)
+                    else value
+                ),
+                next(batches),
+            )
             break
         return original(self, iterator=None, data_batch=data_batch)
 
@@ -96,11 +108,19 @@ def _reduce_patch(original, trainer):
 
     @functools.wraps(original)
     def reduce_per_replica(values, strategy, reduction):
-        if (reduction not in ("auto", "mean") or isinstance(strategy, tf.distribute.TPUStrategy)
-                or not trainer._collective_all_reduce_multi_worker(strategy)):
+        if (
+            reduction not in ("auto", "mean")
+            or isinstance(strategy, tf.distribute.TPUStrategy)
+            or not trainer._collective_all_reduce_multi_worker(strategy)
+        ):
             return original(values, strategy, reduction)
         return tf.nest.map_structure(
-            lambda value: (strategy.reduce("MEAN", value, axis=None) if rank(value) == 0
-                           else original(value, strategy, reduction)), values)
+            lambda value: (
+                strategy.reduce("MEAN", value, axis=None)
+                if rank(value) == 0
+                else original(value, strategy, reduction)
+            ),
+            values,
+        )
 
     return reduce_per_replica

@@ -16,128 +16,49 @@ writes the run directory; the other workers take the same steps in a temporary d
 
 from __future__ import annotations
 
-import abc
 import contextlib
 import gc
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 from kerascli.backend import setup_backend, versions
 from kerascli.config import rules
 from kerascli.config.distribute import read_cluster
-from kerascli.config.schema import ExperimentConfig
 from kerascli.errors import ConfigError, Interrupted, RunError, TrainingFailed
 from kerascli.models.callbacks import build_callbacks
 from kerascli.models.tensorboard import RunTensorBoard
 from kerascli.report import write_report
 from kerascli.runs.files import atomic_save_model, atomic_write_text, update_run_json
-from kerascli.runs.layout import (CHECKPOINTS_DIR, CONFIG_FILE, check_run_name, create_run_dir,
-                                  network_file, utc_now)
+from kerascli.runs.layout import (
+    CHECKPOINTS_DIR,
+    CONFIG_FILE,
+    check_run_name,
+    create_run_dir,
+    network_file,
+    utc_now,
+)
 from kerascli.runs.lock import locked
 from kerascli.runs.records import load_run, read_state
 from kerascli.runs.saved import load_saved_config
 from kerascli.training.distribute import Placement, place
+from kerascli.training.plan import RunResult, TrainingPlan
 from kerascli.training.progress import RichProgress
 from kerascli.training.recorder import EpochRecorder
 from kerascli.training.signals import recording_outcome
 
 
-@dataclass
-class Finish:
-    """What a plan adds when its fit completed: run.json fields, final metrics, an evaluation."""
-
-    fields: dict = field(default_factory=dict)
-    metrics: dict = field(default_factory=dict)
-    evaluation: dict | None = None
-
-
-@dataclass
-class RunResult:
-    """What a finished run produced.
-
-    Args:
-        run_dir: The run directory; `None` on the workers of a cluster other than the chief,
-            which write nothing under the runs directory. epochs: Epochs completed in all (resumed ones included).
-        history: Every epoch's logs. final_metrics: The last epoch's logs and any test figures,
-            as recorded in `run.json`. evaluation: The test evaluation, when one was made.
-    """
-
-    run_dir: Path | None
-    epochs: int
-    history: dict[str, list] = field(default_factory=dict)
-    final_metrics: dict = field(default_factory=dict)
-    evaluation: dict | None = None
-
-
-class TrainingPlan(abc.ABC):
-    """What one kind of training supplies to the shared lifecycle.
-
-    Subclasses set the class attributes and implement `prepare` and `fit`; the other hooks have
-    defaults. Every hook that can fail because of bad input runs before the run directory exists.
-
-    Args:
-        config: The validated experiment config.
-    """
-
-    kind: ClassVar[str]  # run.json's `kind`: "train" or "gan"
-    networks: ClassVar[tuple[str, ...]]  # what each checkpoint and the finished run save
-    loss_keys: ClassVar[tuple[str, ...]]  # logs that stop the run when NaN or infinite
-    diverged: ClassVar[str]  # "the loss" or "a loss", in the divergence message
-    diverged_hint: ClassVar[str]
-    wrong_kind: ClassVar[tuple[str, str]]  # (what, hint) when resuming another kind of run
-
-    def __init__(self, config: ExperimentConfig):
-        self.config = config
-
-    def check(self) -> None:
-        """Checks what can be checked before TensorFlow loads (e.g. a run the plan reads)."""
-
-    @abc.abstractmethod
-    def prepare(self, checkpoints: dict[str, Path] | None) -> None:
-        """Loads the data and builds the networks, or restores them from `checkpoints`."""
-
-    def record_fields(self) -> dict:
-        """Fields for `run.json` when the run starts (after `prepare`)."""
-        return {}
-
-    def callbacks(self, run_dir: Path) -> list:
-        """The plan's own callbacks, run before progress and checkpoints each epoch."""
-        return []
-
-    def checkpointed(self) -> dict | None:
-        """The networks each checkpoint saves, by name; `None` saves the fitted model."""
-        return None
-
-    @abc.abstractmethod
-    def fit(self, callbacks: list, initial_epoch: int) -> None:
-        """Runs `fit` from `initial_epoch` to `fit.epochs` with `callbacks`."""
-
-    def epoch_images(self) -> dict:
-        """Images TensorBoard shows after each epoch, by name (uint8, `(H, W, C)`)."""
-        return {}
-
-    def draw(self, history: dict[str, list], run_dir: Path) -> None:
-        """Draws what the run has so far (plots); called however the fit ended."""
-
-    def on_interrupt(self, run_dir: Path) -> None:
-        """Called when Ctrl-C or SIGTERM stops the fit, before the run is marked interrupted."""
-
-    def final_networks(self) -> dict:
-        """The networks saved as the finished run's files, by name."""
-        return {}
-
-    def finish(self, run_dir: Path) -> Finish:
-        """Completes a run whose fit ended cleanly (e.g. evaluates it)."""
-        return Finish()
-
-
-def run_training(plan: TrainingPlan, *, runs_dir: Path, name: str | None = None,
-                 resume: Path | None = None, quiet: bool = False, console=None,
-                 command: list[str] | None = None) -> RunResult:
+def run_training(
+    plan: TrainingPlan,
+    *,
+    runs_dir: Path,
+    name: str | None = None,
+    resume: Path | None = None,
+    quiet: bool = False,
+    console=None,
+    command: list[str] | None = None,
+) -> RunResult:
     """Runs a training plan from its checks to a complete run directory.
 
     Args:
@@ -179,13 +100,15 @@ def _resume_state(plan: TrainingPlan, run_dir: Path) -> dict:
     saved = load_saved_config(run_dir, require="gan" if plan.kind == "gan" else "model")
     section = rules.resume_difference(saved, config)
     if section is not None:
-        raise ConfigError(section, f"differs from the run being resumed ({run_dir})",
-                          rules.resume_hint(config))
+        raise ConfigError(
+            section, f"differs from the run being resumed ({run_dir})", rules.resume_hint(config)
+        )
     rules.check_resumed_precision(saved, config, run_dir)
     state = read_state(run_dir)
     if state is None or set(state["checkpoints"]) != set(plan.networks):
-        raise RunError(str(run_dir), "has no complete checkpoint to resume from",
-                       "start a new run instead")
+        raise RunError(
+            str(run_dir), "has no complete checkpoint to resume from", "start a new run instead"
+        )
     return state
 
 
@@ -200,16 +123,23 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
     devices = setup_backend(config.seed, config.deterministic)
     placement = place(config, cluster)
     with placement.scope():  # the networks, their optimizers and metrics, on every replica
-        plan.prepare({network: resume / CHECKPOINTS_DIR / file
-                      for network, file in state["checkpoints"].items()} if state else None)
+        plan.prepare(
+            {
+                network: resume / CHECKPOINTS_DIR / file
+                for network, file in state["checkpoints"].items()
+            }
+            if state
+            else None
+        )
     if not placement.chief:
         return _as_worker(plan, state, devices, placement, quiet, console, command)
 
     run_dir = resume if resume else create_run_dir(runs_dir, name)
     try:
         # Callback file arguments resolve inside the run directory, so they come after it.
-        callbacks = build_callbacks(config.fit.callbacks, run_dir,
-                                    tensorboard=config.fit.tensorboard)
+        callbacks = build_callbacks(
+            config.fit.callbacks, run_dir, tensorboard=config.fit.tensorboard
+        )
     except ConfigError:
         if not resume:
             run_dir.rmdir()  # Created a moment ago and still empty: bad input leaves nothing.
@@ -220,8 +150,18 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
     started = load_run(run_dir).get("started") if state else utc_now()
     with locked(run_dir) if resume is None else contextlib.nullcontext():
         try:
-            return _fit(plan, run_dir, state, devices, placement, callbacks, quiet, console,
-                        command, started)
+            return _fit(
+                plan,
+                run_dir,
+                state,
+                devices,
+                placement,
+                callbacks,
+                quiet,
+                console,
+                command,
+                started,
+            )
         finally:
             # However the run ended, its page says so: completed, failed or interrupted.
             _write_report(run_dir)
@@ -243,9 +183,18 @@ def _as_worker(plan, state, devices, placement: Placement, quiet, console, comma
     """
     scratch = Path(tempfile.mkdtemp(prefix=f"kerascli-worker{placement.cluster.index}-"))
     try:
-        result = _fit(plan, scratch, state, devices, placement,
-                      build_callbacks(plan.config.fit.callbacks, scratch), quiet, console,
-                      command, utc_now())
+        result = _fit(
+            plan,
+            scratch,
+            state,
+            devices,
+            placement,
+            build_callbacks(plan.config.fit.callbacks, scratch),
+            quiet,
+            console,
+            command,
+            utc_now(),
+        )
     except Interrupted:
         # This worker's files are deleted: the run to resume is the chief's, so no path here.
         raise KeyboardInterrupt from None
@@ -273,22 +222,38 @@ def _frozen_heap():
         gc.unfreeze()
 
 
-def _fit(plan, run_dir, state, devices, placement, callbacks, quiet, console, command,
-         started) -> RunResult:
+def _fit(
+    plan, run_dir, state, devices, placement, callbacks, quiet, console, command, started
+) -> RunResult:
     config = plan.config
     initial_epoch = state["epoch"] if state else 0
     history = state["history"] if state else {}
     atomic_write_text(run_dir / CONFIG_FILE, config.to_yaml())
     update_run_json(
-        run_dir, name=run_dir.name, kind=plan.kind, status="running",
-        command=command if command is not None else sys.argv, versions=versions(),
-        seed=config.seed, deterministic=config.deterministic, devices=devices,
-        distribute=placement.record(), started=started,
-        resumed=utc_now() if state else None, ended=None, **plan.record_fields())
-    recorder = EpochRecorder(run_dir, history, networks=plan.checkpointed(),
-                             loss_keys=plan.loss_keys)
-    progress = RichProgress(config.fit.epochs, console=console, quiet=quiet,
-                            headline=placement.headline(config.fit.batch_size))
+        run_dir,
+        name=run_dir.name,
+        kind=plan.kind,
+        status="running",
+        command=command if command is not None else sys.argv,
+        versions=versions(),
+        seed=config.seed,
+        deterministic=config.deterministic,
+        devices=devices,
+        distribute=placement.record(),
+        started=started,
+        resumed=utc_now() if state else None,
+        ended=None,
+        **plan.record_fields(),
+    )
+    recorder = EpochRecorder(
+        run_dir, history, networks=plan.checkpointed(), loss_keys=plan.loss_keys
+    )
+    progress = RichProgress(
+        config.fit.epochs,
+        console=console,
+        quiet=quiet,
+        headline=placement.headline(config.fit.batch_size),
+    )
     callbacks = [*plan.callbacks(run_dir), progress, recorder, *callbacks]
 
     def epochs_done() -> int:
@@ -300,18 +265,35 @@ def _fit(plan, run_dir, state, devices, placement, callbacks, quiet, console, co
                 plan.fit(callbacks, initial_epoch)
     plan.draw(history, run_dir)
     if recorder.diverged_at is not None:
-        update_run_json(run_dir, status="failed", ended=utc_now(), epochs=epochs_done(),
-                        error=f"{plan.diverged} became NaN or infinite in epoch "
-                        f"{recorder.diverged_at}")
-        kept = ("the last good checkpoint is kept" if recorder.diverged_at > 1
-                else "no epoch finished cleanly, so there is no checkpoint")
-        raise TrainingFailed(str(run_dir), f"{plan.diverged} became NaN or infinite in epoch "
-                             f"{recorder.diverged_at}; {kept}", plan.diverged_hint)
+        update_run_json(
+            run_dir,
+            status="failed",
+            ended=utc_now(),
+            epochs=epochs_done(),
+            error=f"{plan.diverged} became NaN or infinite in epoch {recorder.diverged_at}",
+        )
+        kept = (
+            "the last good checkpoint is kept"
+            if recorder.diverged_at > 1
+            else "no epoch finished cleanly, so there is no checkpoint"
+        )
+        raise TrainingFailed(
+            str(run_dir),
+            f"{plan.diverged} became NaN or infinite in epoch {recorder.diverged_at}; {kept}",
+            plan.diverged_hint,
+        )
     for network, model in plan.final_networks().items():
         atomic_save_model(model, run_dir / network_file(network))
     finish = plan.finish(run_dir)
     final = {key: values[-1] for key, values in history.items() if values}
     final.update(finish.metrics)
-    update_run_json(run_dir, status="completed", ended=utc_now(), epochs=epochs_done(),
-                    epoch_seconds=recorder.epoch_seconds, final_metrics=final, **finish.fields)
+    update_run_json(
+        run_dir,
+        status="completed",
+        ended=utc_now(),
+        epochs=epochs_done(),
+        epoch_seconds=recorder.epoch_seconds,
+        final_metrics=final,
+        **finish.fields,
+    )
     return RunResult(run_dir, epochs_done(), history, final, finish.evaluation)

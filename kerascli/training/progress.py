@@ -41,8 +41,14 @@ class RichProgress(keras.callbacks.Callback):
     # from its callback thread instead of waiting for each step's logs before the next step starts.
     async_safe = True
 
-    def __init__(self, epochs: int, console: Console | None = None, quiet: bool = False,
-                 refresh_seconds: float = 0.25, headline: str | None = None):
+    def __init__(
+        self,
+        epochs: int,
+        console: Console | None = None,
+        quiet: bool = False,
+        refresh_seconds: float = 0.25,
+        headline: str | None = None,
+    ):
         super().__init__()
         self.epochs = epochs
         self.headline = headline
@@ -59,17 +65,23 @@ class RichProgress(keras.callbacks.Callback):
             self.console.print(self.headline, highlight=False, soft_wrap=True, markup=False)
         if self.live:
             self._progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TextColumn("{task.fields[metrics]}"),
-                console=self.console, transient=False)
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[metrics]}"),
+                console=self.console,
+                transient=False,
+            )
             self._progress.start()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
         if self._progress is not None:
             total = self.params.get("steps") if self.params else None
-            self._task = self._progress.add_task(f"Epoch {epoch + 1}/{self.epochs}", total=total,
-                                                 metrics="")
+            self._task = self._progress.add_task(
+                f"Epoch {epoch + 1}/{self.epochs}", total=total, metrics=""
+            )
 
     def on_train_batch_end(self, batch, logs=None):
         if self._progress is None:
@@ -87,8 +99,11 @@ class RichProgress(keras.callbacks.Callback):
         if self._progress is not None:
             self._progress.update(self._task, metrics=f"{text} · {seconds:.1f}s")
         else:
-            self.console.print(f"Epoch {epoch + 1}/{self.epochs} · {text} · {seconds:.1f}s",
-                               highlight=False, soft_wrap=True)
+            self.console.print(
+                f"Epoch {epoch + 1}/{self.epochs} · {text} · {seconds:.1f}s",
+                highlight=False,
+                soft_wrap=True,
+            )
 
     def on_train_end(self, logs=None):
         if self._progress is not None:

@@ -39,8 +39,14 @@ class EpochRecorder(keras.callbacks.Callback):
             `("loss",)`.
     """
 
-    def __init__(self, run_dir: Path, history: dict[str, list] | None = None, keep: int = 1,
-                 networks: dict | None = None, loss_keys: tuple[str, ...] = ("loss",)):
+    def __init__(
+        self,
+        run_dir: Path,
+        history: dict[str, list] | None = None,
+        keep: int = 1,
+        networks: dict | None = None,
+        loss_keys: tuple[str, ...] = ("loss",),
+    ):
         super().__init__()
         self.run_dir = Path(run_dir)
         self.directory = self.run_dir / CHECKPOINTS_DIR
@@ -60,7 +66,9 @@ class EpochRecorder(keras.callbacks.Callback):
         # Measured before any file is written: the figure is the training (and validation) time.
         self.epoch_seconds.append(round(time.perf_counter() - self._epoch_start, 3))
         logs = {key: _float(value) for key, value in (logs or {}).items()}
-        if any(logs.get(key) is not None and not math.isfinite(logs[key]) for key in self.loss_keys):
+        if any(
+            logs.get(key) is not None and not math.isfinite(logs[key]) for key in self.loss_keys
+        ):
             # Keep the last good checkpoint: this epoch's weights are already ruined.
             self.diverged_at = epoch + 1
             self.model.stop_training = True
@@ -73,9 +81,15 @@ class EpochRecorder(keras.callbacks.Callback):
             self.history.setdefault(key, [None] * epochs_done).append(logs.get(key))
         files = self._save_models(epoch + 1)
         # state.json is renamed into place last: it only ever names files that are complete.
-        atomic_write_json(self.directory / CHECKPOINT_STATE,
-                               {"epoch": epoch + 1, "checkpoint": next(iter(files.values())),
-                                "checkpoints": files, "history": self.history})
+        atomic_write_json(
+            self.directory / CHECKPOINT_STATE,
+            {
+                "epoch": epoch + 1,
+                "checkpoint": next(iter(files.values())),
+                "checkpoints": files,
+                "history": self.history,
+            },
+        )
         write_history(self.run_dir, self.history)
         self._prune(epoch + 1)
 

@@ -22,14 +22,17 @@ def sigterm_as_interrupt():
     script starts its background jobs with SIGINT ignored, and `kill -INT` should still stop
     such a run cleanly rather than do nothing.
     """
+
     def handler(signum, frame):
         raise KeyboardInterrupt
 
     if os.name != "posix" or not _in_main_thread():
         yield
         return
-    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, handler),
-                signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler)}
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, handler),
+        signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+    }
     try:
         yield
     finally:
@@ -42,8 +45,9 @@ def _in_main_thread() -> bool:
 
 
 @contextmanager
-def recording_outcome(run_dir: Path, epochs_done: Callable[[], int],
-                      on_interrupt: Callable[[], object] | None = None):
+def recording_outcome(
+    run_dir: Path, epochs_done: Callable[[], int], on_interrupt: Callable[[], object] | None = None
+):
     """Runs a training loop so that an early stop is recorded in `run.json`.
 
     Ctrl-C or SIGTERM marks the run `interrupted` (with the epochs completed) and raises
@@ -64,10 +68,13 @@ def recording_outcome(run_dir: Path, epochs_done: Callable[[], int],
     except KeyboardInterrupt:
         if on_interrupt is not None:
             on_interrupt()
-        update_run_json(run_dir, status="interrupted", ended=utc_now(),
-                             epochs=epochs_done())
+        update_run_json(run_dir, status="interrupted", ended=utc_now(), epochs=epochs_done())
         raise Interrupted(run_dir) from None
     except BaseException as error:
-        update_run_json(run_dir, status="failed", ended=utc_now(),
-                             error=f"{type(error).__name__}: {error}"[:500])
+        update_run_json(
+            run_dir,
+            status="failed",
+            ended=utc_now(),
+            error=f"{type(error).__name__}: {error}"[:500],
+        )
         raise

@@ -49,14 +49,23 @@ def plot_runs(histories: dict[str, dict[str, list]], path: Path) -> Path:
                 x = np.arange(1, len(y) + 1)
                 ok = np.isfinite(y)
                 longest = max(longest, len(y))
-                ax.plot(x[ok], y[ok], color=colour, linestyle="-" if kind == "train" else "--",
-                        marker="o" if len(y) <= 30 else None, markersize=3,
-                        label=f"{label} ({kind})")
+                ax.plot(
+                    x[ok],
+                    y[ok],
+                    color=colour,
+                    linestyle="-" if kind == "train" else "--",
+                    marker="o" if len(y) <= 30 else None,
+                    markersize=3,
+                    label=f"{label} ({kind})",
+                )
         ax.set_title(name)
         ax.set_xlabel("epoch")
         ax.set_xlim(0.5, longest + 0.5)
-        ax.set_xticks(range(1, longest + 1) if longest <= 10 else
-                      np.unique(np.linspace(1, longest, 8).round().astype(int)))
+        ax.set_xticks(
+            range(1, longest + 1)
+            if longest <= 10
+            else np.unique(np.linspace(1, longest, 8).round().astype(int))
+        )
         ax.grid(True, alpha=0.3)
         if ax.lines:
             ax.legend(fontsize="small")

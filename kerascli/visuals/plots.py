@@ -73,8 +73,10 @@ def history_families(history: dict[str, list]) -> dict[str, dict[str, list]]:
             families.setdefault(base, {})["validation"] = values
         else:
             families.setdefault(key, {})["train"] = values
-    return {name: dict(sorted(members.items(), key=lambda item: item[0] != "train"))
-            for name, members in families.items()}
+    return {
+        name: dict(sorted(members.items(), key=lambda item: item[0] != "train"))
+        for name, members in families.items()
+    }
 
 
 def plot_history(history: dict[str, list[float]], out_dir: Path) -> list[Path]:
@@ -243,8 +245,9 @@ def plot_image_grid(
     return _save(fig, path)
 
 
-def plot_series(history: dict[str, list[float]], keys: list[str], path: Path, *, title: str,
-                ylabel: str) -> Path | None:
+def plot_series(
+    history: dict[str, list[float]], keys: list[str], path: Path, *, title: str, ylabel: str
+) -> Path | None:
     """Plots several metrics of a history on one set of axes (e.g. a GAN's two losses).
 
     Args:
@@ -268,8 +271,14 @@ def plot_series(history: dict[str, list[float]], keys: list[str], path: Path, *,
         x = np.arange(1, len(y) + 1)
         ok = np.isfinite(y)
         epochs = max(epochs, len(y))
-        ax.plot(x[ok], y[ok], marker="o" if len(y) <= _MARKER_MAX_EPOCHS else None, markersize=4,
-                linewidth=1.5, label=key)
+        ax.plot(
+            x[ok],
+            y[ok],
+            marker="o" if len(y) <= _MARKER_MAX_EPOCHS else None,
+            markersize=4,
+            linewidth=1.5,
+            label=key,
+        )
     _epoch_axes(ax, epochs, title=title, ylabel=ylabel)
     ax.legend()
     return _save(fig, path)

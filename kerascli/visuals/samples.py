@@ -44,12 +44,15 @@ def tile(pixels: np.ndarray, columns: int | None = None) -> np.ndarray:
     height, width = height * factor, width * factor
     columns = columns or math.ceil(math.sqrt(count))
     rows = math.ceil(count / columns)
-    grid = np.full((rows * (height + _GAP) + _GAP, columns * (width + _GAP) + _GAP, channels),
-                   40, dtype=np.uint8)
+    grid = np.full(
+        (rows * (height + _GAP) + _GAP, columns * (width + _GAP) + _GAP, channels),
+        40,
+        dtype=np.uint8,
+    )
     for index in range(count):
         top = _GAP + (index // columns) * (height + _GAP)
         left = _GAP + (index % columns) * (width + _GAP)
-        grid[top:top + height, left:left + width] = pixels[index]
+        grid[top : top + height, left : left + width] = pixels[index]
     return grid
 
 
@@ -74,8 +77,9 @@ def save_grid_pixels(grid: np.ndarray, path: Path, image_format: str = "PNG") ->
     return path
 
 
-def save_grid(images: np.ndarray, preprocess: PreprocessConfig, path: Path,
-              image_format: str = "PNG") -> Path:
+def save_grid(
+    images: np.ndarray, preprocess: PreprocessConfig, path: Path, image_format: str = "PNG"
+) -> Path:
     """Maps generated images back to pixels and writes them as one grid image, atomically.
 
     Args:
@@ -90,8 +94,7 @@ def save_grid(images: np.ndarray, preprocess: PreprocessConfig, path: Path,
     return save_grid_pixels(grid_pixels(images, preprocess), path, image_format)
 
 
-def save_progress_gif(samples_dir: Path, frame_ms: int = 400, max_frames: int = 200
-                      ) -> Path | None:
+def save_progress_gif(samples_dir: Path, frame_ms: int = 400, max_frames: int = 200) -> Path | None:
     """Animates the `epoch_NNN.png` grids of a run, in epoch order, into `progress.gif`.
 
     Args:
@@ -103,8 +106,9 @@ def save_progress_gif(samples_dir: Path, frame_ms: int = 400, max_frames: int = 
     Returns:
         The GIF's path, or `None` when there are no grids yet.
     """
-    frames = sorted(Path(samples_dir).glob("epoch_*.png"),
-                    key=lambda frame: epoch_of(frame.name) or 0)
+    frames = sorted(
+        Path(samples_dir).glob("epoch_*.png"), key=lambda frame: epoch_of(frame.name) or 0
+    )
     if not frames:
         return None
     if len(frames) > max_frames:
@@ -122,8 +126,9 @@ def save_progress_gif(samples_dir: Path, frame_ms: int = 400, max_frames: int = 
     buffer = io.BytesIO()
     # The last frame is held longer, so the loop shows where training ended.
     durations = [frame_ms] * (len(pictures) - 1) + [frame_ms * 4]
-    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:],
-                     duration=durations, loop=0)
+    pictures[0].save(
+        buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=durations, loop=0
+    )
     path = Path(samples_dir) / PROGRESS_GIF
     atomic_write_bytes(path, buffer.getvalue())
     return path

@@ -21,14 +21,34 @@ from matplotlib.ticker import MaxNLocator
 
 _INK = "#010203"  # a colour no curve uses, replaced by currentColor
 # Readable on white and on near-black backgrounds alike.
-_COLOURS = ["#2f7fd0", "#e8731a", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-            "#7f7f7f", "#bcbd22", "#17becf"]
-_STYLE = {"svg.fonttype": "none", "svg.hashsalt": "kerascli", "text.color": _INK,
-          "axes.edgecolor": _INK, "axes.labelcolor": _INK, "xtick.color": _INK,
-          "ytick.color": _INK, "grid.color": _INK, "legend.edgecolor": _INK,
-          "legend.facecolor": "none", "legend.framealpha": 0.0,
-          "font.family": "sans-serif", "font.size": 11,
-          "axes.prop_cycle": mpl.cycler(color=_COLOURS)}
+_COLOURS = [
+    "#2f7fd0",
+    "#e8731a",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+]
+_STYLE = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "kerascli",
+    "text.color": _INK,
+    "axes.edgecolor": _INK,
+    "axes.labelcolor": _INK,
+    "xtick.color": _INK,
+    "ytick.color": _INK,
+    "grid.color": _INK,
+    "legend.edgecolor": _INK,
+    "legend.facecolor": "none",
+    "legend.framealpha": 0.0,
+    "font.family": "sans-serif",
+    "font.size": 11,
+    "axes.prop_cycle": mpl.cycler(color=_COLOURS),
+}
 _ID = re.compile(r'id="([^"]+)"')
 _MARKER_MAX_EPOCHS = 30  # past this, markers clutter the line (as in the PNG plots)
 
@@ -39,15 +59,21 @@ def _series(values: list) -> np.ndarray:
 
 def _inline(svg: str, prefix: str) -> str:
     """The `<svg>` element alone, sized by its container, with ids unique to `prefix`."""
-    svg = svg[svg.index("<svg"):]
+    svg = svg[svg.index("<svg") :]
     svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
-    svg = re.sub(r'<svg ([^>]*?)width="[^"]+" height="[^"]+"',
-                 r'<svg \1role="img" style="width:100%;height:auto"', svg, count=1)
+    svg = re.sub(
+        r'<svg ([^>]*?)width="[^"]+" height="[^"]+"',
+        r'<svg \1role="img" style="width:100%;height:auto"',
+        svg,
+        count=1,
+    )
     for name in set(_ID.findall(svg)):
         unique = f"{prefix}-{name}"
-        svg = (svg.replace(f'id="{name}"', f'id="{unique}"')
-               .replace(f"url(#{name})", f"url(#{unique})")
-               .replace(f'href="#{name}"', f'href="#{unique}"'))
+        svg = (
+            svg.replace(f'id="{name}"', f'id="{unique}"')
+            .replace(f"url(#{name})", f"url(#{unique})")
+            .replace(f'href="#{name}"', f'href="#{unique}"')
+        )
     return svg.replace(_INK, "currentColor").strip()
 
 
@@ -77,14 +103,16 @@ def _with_tooltips(svg: str, points: list[tuple[str, list[tuple[int, float]]]]) 
         if len(markers) != len(series):
             continue
         for marker, (epoch, value) in zip(markers, series):
-            group = group.replace(marker, f"{marker[:-2]}><title>{escape(label)}, epoch "
-                                  f"{epoch}: {value:.4g}</title></use>", 1)
+            group = group.replace(
+                marker,
+                f"{marker[:-2]}><title>{escape(label)}, epoch {epoch}: {value:.4g}</title></use>",
+                1,
+            )
         svg = svg[:start] + group + svg[end:]
     return svg
 
 
-def curves_svg(series: dict[str, list], *, title: str, prefix: str,
-               xlabel: str = "epoch") -> str:
+def curves_svg(series: dict[str, list], *, title: str, prefix: str, xlabel: str = "epoch") -> str:
     """One chart of several series against the epoch, as an inline `<svg>` element.
 
     Args:
@@ -108,8 +136,14 @@ def curves_svg(series: dict[str, list], *, title: str, prefix: str,
             ok = np.isfinite(y)
             longest, finite = max(longest, len(y)), [*finite, y[ok]]
             marked = len(y) <= _MARKER_MAX_EPOCHS
-            line, = ax.plot(x[ok], y[ok], marker="o" if marked else None, markersize=4,
-                            linewidth=1.6, label=label)
+            (line,) = ax.plot(
+                x[ok],
+                y[ok],
+                marker="o" if marked else None,
+                markersize=4,
+                linewidth=1.6,
+                label=label,
+            )
             line.set_gid(f"kerascli-s{index}")
             if marked:
                 points.append((label, list(zip(x[ok].tolist(), y[ok].tolist()))))

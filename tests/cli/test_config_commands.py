@@ -1,4 +1,5 @@
-"""`kerascli config` and `kerascli schema` as a user runs them, and that they never load TensorFlow."""
+"""`kerascli config` and `kerascli schema` as a user runs them, and that they never load
+TensorFlow."""
 
 from __future__ import annotations
 
@@ -50,8 +51,13 @@ def test_config_round_trips_through_train_input(tmp_path, sets):
 def test_config_fills_in_the_defaults(tmp_path):
     result = invoke("config", write(tmp_path / "base.yaml", BASE))
     assert result.exit_code == 0, result.output
-    for line in ("  shuffle: true\n", "  steps_per_execution: 1\n", "evaluate: {enabled: true}\n",
-                 "deterministic: false\n", "  input_shape: [28, 28, 1]\n"):
+    for line in (
+        "  shuffle: true\n",
+        "  steps_per_execution: 1\n",
+        "evaluate: {enabled: true}\n",
+        "deterministic: false\n",
+        "  input_shape: [28, 28, 1]\n",
+    ):
         assert line in result.stdout
 
 
@@ -60,7 +66,8 @@ def test_config_of_every_example(tmp_path, path):
     result = invoke("config", path)
     assert result.exit_code == 0, result.output
     assert load_config(write(tmp_path / "again.yaml", result.stdout), require="any") == load_config(
-        path, require="any")
+        path, require="any"
+    )
 
 
 def test_config_errors_are_one_line_pointing_into_the_second_file(tmp_path):
@@ -69,8 +76,9 @@ def test_config_errors_are_one_line_pointing_into_the_second_file(tmp_path):
     result = invoke("config", base, bad)
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert result.stderr == (f"error: {bad}:3:3: fit.batch_sise: unknown key 'batch_sise' "
-                             "(did you mean 'batch_size'?)\n")
+    assert result.stderr == (
+        f"error: {bad}:3:3: fit.batch_sise: unknown key 'batch_sise' (did you mean 'batch_size'?)\n"
+    )
 
 
 def test_schema_prints_the_shipped_schema():
@@ -118,6 +126,12 @@ def test_help_schema_config_and_config_errors_never_import_tensorflow(tmp_path):
     )
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120, env=env, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -32,9 +32,18 @@ def test_train_writes_the_whole_run_directory(tmp_path, runs_dir):
     assert result.exit_code == 0, result.output
     run = only_run(runs_dir)
     assert run.name.startswith("tiny-")
-    for name in ("config.yaml", "run.json", "history.json", "history.csv", "model.keras",
-                 "evaluation.json", "plots/loss.png", "plots/accuracy.png",
-                 "plots/confusion_matrix.png", "checkpoints/state.json"):
+    for name in (
+        "config.yaml",
+        "run.json",
+        "history.json",
+        "history.csv",
+        "model.keras",
+        "evaluation.json",
+        "plots/loss.png",
+        "plots/accuracy.png",
+        "plots/confusion_matrix.png",
+        "checkpoints/state.json",
+    ):
         assert (run / name).is_file(), name
     record = json.loads((run / "run.json").read_text())
     assert record["status"] == "completed"
@@ -64,8 +73,17 @@ def test_train_writes_the_whole_run_directory(tmp_path, runs_dir):
 
 def test_set_overrides_are_what_is_saved_and_run(tmp_path, runs_dir):
     config = write_config(tmp_path / "tiny.yaml", tiny_config())
-    result = invoke("train", config, "--quiet", "--set", "fit.epochs=1", "--set",
-                    "compile.optimizer={Adam: {learning_rate: 0.01}}", "--name", "custom")
+    result = invoke(
+        "train",
+        config,
+        "--quiet",
+        "--set",
+        "fit.epochs=1",
+        "--set",
+        "compile.optimizer={Adam: {learning_rate: 0.01}}",
+        "--name",
+        "custom",
+    )
     assert result.exit_code == 0, result.output
     run = only_run(runs_dir)
     assert run.name.startswith("custom-")
@@ -81,15 +99,22 @@ def test_functional_two_input_model_trains(tmp_path, runs_dir):
         "layers": [
             {"Conv2D": {"filters": 4, "kernel_size": 3, "activation": "relu", "inputs": "image"}},
             {"Flatten": {"name": "conv_features"}},
-            {"Dense": {"units": 16, "activation": "relu", "name": "pixel_features",
-                       "inputs": "pixels"}},
+            {
+                "Dense": {
+                    "units": 16,
+                    "activation": "relu",
+                    "name": "pixel_features",
+                    "inputs": "pixels",
+                }
+            },
             {"Concatenate": {"inputs": ["conv_features", "pixel_features"]}},
             {"Dense": {"units": 10, "activation": "softmax", "name": "digit"}},
         ],
         "outputs": ["digit"],
     }
-    config = write_config(tmp_path / "functional.yaml",
-                          tiny_config(model=model, fit={"epochs": 1, "batch_size": 64}))
+    config = write_config(
+        tmp_path / "functional.yaml", tiny_config(model=model, fit={"epochs": 1, "batch_size": 64})
+    )
     result = invoke("train", config, "--quiet")
     assert result.exit_code == 0, result.output
     run = only_run(runs_dir)
@@ -103,16 +128,43 @@ def test_sparse_labels_held_out_first_slice_and_callbacks(tmp_path, runs_dir):
     data["validation"] = {"first": 300}
     config = tiny_config(
         data=data,
-        model={"input_shape": [784], "layers": [{"Dense": {"units": 32, "activation": "relu"}},
-                                                {"Dropout": {"rate": 0.5}},
-                                                {"Dense": {"units": 10, "activation": "softmax"}}]},
-        compile={"optimizer": {"RMSprop": {"learning_rate": {"ExponentialDecay": {
-            "initial_learning_rate": 0.001, "decay_steps": 10, "decay_rate": 0.9}}}},
-            "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
-        fit={"epochs": 3, "batch_size": 64, "callbacks": [
-            {"EarlyStopping": {"monitor": "val_loss", "patience": 1,
-                               "restore_best_weights": True}},
-            {"CSVLogger": {"filename": "keras_log.csv"}}]},
+        model={
+            "input_shape": [784],
+            "layers": [
+                {"Dense": {"units": 32, "activation": "relu"}},
+                {"Dropout": {"rate": 0.5}},
+                {"Dense": {"units": 10, "activation": "softmax"}},
+            ],
+        },
+        compile={
+            "optimizer": {
+                "RMSprop": {
+                    "learning_rate": {
+                        "ExponentialDecay": {
+                            "initial_learning_rate": 0.001,
+                            "decay_steps": 10,
+                            "decay_rate": 0.9,
+                        }
+                    }
+                }
+            },
+            "loss": "sparse_categorical_crossentropy",
+            "metrics": ["accuracy"],
+        },
+        fit={
+            "epochs": 3,
+            "batch_size": 64,
+            "callbacks": [
+                {
+                    "EarlyStopping": {
+                        "monitor": "val_loss",
+                        "patience": 1,
+                        "restore_best_weights": True,
+                    }
+                },
+                {"CSVLogger": {"filename": "keras_log.csv"}},
+            ],
+        },
     )
     result = invoke("train", write_config(tmp_path / "mlp.yaml", config), "--quiet")
     assert result.exit_code == 0, result.output
@@ -123,26 +175,53 @@ def test_sparse_labels_held_out_first_slice_and_callbacks(tmp_path, runs_dir):
     assert record["task"] == "classification"
 
 
-@pytest.mark.parametrize("mutation, message", [
-    ({"model": {"input_shape": [28, 28, 1], "layers": [
-        "Flatten", {"Dense": {"units": 7, "activation": "softmax"}}]}},
-     "the model outputs 7 values per example but the labels have 10"),
-    ({"model": {"input_shape": [28, 28, 1], "layers": [{"Dense": {"unit": 7}}]}},
-     "unknown argument 'unit' (did you mean 'units'?)"),
-    ({"model": {"input_shape": [28, 28, 1], "layers": [{"Dense": {"units": -3}}]}},
-     "model.layers[0].Dense: Received an invalid value for `units`"),
-    ({"model": {"input_shape": [28, 28, 1], "layers": [{"Conv2D": {"filters": 4}}]}},
-     "model.layers[0].Conv2D"),
-    ({"model": {"input_shape": [28, 28], "layers": [{"Conv2D": {"filters": 4,
-                                                                 "kernel_size": 3}}]}},
-     "model.layers[0].Conv2D: does not fit"),
-    ({"fit": {"epochs": 1, "callbacks": [{"EarlyStopping": {"monitr": "val_loss"}}]}},
-     "unknown argument 'monitr' (did you mean 'monitor'?)"),
-    ({"fit": {"epochs": 1, "callbacks": [{"CSVLogger": {"filename": "../../escape.csv"}}]}},
-     "must stay inside the run directory"),
-    ({"compile": {"optimizer": {"Adam": {"learning_rat": 0.1}}, "loss": "mse"}},
-     "compile.optimizer"),
-])
+@pytest.mark.parametrize(
+    "mutation, message",
+    [
+        (
+            {
+                "model": {
+                    "input_shape": [28, 28, 1],
+                    "layers": ["Flatten", {"Dense": {"units": 7, "activation": "softmax"}}],
+                }
+            },
+            "the model outputs 7 values per example but the labels have 10",
+        ),
+        (
+            {"model": {"input_shape": [28, 28, 1], "layers": [{"Dense": {"unit": 7}}]}},
+            "unknown argument 'unit' (did you mean 'units'?)",
+        ),
+        (
+            {"model": {"input_shape": [28, 28, 1], "layers": [{"Dense": {"units": -3}}]}},
+            "model.layers[0].Dense: Received an invalid value for `units`",
+        ),
+        (
+            {"model": {"input_shape": [28, 28, 1], "layers": [{"Conv2D": {"filters": 4}}]}},
+            "model.layers[0].Conv2D",
+        ),
+        (
+            {
+                "model": {
+                    "input_shape": [28, 28],
+                    "layers": [{"Conv2D": {"filters": 4, "kernel_size": 3}}],
+                }
+            },
+            "model.layers[0].Conv2D: does not fit",
+        ),
+        (
+            {"fit": {"epochs": 1, "callbacks": [{"EarlyStopping": {"monitr": "val_loss"}}]}},
+            "unknown argument 'monitr' (did you mean 'monitor'?)",
+        ),
+        (
+            {"fit": {"epochs": 1, "callbacks": [{"CSVLogger": {"filename": "../../escape.csv"}}]}},
+            "must stay inside the run directory",
+        ),
+        (
+            {"compile": {"optimizer": {"Adam": {"learning_rat": 0.1}}, "loss": "mse"}},
+            "compile.optimizer",
+        ),
+    ],
+)
 def test_bad_models_are_config_errors_and_leave_no_run(tmp_path, runs_dir, mutation, message):
     config = write_config(tmp_path / "bad.yaml", tiny_config(**mutation))
     result = invoke("train", config, "--quiet")
@@ -177,13 +256,24 @@ def test_train_merges_several_config_files_and_saves_the_merged_config(tmp_path,
     base["data"]["limit"] = {"train": 300, "test": 50}
     faster = tmp_path / "faster.yaml"
     faster.write_text("name: merged\nfit:\n  epochs: 1\n", encoding="utf-8")
-    result = invoke("train", write_config(tmp_path / "tiny.yaml", base), faster,
-                    "--set", "fit.batch_size=50", "--quiet")
+    result = invoke(
+        "train",
+        write_config(tmp_path / "tiny.yaml", base),
+        faster,
+        "--set",
+        "fit.batch_size=50",
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     run = only_run(runs_dir)
     assert run.name.startswith("merged-")
     saved = yaml.safe_load((run / "config.yaml").read_text())
-    assert saved["fit"] == {"epochs": 1, "batch_size": 50, "shuffle": True, "callbacks": [],
-                             "tensorboard": False}
+    assert saved["fit"] == {
+        "epochs": 1,
+        "batch_size": 50,
+        "shuffle": True,
+        "callbacks": [],
+        "tensorboard": False,
+    }
     assert saved["data"]["limit"] == {"train": 300, "test": 50}  # from the first file
     assert json.loads((run / "run.json").read_text())["epochs"] == 1

@@ -15,14 +15,16 @@ from typer.testing import CliRunner
 
 from kerascli.cli.main import app
 from kerascli.config.loading import load_config
-from kerascli.runs.saved import open_run
 from kerascli.errors import DataError, RunError
+from kerascli.runs.saved import open_run
 from tests.conftest import MNIST_DIR, tiny_config, write_config
 
 runner = CliRunner()
 TEST_COUNT = 300
-TRAIN_FILES = {"images": str(MNIST_DIR / "train-images-idx3-ubyte.gz"),
-               "labels": str(MNIST_DIR / "train-labels-idx1-ubyte.gz")}
+TRAIN_FILES = {
+    "images": str(MNIST_DIR / "train-images-idx3-ubyte.gz"),
+    "labels": str(MNIST_DIR / "train-labels-idx1-ubyte.gz"),
+}
 
 
 def invoke(*args):
@@ -33,8 +35,9 @@ def train_run(base: Path, config: dict) -> Path:
     from kerascli.commands.train import train
 
     path = write_config(base / f"{config['name']}.yaml", config)
-    return train(load_config(path), runs_dir=base / "runs", quiet=True,
-                 console=Console(file=io.StringIO())).run_dir
+    return train(
+        load_config(path), runs_dir=base / "runs", quiet=True, console=Console(file=io.StringIO())
+    ).run_dir
 
 
 def fresh_copy(run: Path, tmp_path: Path) -> Path:
@@ -65,12 +68,18 @@ def _npz(path: Path, targets) -> Path:
 
 def _vector_config(name: str, path: Path, last: dict, loss: str, metrics: list) -> dict:
     return {
-        "name": name, "seed": 1,
+        "name": name,
+        "seed": 1,
         "data": {"source": "npz", "path": str(path)},
-        "model": {"input_shape": [8], "layers": [{"Dense": {"units": 16, "activation": "relu"}},
-                                                 {"Dense": last}]},
-        "compile": {"optimizer": {"Adam": {"learning_rate": 0.01}}, "loss": loss,
-                    "metrics": metrics},
+        "model": {
+            "input_shape": [8],
+            "layers": [{"Dense": {"units": 16, "activation": "relu"}}, {"Dense": last}],
+        },
+        "compile": {
+            "optimizer": {"Adam": {"learning_rate": 0.01}},
+            "loss": loss,
+            "metrics": metrics,
+        },
         "fit": {"epochs": 3, "batch_size": 32},
     }
 
@@ -80,8 +89,16 @@ def binary_run(tmp_path_factory):
     """A sigmoid model on 0/1 labels from an npz source."""
     base = tmp_path_factory.mktemp("binary")
     path = _npz(base / "binary.npz", lambda x: (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.int64))
-    return train_run(base, _vector_config("binary", path, {"units": 1, "activation": "sigmoid"},
-                                          "binary_crossentropy", ["accuracy"]))
+    return train_run(
+        base,
+        _vector_config(
+            "binary",
+            path,
+            {"units": 1, "activation": "sigmoid"},
+            "binary_crossentropy",
+            ["accuracy"],
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -127,26 +144,47 @@ def test_cli_evaluate_on_another_test_set(mnist_run, tmp_path, monkeypatch):
 
     monkeypatch.setattr(reporting.out, "width", 120)
     run = fresh_copy(mnist_run, tmp_path)
-    result = invoke("evaluate", run, "--set", f"data.test.images={TRAIN_FILES['images']}",
-                    "--set", f"data.test.labels={TRAIN_FILES['labels']}",
-                    "--set", "data.limit.test=150")
+    result = invoke(
+        "evaluate",
+        run,
+        "--set",
+        f"data.test.images={TRAIN_FILES['images']}",
+        "--set",
+        f"data.test.labels={TRAIN_FILES['labels']}",
+        "--set",
+        "data.limit.test=150",
+    )
 
     assert result.exit_code == 0, result.output
     saved = json.loads((run / "evaluation.json").read_text())
     assert saved["examples"] == 150 and np.array(saved["confusion_matrix"]).sum() == 150
     assert saved["overrides"][-1] == "data.limit.test=150"
     assert result.stdout.startswith("test (150 examples, classification): loss ")
-    for text in ("precision", "recall", "F1", "support", "macro avg", "weighted avg",
-                 str(run / "evaluation.json"), str(run / "plots" / "confusion_matrix.png")):
+    for text in (
+        "precision",
+        "recall",
+        "F1",
+        "support",
+        "macro avg",
+        "weighted avg",
+        str(run / "evaluation.json"),
+        str(run / "plots" / "confusion_matrix.png"),
+    ):
         assert text in result.stdout
     assert (run / "config.yaml").read_text() == (mnist_run / "config.yaml").read_text()
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--set", "data.limt.test=3"], "unknown key 'limt' (did you mean 'limit'?)"),
-    (["--set", "data.preprocess.reshape=[784]"], "data.test: the test data does not fit the model"),
-    (["--set", "data.test.images=/nowhere/images.gz"], "/nowhere/images.gz: "),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--set", "data.limt.test=3"], "unknown key 'limt' (did you mean 'limit'?)"),
+        (
+            ["--set", "data.preprocess.reshape=[784]"],
+            "data.test: the test data does not fit the model",
+        ),
+        (["--set", "data.test.images=/nowhere/images.gz"], "/nowhere/images.gz: "),
+    ],
+)
 def test_cli_evaluate_errors_are_one_line(mnist_run, tmp_path, args, message):
     run = fresh_copy(mnist_run, tmp_path)
     result = invoke("evaluate", run, *args)

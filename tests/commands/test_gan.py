@@ -39,14 +39,20 @@ def invoke(*args):
 
 def gan_config(**changes) -> dict:
     """A GAN on 128 real MNIST digits in [-1, 1], small enough to train an epoch in a second."""
-    mnist = {"images": str(MNIST_DIR / "t10k-images-idx3-ubyte.gz"),
-             "labels": str(MNIST_DIR / "t10k-labels-idx1-ubyte.gz")}
+    mnist = {
+        "images": str(MNIST_DIR / "t10k-images-idx3-ubyte.gz"),
+        "labels": str(MNIST_DIR / "t10k-labels-idx1-ubyte.gz"),
+    }
     config = {
         "name": "tgan",
         "seed": 3,
-        "data": {"source": "idx", "train": dict(mnist), "test": dict(mnist),
-                 "limit": {"train": 128, "test": 128},
-                 "preprocess": {"reshape": [28, 28, 1], "range": [-1, 1]}},
+        "data": {
+            "source": "idx",
+            "train": dict(mnist),
+            "test": dict(mnist),
+            "limit": {"train": 128, "test": 128},
+            "preprocess": {"reshape": [28, 28, 1], "range": [-1, 1]},
+        },
         "gan": {
             "latent_dim": 8,
             "samples": SAMPLES,
@@ -54,8 +60,15 @@ def gan_config(**changes) -> dict:
                 {"Dense": {"units": 98}},
                 {"LeakyReLU": {"negative_slope": 0.2}},
                 {"Reshape": {"target_shape": [7, 7, 2]}},
-                {"Conv2DTranspose": {"filters": 1, "kernel_size": 4, "strides": 4,
-                                     "padding": "same", "activation": "tanh"}},
+                {
+                    "Conv2DTranspose": {
+                        "filters": 1,
+                        "kernel_size": 4,
+                        "strides": 4,
+                        "padding": "same",
+                        "activation": "tanh",
+                    }
+                },
             ],
             "discriminator": [
                 {"Conv2D": {"filters": 2, "kernel_size": 3, "strides": 2}},
@@ -142,9 +155,14 @@ def bce_run(tmp_path_factory) -> Path:
 def classifier_run(tmp_path_factory) -> Path:
     """A completed one-epoch MNIST classifier (Flatten, Dense softmax) made by `kerascli train`."""
     tmp = tmp_path_factory.mktemp("classifier")
-    config = tiny_config(model={"input_shape": [28, 28, 1], "layers": [
-        "Flatten", {"Dense": {"units": 10, "activation": "softmax"}}]},
-        fit={"epochs": 1, "batch_size": 64}, evaluate={"enabled": False})
+    config = tiny_config(
+        model={
+            "input_shape": [28, 28, 1],
+            "layers": ["Flatten", {"Dense": {"units": 10, "activation": "softmax"}}],
+        },
+        fit={"epochs": 1, "batch_size": 64},
+        evaluate={"enabled": False},
+    )
     config["data"]["limit"] = {"train": 512, "test": 128}
     del config["data"]["validation"]
     path = write_config(tmp / "classifier.yaml", config)
@@ -159,10 +177,21 @@ def classifier_run(tmp_path_factory) -> Path:
 def test_bce_run_leaves_every_output(bce_run):
     run = bce_run
     assert run.name.startswith("tgan-")
-    for name in ("config.yaml", "run.json", "generator.keras", "discriminator.keras",
-                 "history.json", "history.csv", "plots/losses.png", "plots/d_loss.png",
-                 "plots/g_loss.png", "samples/epoch_001.png", "samples/epoch_002.png",
-                 "samples/progress.gif", "checkpoints/state.json"):
+    for name in (
+        "config.yaml",
+        "run.json",
+        "generator.keras",
+        "discriminator.keras",
+        "history.json",
+        "history.csv",
+        "plots/losses.png",
+        "plots/d_loss.png",
+        "plots/g_loss.png",
+        "samples/epoch_001.png",
+        "samples/epoch_002.png",
+        "samples/progress.gif",
+        "checkpoints/state.json",
+    ):
         assert (run / name).is_file(), name
     assert not (run / "model.keras").exists()
     assert not (run / "samples" / "epoch_003.png").exists()
@@ -234,8 +263,15 @@ def test_critic_steps_default_to_five_for_wgan_gp_only(tmp_path):
 
 def test_wgan_gp_run_with_two_critic_steps(tmp_path):
     steps = 2
-    run = train_gan(tmp_path, gan_config(gan__loss="wgan-gp", gan__gradient_penalty=5.0,
-                                         gan__discriminator_steps=steps, fit__epochs=1))
+    run = train_gan(
+        tmp_path,
+        gan_config(
+            gan__loss="wgan-gp",
+            gan__gradient_penalty=5.0,
+            gan__discriminator_steps=steps,
+            fit__epochs=1,
+        ),
+    )
     assert record_of(run)["status"] == "completed"
     history = history_of(run)
     assert {"d_loss", "g_loss", "wasserstein", "gradient_penalty"} <= set(history)
@@ -258,8 +294,9 @@ def resumed_run(tmp_path_factory):
         `(run_dir, history after the first epoch, gif frames after the first epoch)`.
     """
     tmp = tmp_path_factory.mktemp("resumed")
-    run = train_gan(tmp, gan_config(gan__label_smoothing=0.2, gan__instance_noise=0.1,
-                                    fit__epochs=1))
+    run = train_gan(
+        tmp, gan_config(gan__label_smoothing=0.2, gan__instance_noise=0.1, fit__epochs=1)
+    )
     first, frames = history_of(run), gif_frames(run / "samples" / "progress.gif")
     result = invoke("gan", tmp / "gan.yaml", "-q", "--resume", run, "--set", "fit.epochs=2")
     assert result.exit_code == 0, result.output
@@ -282,7 +319,9 @@ def test_resume_continues_the_history_samples_and_optimizers(resumed_run):
     assert all(len(values) == 2 for values in history.values()), history
     assert history["d_loss"][0] == first["d_loss"][0]  # the first epoch is kept, not retrained
     assert sorted(p.name for p in (run / "samples").glob("epoch_*.png")) == [
-        "epoch_001.png", "epoch_002.png"]
+        "epoch_001.png",
+        "epoch_002.png",
+    ]
     assert gif_frames(run / "samples" / "progress.gif") == 2
     record = record_of(run)
     assert record["status"] == "completed" and record["epochs"] == 2 and record["resumed"]
@@ -294,11 +333,16 @@ def test_resume_continues_the_history_samples_and_optimizers(resumed_run):
     assert len((run / "history.csv").read_text().splitlines()) == 3
 
 
-@pytest.mark.parametrize("override, section", [
-    ("gan.latent_dim=9", "gan"), ("gan.loss=wgan-gp", "gan"),
-    ("gan.generator[0].Dense.units=49", "gan"), ("data.limit.train=64", "data")])
-def test_resume_with_a_changed_gan_or_data_section_is_refused(bce_run, tmp_path, override,
-                                                              section):
+@pytest.mark.parametrize(
+    "override, section",
+    [
+        ("gan.latent_dim=9", "gan"),
+        ("gan.loss=wgan-gp", "gan"),
+        ("gan.generator[0].Dense.units=49", "gan"),
+        ("data.limit.train=64", "data"),
+    ],
+)
+def test_resume_with_a_changed_gan_or_data_section_is_refused(bce_run, tmp_path, override, section):
     before = {name: (bce_run / name).read_bytes() for name in ("history.json", "run.json")}
     config = write_config(tmp_path / "gan.yaml", gan_config())
     result = invoke("gan", config, "-q", "--resume", bce_run, "--set", override)
@@ -326,9 +370,14 @@ def _start_gan(tmp: Path):
     """Starts a long `python -m kerascli gan` (400 epochs) in its own runs directory."""
     config = write_config(tmp / "long.yaml", gan_config(fit={"epochs": 400, "batch_size": 32}))
     env = {**os.environ, "KERASCLI_RUNS": str(tmp / "runs")}
-    process = subprocess.Popen([sys.executable, "-m", "kerascli", "gan", str(config), "-q"],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kerascli", "gan", str(config), "-q"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     return process, config, tmp / "runs"
 
 
@@ -345,14 +394,14 @@ def live_gans(tmp_path_factory):
         while len(ready) < len(started) and time.time() < deadline:
             for key, (process, config, runs_dir) in started.items():
                 states = list(runs_dir.glob("*/checkpoints/state.json"))
-                if key not in ready and states and json.loads(
-                        states[0].read_text())["epoch"] >= 1:
+                if key not in ready and states and json.loads(states[0].read_text())["epoch"] >= 1:
                     process.send_signal(signal.SIGSTOP)
                     ready[key] = (process, config, states[0].parents[1])
                 elif key not in ready and process.poll() is not None:
                     _, stderr = process.communicate()
-                    pytest.fail(f"the GAN run ended early (exit {process.returncode}): "
-                                f"{stderr[-3000:]}")
+                    pytest.fail(
+                        f"the GAN run ended early (exit {process.returncode}): {stderr[-3000:]}"
+                    )
             time.sleep(0.2)
         if len(ready) < len(started):
             pytest.fail("no GAN checkpoint within 180 s")
@@ -452,10 +501,13 @@ def test_sample_refuses_a_missing_run(tmp_path):
     assert_one_error(result, "no such run directory")
 
 
-@pytest.mark.parametrize("damage, message", [
-    ("text", "not a Keras model archive"),
-    ("zip", "not a Keras model archive"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        ("text", "not a Keras model archive"),
+        ("zip", "not a Keras model archive"),
+    ],
+)
 def test_sample_reports_a_corrupt_generator_in_one_line(bce_run, tmp_path, damage, message):
     run = tmp_path / bce_run.name
     shutil.copytree(bce_run, run)
@@ -492,8 +544,12 @@ def test_judge_scores_every_epoch(classifier_run, tmp_path):
     # This run's discriminator also ends in a sigmoid, as the Keras DCGAN tutorial's does (bce on
     # probabilities rather than logits), which no other run here trains.
     sigmoid = ["Flatten", {"Dense": {"units": 1, "activation": "sigmoid"}}]
-    run = train_gan(tmp_path, gan_config(gan__judge=str(classifier_run), gan__judge_samples=50,
-                                         gan__discriminator=sigmoid))
+    run = train_gan(
+        tmp_path,
+        gan_config(
+            gan__judge=str(classifier_run), gan__judge_samples=50, gan__discriminator=sigmoid
+        ),
+    )
     history = history_of(run)
     assert all(0 <= v <= 1 for v in history["d_real"] + history["d_fake"])
     assert all(math.isfinite(v) for v in history["d_loss"] + history["g_loss"])
@@ -508,8 +564,9 @@ def test_judge_scores_every_epoch(classifier_run, tmp_path):
 
 
 def test_a_missing_judge_is_a_config_error_before_anything_is_written(tmp_path, runs_dir):
-    config = write_config(tmp_path / "gan.yaml",
-                          gan_config(gan__judge=str(tmp_path / "no-such-run")))
+    config = write_config(
+        tmp_path / "gan.yaml", gan_config(gan__judge=str(tmp_path / "no-such-run"))
+    )
     result = invoke("gan", config, "-q")
     assert_one_error(result, "gan.judge")
     assert "no-such-run" in result.output
@@ -535,6 +592,7 @@ def _replace(key, value):
             node = node[part]
         node[last] = value
         return config
+
     return change
 
 
@@ -549,61 +607,124 @@ def _both(config):
 
 
 CONFIG_ERRORS = [
-    pytest.param("gan", _replace("gan.generator", [{"Dense": {"units": 196}},
-                                                   {"Reshape": {"target_shape": [14, 14, 1]}}]),
-                 "the generator makes images of shape (14, 14, 1), but the data's images have "
-                 "shape (28, 28, 1)", id="generator-shape"),
-    pytest.param("gan", _replace("gan.discriminator", ["Flatten", {"Dense": {"units": 2}}]),
-                 "gan.discriminator[1]: the discriminator outputs shape (2,) per image",
-                 id="discriminator-units"),
-    pytest.param("gan", lambda c: _replace("gan.loss", "wgan-gp")(_replace(
-        "gan.discriminator", ["Flatten", {"Dense": {"units": 1, "activation": "sigmoid"}}])(c)),
-        "a WGAN-GP critic outputs an unbounded score", id="wgan-sigmoid"),
-    pytest.param("gan", _replace("gan.generator", [{"Dense": {"units": 98}},
-                                                   {"Reshape": {"target_shape": [7, 7, 2]}},
-                                                   {"Conv2DTranpose": {"filters": 1}}]),
-                 "did you mean 'Conv2DTranspose'?", id="layer-typo"),
-    pytest.param("gan", _replace("gan.generator_optimizer", {"Adamm": {"learning_rate": 0.001}}),
-                 "gan.generator_optimizer", id="optimizer-name"),
-    pytest.param("gan", _replace("data.validation", {"split": 0.1}),
-                 "data.validation: is not used by kerascli gan", id="validation"),
-    pytest.param("gan", _replace("data.augment", [{"RandomFlip": {"mode": "horizontal"}}]),
-                 "data.augment: is not used by kerascli gan", id="augment"),
-    pytest.param("gan", _replace("fit.callbacks", [{"ReduceLROnPlateau": {
-        "monitor": "g_loss", "mode": "min"}}]),
+    pytest.param(
+        "gan",
+        _replace(
+            "gan.generator", [{"Dense": {"units": 196}}, {"Reshape": {"target_shape": [14, 14, 1]}}]
+        ),
+        "the generator makes images of shape (14, 14, 1), but the data's images have "
+        "shape (28, 28, 1)",
+        id="generator-shape",
+    ),
+    pytest.param(
+        "gan",
+        _replace("gan.discriminator", ["Flatten", {"Dense": {"units": 2}}]),
+        "gan.discriminator[1]: the discriminator outputs shape (2,) per image",
+        id="discriminator-units",
+    ),
+    pytest.param(
+        "gan",
+        lambda c: _replace("gan.loss", "wgan-gp")(
+            _replace(
+                "gan.discriminator", ["Flatten", {"Dense": {"units": 1, "activation": "sigmoid"}}]
+            )(c)
+        ),
+        "a WGAN-GP critic outputs an unbounded score",
+        id="wgan-sigmoid",
+    ),
+    pytest.param(
+        "gan",
+        _replace(
+            "gan.generator",
+            [
+                {"Dense": {"units": 98}},
+                {"Reshape": {"target_shape": [7, 7, 2]}},
+                {"Conv2DTranpose": {"filters": 1}},
+            ],
+        ),
+        "did you mean 'Conv2DTranspose'?",
+        id="layer-typo",
+    ),
+    pytest.param(
+        "gan",
+        _replace("gan.generator_optimizer", {"Adamm": {"learning_rate": 0.001}}),
+        "gan.generator_optimizer",
+        id="optimizer-name",
+    ),
+    pytest.param(
+        "gan",
+        _replace("data.validation", {"split": 0.1}),
+        "data.validation: is not used by kerascli gan",
+        id="validation",
+    ),
+    pytest.param(
+        "gan",
+        _replace("data.augment", [{"RandomFlip": {"mode": "horizontal"}}]),
+        "data.augment: is not used by kerascli gan",
+        id="augment",
+    ),
+    pytest.param(
+        "gan",
+        _replace("fit.callbacks", [{"ReduceLROnPlateau": {"monitor": "g_loss", "mode": "min"}}]),
         "fit.callbacks[0].ReduceLROnPlateau: is not supported by kerascli gan",
-        id="reduce-lr-callback"),
-    pytest.param("gan", _replace("fit.callbacks", ["TerminateOnNaN", {"ModelCheckpoint": {
-        "filepath": "gan.keras"}}]),
+        id="reduce-lr-callback",
+    ),
+    pytest.param(
+        "gan",
+        _replace(
+            "fit.callbacks", ["TerminateOnNaN", {"ModelCheckpoint": {"filepath": "gan.keras"}}]
+        ),
         "fit.callbacks[1].ModelCheckpoint: is not supported by kerascli gan",
-        id="checkpoint-callback"),
-    pytest.param("train", lambda c: c, "this is a GAN config: run it with kerascli gan",
-                 id="train-on-gan"),
+        id="checkpoint-callback",
+    ),
+    pytest.param(
+        "train", lambda c: c, "this is a GAN config: run it with kerascli gan", id="train-on-gan"
+    ),
     pytest.param("gan", _train_config, "the config has no gan section", id="gan-on-train"),
     pytest.param("gan", _both, "not both", id="model-and-gan"),
     pytest.param("gan", _replace("gan.loss", "bce2"), "did you mean 'bce'?", id="loss-typo"),
     pytest.param("gan", _replace("gan.latent_dim", 0), "gan.latent_dim", id="latent-zero"),
-    pytest.param("gan", _replace("gan.label_smoothing", 0.6), "gan.label_smoothing",
-                 id="label-smoothing"),
-    pytest.param("gan", _replace("gan.discriminator_steps", 0), "gan.discriminator_steps",
-                 id="discriminator-steps"),
-    pytest.param("gan", _replace("gan.generator", [{"Lambda": {"function": "x"}}]),
-                 "gan.generator[0]", id="lambda"),
-    pytest.param("gan", _replace("gan.generator", [{"Dense": {"units": 784, "inputs": "z"}}]),
-                 "a GAN network is a stack of layers", id="inputs"),
-    pytest.param("gan", lambda c: _replace("gan.loss", "wgan-gp")(
-        _replace("gan.update", "simultaneous")(c)),
-        "simultaneous is for loss bce with one discriminator step", id="simultaneous-wgan"),
+    pytest.param(
+        "gan", _replace("gan.label_smoothing", 0.6), "gan.label_smoothing", id="label-smoothing"
+    ),
+    pytest.param(
+        "gan",
+        _replace("gan.discriminator_steps", 0),
+        "gan.discriminator_steps",
+        id="discriminator-steps",
+    ),
+    pytest.param(
+        "gan",
+        _replace("gan.generator", [{"Lambda": {"function": "x"}}]),
+        "gan.generator[0]",
+        id="lambda",
+    ),
+    pytest.param(
+        "gan",
+        _replace("gan.generator", [{"Dense": {"units": 784, "inputs": "z"}}]),
+        "a GAN network is a stack of layers",
+        id="inputs",
+    ),
+    pytest.param(
+        "gan",
+        lambda c: _replace("gan.loss", "wgan-gp")(_replace("gan.update", "simultaneous")(c)),
+        "simultaneous is for loss bce with one discriminator step",
+        id="simultaneous-wgan",
+    ),
     pytest.param("gan", _replace("gan.update", "together"), "gan.update", id="update-typo"),
-    pytest.param("gan", lambda c: _replace("gan.loss", "wgan-gp")(
-        _replace("gan.label_smoothing", 0.1)(c)), "label_smoothing is for loss bce",
-        id="smoothing-wgan"),
+    pytest.param(
+        "gan",
+        lambda c: _replace("gan.loss", "wgan-gp")(_replace("gan.label_smoothing", 0.1)(c)),
+        "label_smoothing is for loss bce",
+        id="smoothing-wgan",
+    ),
 ]
 
 
 @pytest.mark.parametrize("command, change, message", CONFIG_ERRORS)
-def test_bad_gan_configs_are_one_line_and_leave_no_run(tmp_path, runs_dir, command, change,
-                                                       message):
+def test_bad_gan_configs_are_one_line_and_leave_no_run(
+    tmp_path, runs_dir, command, change, message
+):
     config = write_config(tmp_path / "bad.yaml", change(gan_config()))
     result = invoke(command, config, "-q")
     assert_one_error(result, message)
@@ -622,7 +743,8 @@ def test_validate_prints_both_networks(tmp_path, runs_dir):
 
 
 def test_validate_reports_a_bad_gan(tmp_path):
-    config = write_config(tmp_path / "gan.yaml", gan_config(
-        gan__discriminator=["Flatten", {"Dense": {"units": 3}}]))
+    config = write_config(
+        tmp_path / "gan.yaml", gan_config(gan__discriminator=["Flatten", {"Dense": {"units": 3}}])
+    )
     result = invoke("validate", config)
     assert_one_error(result, "not one score")

@@ -26,12 +26,20 @@ def test_init_then_train_works_as_written(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "wrote: kerascli.yaml (a starter for images: 3 classes (blue sky, grün, red), 18 "
-        "training images)", "train it with: kerascli train kerascli.yaml"]
+        "training images)",
+        "train it with: kerascli train kerascli.yaml",
+    ]
     text = (tmp_path / "kerascli.yaml").read_text(encoding="utf-8")
     config = yaml.safe_load(text)
-    assert config["data"] == {"source": "images", "path": "photos", "image_size": [16, 16],
-                              "color_mode": "rgb", "test": {"split": 0.2},
-                              "validation": {"split": 0.2}, "preprocess": {"scale": 255}}
+    assert config["data"] == {
+        "source": "images",
+        "path": "photos",
+        "image_size": [16, 16],
+        "color_mode": "rgb",
+        "test": {"split": 0.2},
+        "validation": {"split": 0.2},
+        "preprocess": {"scale": 255},
+    }
     assert config["model"]["layers"][-1] == {"Dense": {"units": 3, "activation": "softmax"}}
     assert "# one unit per class: blue sky, grün, red" in text
     result = invoke("train", "kerascli.yaml", "--quiet")  # the config exactly as written
@@ -59,8 +67,10 @@ def test_init_never_overwrites(tmp_path):
     out.write_text("mine", encoding="utf-8")
     result = invoke("init", tmp_path / "p", "--out", out)
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {out}: already exists; kerascli init never overwrites a "
-                             "file (choose another --out, or move the file away)\n")
+    assert result.stderr == (
+        f"error: {out}: already exists; kerascli init never overwrites a "
+        "file (choose another --out, or move the file away)\n"
+    )
     assert out.read_text(encoding="utf-8") == "mine"
 
 
@@ -69,8 +79,10 @@ def write_table(path, rows=60):
     lines = ["size,colour,score,kind"]
     for row in range(rows):
         size = row % 10
-        lines.append(f"{size},{('red', 'blue')[row % 2]},{size * 0.5 + row % 3:.2f},"
-                     f"{'big' if size >= 5 else 'small'}")
+        lines.append(
+            f"{size},{('red', 'blue')[row % 2]},{size * 0.5 + row % 3:.2f},"
+            f"{'big' if size >= 5 else 'small'}"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 
@@ -81,8 +93,9 @@ def write_texts(root, per_class=12):
     for name, vocabulary in words.items():
         (root / name).mkdir(parents=True)
         for index in range(per_class):
-            (root / name / f"{index}.txt").write_text(f"{vocabulary} number {index}",
-                                                       encoding="utf-8")
+            (root / name / f"{index}.txt").write_text(
+                f"{vocabulary} number {index}", encoding="utf-8"
+            )
     return root
 
 
@@ -93,11 +106,18 @@ def test_init_then_train_a_csv_table(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines() == [
         "wrote: kerascli.yaml (a starter for csv: 60 rows, 3 features, target kind: 2 classes "
-        "(big, small))", "train it with: kerascli train kerascli.yaml"]
+        "(big, small))",
+        "train it with: kerascli train kerascli.yaml",
+    ]
     text = (tmp_path / "kerascli.yaml").read_text(encoding="utf-8")
     config = yaml.safe_load(text)
-    assert config["data"] == {"source": "csv", "path": "shapes.csv", "test": {"split": 0.2},
-                              "target": "kind", "validation": {"split": 0.1}}
+    assert config["data"] == {
+        "source": "csv",
+        "path": "shapes.csv",
+        "test": {"split": 0.2},
+        "target": "kind",
+        "validation": {"split": 0.1},
+    }
     assert config["model"]["layers"][-1] == {"Dense": {"units": 2, "activation": "softmax"}}
     assert "(the last column; choose another with kerascli init --target)" in text
     assert "#   colour: string_categorical" in text  # the inferred kinds, as comments
@@ -128,17 +148,24 @@ def test_init_then_train_a_text_folder(tmp_path, monkeypatch):
     write_texts(tmp_path / "reviews")
     result = invoke("init", "reviews/")
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[0] == ("wrote: kerascli.yaml (a starter for text: 2 "
-                                             "classes (bad, good))")
+    assert result.stdout.splitlines()[0] == (
+        "wrote: kerascli.yaml (a starter for text: 2 classes (bad, good))"
+    )
     config = yaml.safe_load((tmp_path / "kerascli.yaml").read_text(encoding="utf-8"))
-    assert config["data"] == {"source": "text", "path": "reviews", "test": {"split": 0.2},
-                              "validation": {"split": 0.2}}
+    assert config["data"] == {
+        "source": "text",
+        "path": "reviews",
+        "test": {"split": 0.2},
+        "validation": {"split": 0.2},
+    }
     assert config["model"]["layers"][-1] == {"Dense": {"units": 2, "activation": "softmax"}}
     result = invoke("train", "kerascli.yaml", "--quiet", "--set", "fit.epochs=2")
     assert result.exit_code == 0, result.output
     run = next((tmp_path / "runs").iterdir())
     assert json.loads((run / "run.json").read_text(encoding="utf-8"))["class_names"] == [
-        "bad", "good"]
+        "bad",
+        "good",
+    ]
 
 
 def _text_folder(root):
@@ -151,23 +178,40 @@ def _csv(text):
     def make(root):
         (root.parent / "t.csv").write_text(text, encoding="utf-8")
         return root.parent / "t.csv"
+
     return make
 
 
-@pytest.mark.parametrize("make, message", [
-    (_csv("a,b\n" + "1,x\n" * 10), "{path}: column b: every row has the class 'x' (a classifier "
-     "needs examples of two classes at least)"),
-    (_text_folder, "{path}: has 1 class folder(s)"),
-    (lambda root: root, "{path}: no such file or folder (give a folder of class folders, or a CSV "
-     "file)"),
-    (lambda root: (root.parent / "x.json").write_text("{}") and root.parent / "x.json",
-     "{path}: kerascli init reads a folder of class folders or a CSV file"),
-    (lambda root: (root / "a").mkdir(parents=True) or (root / "a" / "x.md").write_text("m") and root,
-     "{path}: its class folders hold no PNG, JPEG, BMP or GIF images and no .txt files"),
-    (lambda root: (root.parent / "x.tsv").write_text("a") and root.parent / "x.tsv",
-     "{path}: kerascli init reads a folder of class folders or a CSV file"),
-    (lambda root: (root.mkdir(), root)[1], "{path}: no class folders in this folder"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            _csv("a,b\n" + "1,x\n" * 10),
+            "{path}: column b: every row has the class 'x' (a classifier "
+            "needs examples of two classes at least)",
+        ),
+        (_text_folder, "{path}: has 1 class folder(s)"),
+        (
+            lambda root: root,
+            "{path}: no such file or folder (give a folder of class folders, or a CSV file)",
+        ),
+        (
+            lambda root: (root.parent / "x.json").write_text("{}") and root.parent / "x.json",
+            "{path}: kerascli init reads a folder of class folders or a CSV file",
+        ),
+        (
+            lambda root: (
+                (root / "a").mkdir(parents=True) or (root / "a" / "x.md").write_text("m") and root
+            ),
+            "{path}: its class folders hold no PNG, JPEG, BMP or GIF images and no .txt files",
+        ),
+        (
+            lambda root: (root.parent / "x.tsv").write_text("a") and root.parent / "x.tsv",
+            "{path}: kerascli init reads a folder of class folders or a CSV file",
+        ),
+        (lambda root: (root.mkdir(), root)[1], "{path}: no class folders in this folder"),
+    ],
+)
 def test_init_refuses_what_it_cannot_start(tmp_path, make, message):
     path = make(tmp_path / "data")
     result = invoke("init", path, "--out", tmp_path / "c.yaml")
@@ -180,8 +224,10 @@ def test_init_target_is_for_tables(tmp_path):
     write_texts(tmp_path / "reviews", per_class=2)
     result = invoke("init", tmp_path / "reviews", "--target", "kind", "--out", tmp_path / "c.yaml")
     assert result.exit_code == 2
-    assert result.stderr == (f"error: --target: is for CSV tables; {tmp_path / 'reviews'} holds "
-                             "text (the class folders' names are the classes)\n")
+    assert result.stderr == (
+        f"error: --target: is for CSV tables; {tmp_path / 'reviews'} holds "
+        "text (the class folders' names are the classes)\n"
+    )
     assert not (tmp_path / "c.yaml").exists()
 
 
@@ -189,5 +235,7 @@ def test_init_target_must_be_a_column(tmp_path):
     write_table(tmp_path / "t.csv")
     result = invoke("init", tmp_path / "t.csv", "--target", "knd", "--out", tmp_path / "c.yaml")
     assert result.exit_code == 2
-    assert result.stderr == (f"error: {tmp_path / 't.csv'}:1: column knd: not in the header "
-                             "(--target: did you mean 'kind'?)\n")
+    assert result.stderr == (
+        f"error: {tmp_path / 't.csv'}:1: column knd: not in the header "
+        "(--target: did you mean 'kind'?)\n"
+    )

@@ -10,8 +10,15 @@ from typer.testing import CliRunner
 
 from kerascli.cli.main import app
 from tests.conftest import write_config
-from tests.own_files import (WEATHER_HEADER, csv_config, text_config, weather_rows, write_csv,
-                             write_reviews, write_weather)
+from tests.own_files import (
+    WEATHER_HEADER,
+    csv_config,
+    text_config,
+    weather_rows,
+    write_csv,
+    write_reviews,
+    write_weather,
+)
 
 runner = CliRunner()
 
@@ -40,8 +47,16 @@ def table_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("table")
     train_csv, test_csv = write_weather(base)
     config = csv_config(train_csv, test_csv, validation={"split": 0.2})
-    result = runner.invoke(app, ["train", str(write_config(base / "c.yaml", config)), "--quiet",
-                                 "--runs-dir", str(base / "runs")])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(write_config(base / "c.yaml", config)),
+            "--quiet",
+            "--runs-dir",
+            str(base / "runs"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return base, newest(base / "runs"), result
 
@@ -76,17 +91,26 @@ def test_predict_reports_the_bad_row_and_predicts_the_others(table_run):
     base, run, _ = table_run
     rows = base / "rows.csv"
     # No target column: predict needs only the features. Line 3 has no temperature.
-    rows.write_text("temp,humidity,wind,weekday,fahrenheit\n25,90,calm,3,77\n,50,gale,2,40\n"
-                    "30,20,breeze,6,86\n", encoding="utf-8")
+    rows.write_text(
+        "temp,humidity,wind,weekday,fahrenheit\n25,90,calm,3,77\n,50,gale,2,40\n"
+        "30,20,breeze,6,86\n",
+        encoding="utf-8",
+    )
     result = invoke("predict", rows, "--run", run, "--json", "--top-k", "2")
     assert result.exit_code == 2
     predictions = json_lines(result.output)
     assert [p["file"] for p in predictions] == [f"{rows}:2", f"{rows}:4"]
-    assert all(p["class"] in ("rain", "snow", "sunny") and 0 < p["probability"] <= 1
-               and len(p["top_k"]) == 2 for p in predictions)
+    assert all(
+        p["class"] in ("rain", "snow", "sunny")
+        and 0 < p["probability"] <= 1
+        and len(p["top_k"]) == 2
+        for p in predictions
+    )
     assert predictions[0]["class"] == "rain" and predictions[1]["class"] == "sunny"
-    assert (f"error: {rows}:3: column temp: missing value (fill it in or remove the row; "
-            "kerascli does not guess missing values)") in result.output
+    assert (
+        f"error: {rows}:3: column temp: missing value (fill it in or remove the row; "
+        "kerascli does not guess missing values)"
+    ) in result.output
 
 
 def test_predict_takes_rows_with_the_target_column_too(table_run):
@@ -100,12 +124,19 @@ def test_predict_takes_rows_with_the_target_column_too(table_run):
 def test_a_float_target_makes_a_regression(tmp_path, runs_dir):
     path = write_csv(tmp_path / "all.csv", WEATHER_HEADER, weather_rows(300))
     config = csv_config(path)
-    config["data"] = {"source": "csv", "path": str(path), "test": {"split": 0.2},
-                      "target": "fahrenheit", "features": {"temp": "float_normalized",
-                                                           "wind": "string_categorical"}}
+    config["data"] = {
+        "source": "csv",
+        "path": str(path),
+        "test": {"split": 0.2},
+        "target": "fahrenheit",
+        "features": {"temp": "float_normalized", "wind": "string_categorical"},
+    }
     config["model"]["layers"][-1] = {"Dense": {"units": 1}}
-    config["compile"] = {"optimizer": {"Adam": {"learning_rate": 0.05}}, "loss": "mse",
-                         "metrics": ["mae"]}
+    config["compile"] = {
+        "optimizer": {"Adam": {"learning_rate": 0.05}},
+        "loss": "mse",
+        "metrics": ["mae"],
+    }
     config["fit"]["epochs"] = 30
     train(tmp_path, config)
     run = newest(runs_dir)
@@ -146,7 +177,9 @@ def test_a_text_classifier_trains_evaluates_and_predicts(tmp_path, runs_dir):
     assert result.exit_code == 2
     predictions = json_lines(result.output)
     assert [(p["file"], p["class"]) for p in predictions] == [
-        (str(good), "pos"), (str(root / "test" / "neg" / "1.txt"), "neg")]
+        (str(good), "pos"),
+        (str(root / "test" / "neg" / "1.txt"), "neg"),
+    ]
     assert f"error: {bad}: is not UTF-8 text (byte 0) (save it as UTF-8)" in result.output
     folder = invoke("predict", root / "test" / "pos", "--run", run, "--json")
     assert folder.exit_code == 0, folder.output
@@ -165,7 +198,8 @@ def test_text_with_a_split_of_one_folder(tmp_path, runs_dir):
     again = invoke("evaluate", run)  # the same seed holds out the same files
     assert again.exit_code == 0, again.output
     assert json.loads((run / "evaluation.json").read_text())["loss"] == pytest.approx(
-        first["loss"], rel=1e-5)
+        first["loss"], rel=1e-5
+    )
 
 
 def test_a_table_run_resumes_with_the_same_encoding(tmp_path, runs_dir):
@@ -174,8 +208,9 @@ def test_a_table_run_resumes_with_the_same_encoding(tmp_path, runs_dir):
     config["fit"]["epochs"] = 1
     train(tmp_path, config)
     run = newest(runs_dir)
-    result = invoke("train", tmp_path / "c.yaml", "--quiet", "--resume", run,
-                    "--set", "fit.epochs=2")
+    result = invoke(
+        "train", tmp_path / "c.yaml", "--quiet", "--resume", run, "--set", "fit.epochs=2"
+    )
     assert result.exit_code == 0, result.output
     record = json.loads((run / "run.json").read_text())
     assert record["status"] == "completed" and record["epochs"] == 2

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 from kerascli.cli.main import app
 from kerascli.config.loading import load_config
 from kerascli.data.idx import read_idx
-from kerascli.runs.saved import open_run
 from kerascli.errors import RunError
+from kerascli.runs.saved import open_run
 from tests.conftest import MNIST_DIR, ROOT, tiny_config, write_config
 
 runner = CliRunner()
@@ -47,14 +47,18 @@ def trained(tmp_path_factory):
 
     base = tmp_path_factory.mktemp("predict")
     config = tiny_config()
-    config["data"] = {"source": "mnist", "path": str(MNIST_DIR),
-                      "limit": {"train": 3000, "test": 200},
-                      "preprocess": {"reshape": [28, 28, 1], "scale": 255, "one_hot": 10}}
+    config["data"] = {
+        "source": "mnist",
+        "path": str(MNIST_DIR),
+        "limit": {"train": 3000, "test": 200},
+        "preprocess": {"reshape": [28, 28, 1], "scale": 255, "one_hot": 10},
+    }
     config["model"]["layers"][1]["Dense"]["units"] = 64
     config["fit"] = {"epochs": 2, "batch_size": 32}
     path = write_config(base / "tiny.yaml", config)
-    result = train(load_config(path), runs_dir=base / "runs", quiet=True,
-                   console=Console(file=io.StringIO()))
+    result = train(
+        load_config(path), runs_dir=base / "runs", quiet=True, console=Console(file=io.StringIO())
+    )
     return result.run_dir
 
 
@@ -73,7 +77,8 @@ def digit_files(tmp_path_factory):
         # Grey ink (60) on grey paper (200), as a phone photo in room light.
         photo = (200 - digit.astype(np.float32) * (140 / 255)).astype(np.uint8)
         Image.fromarray(photo).resize((84, 84), Image.Resampling.BICUBIC).save(
-            base / "photos" / f"{index:03d}.bmp")
+            base / "photos" / f"{index:03d}.bmp"
+        )
     return base, x, y
 
 
@@ -179,8 +184,9 @@ def test_json_lines_parse(trained, digit_files):
     assert np.mean([int(row["class"]) == label for row, label in zip(rows, y)]) >= 0.8
 
 
-def test_bad_files_get_one_line_each_and_the_rest_are_predicted(trained, digit_files, tmp_path,
-                                                                 wide):
+def test_bad_files_get_one_line_each_and_the_rest_are_predicted(
+    trained, digit_files, tmp_path, wide
+):
     base, _, _ = digit_files
     shutil.copy(base / "png" / "000.png", tmp_path / "good.png")
     (tmp_path / "notes.png").write_text("this is text, not a picture\n")
@@ -190,12 +196,14 @@ def test_bad_files_get_one_line_each_and_the_rest_are_predicted(trained, digit_f
 
     assert result.exit_code == 2
     errors = result.stderr.strip().splitlines()
-    assert sorted(errors) == sorted([
-        f"error: {tmp_path / 'missing.png'}: no such file or directory",
-        f"error: {tmp_path / 'empty.png'}: empty file",
-        f"error: {tmp_path / 'notes.png'}: not a PNG, JPEG or BMP image (the content is not one "
-        "of those formats)",
-    ])
+    assert sorted(errors) == sorted(
+        [
+            f"error: {tmp_path / 'missing.png'}: no such file or directory",
+            f"error: {tmp_path / 'empty.png'}: empty file",
+            f"error: {tmp_path / 'notes.png'}: not a PNG, JPEG or BMP image "
+            "(the content is not one of those formats)",
+        ]
+    )
     assert "good.png" in result.stdout and "Traceback" not in result.output
 
 
@@ -220,10 +228,13 @@ def test_class_names_come_from_the_config(trained, digit_files, tmp_path):
     assert json.loads(result.stdout)["class"] == names[y[0]]
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"not a zip at all", "not a Keras model archive"),
-    (None, "a zip file, but not a Keras model archive (no config.json"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"not a zip at all", "not a Keras model archive"),
+        (None, "a zip file, but not a Keras model archive (no config.json"),
+    ],
+)
 def test_a_damaged_model_is_one_line(trained, digit_files, tmp_path, content, message):
     run = Path(shutil.copytree(trained, tmp_path / trained.name))
     if content is None:
@@ -262,13 +273,25 @@ def test_image_geometry_for_flat_inputs(tmp_path):
     from kerascli.commands.predict import image_geometry
 
     config = load_config(write_config(tmp_path / "geometry.yaml", tiny_config()))
-    flat = config.model_copy(update={"data": config.data.model_copy(update={
-        "preprocess": config.data.preprocess.model_copy(update={"reshape": [784]})})})
+    flat = config.model_copy(
+        update={
+            "data": config.data.model_copy(
+                update={"preprocess": config.data.preprocess.model_copy(update={"reshape": [784]})}
+            )
+        }
+    )
     assert image_geometry(config, (28, 28, 1)) == (28, 28, 1)
     assert image_geometry(flat, (784,)) == (28, 28, 1)
-    assert image_geometry(flat.model_copy(update={"data": flat.data.model_copy(update={
-        "preprocess": flat.data.preprocess.model_copy(update={"reshape": None})})}),
-        (32 * 32 * 3,)) == (32, 32, 3)
+    assert image_geometry(
+        flat.model_copy(
+            update={
+                "data": flat.data.model_copy(
+                    update={"preprocess": flat.data.preprocess.model_copy(update={"reshape": None})}
+                )
+            }
+        ),
+        (32 * 32 * 3,),
+    ) == (32, 32, 3)
 
 
 def test_training_data_background_is_measured(tmp_path):
@@ -278,16 +301,21 @@ def test_training_data_background_is_measured(tmp_path):
     digits = read_idx(MNIST_DIR / "t10k-images-idx3-ubyte.gz")[:50]
     np.savez(tmp_path / "light.npz", x_train=255 - digits, y_train=np.zeros(50, np.int64))
     light = tiny_config()
-    light["data"] = {"source": "npz", "path": str(tmp_path / "light.npz"),
-                     "preprocess": {"reshape": [28, 28, 1], "scale": 255, "one_hot": 10}}
+    light["data"] = {
+        "source": "npz",
+        "path": str(tmp_path / "light.npz"),
+        "preprocess": {"reshape": [28, 28, 1], "scale": 255, "one_hot": 10},
+    }
     light = load_config(write_config(tmp_path / "light.yaml", light))
 
-    assert trained_on_dark_background(dark, (28, 28, 1))      # idx files: measured
+    assert trained_on_dark_background(dark, (28, 28, 1))  # idx files: measured
     assert not trained_on_dark_background(light, (28, 28, 1))  # dark ink on paper: no inversion
 
 
 def test_importing_the_cli_and_use_cases_does_not_import_tensorflow():
-    code = ("import sys, kerascli.cli.main, kerascli.commands.predict, kerascli.data.images.reader, "
-            "kerascli.evaluation.metrics, kerascli.runs.saved; "
-            "assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]")
+    code = (
+        "import sys, kerascli.cli.main, kerascli.commands.predict, kerascli.data.images.reader, "
+        "kerascli.evaluation.metrics, kerascli.runs.saved; "
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -39,25 +39,36 @@ def run_dir(tmp_path_factory) -> Path:
 
 
 def snapshot(path: Path) -> dict:
-    return {str(p): (os.lstat(p).st_size, os.lstat(p).st_mtime_ns)
-            for p in [path, *sorted(path.rglob("*"))]}
+    return {
+        str(p): (os.lstat(p).st_size, os.lstat(p).st_mtime_ns)
+        for p in [path, *sorted(path.rglob("*"))]
+    }
 
 
 # ------------------------------------------------------------------------------ file builders
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return (struct.pack(">I", len(data)) + kind + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
-def png_file(width: int, height: int, *, depth: int = 8, color: int = 0,
-             rows: bytes | None = None) -> bytes:
+def png_file(
+    width: int, height: int, *, depth: int = 8, color: int = 0, rows: bytes | None = None
+) -> bytes:
     """A PNG with the given IHDR; `rows` (filter byte + samples per row) default to 16 zeros."""
     header = struct.pack(">IIBBBBB", width, height, depth, color, 0, 0, 0)
     body = zlib.compress(rows if rows is not None else b"\x00" * 16, 9)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", body)
-            + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", body)
+        + png_chunk(b"IEND", b"")
+    )
 
 
 def complete_bilevel_bomb() -> bytes:
@@ -70,14 +81,17 @@ def complete_bilevel_bomb() -> bytes:
 
 def saved(fmt: str | None = None, mode: str = "L", **options):
     """Builder: the digit in `mode`, saved by Pillow (as `fmt`, else by the file's suffix)."""
+
     def build(path: Path) -> None:
         Image.fromarray(DIGIT).convert(mode).save(path, format=fmt, **options)
+
     return build
 
 
 def raw(data: bytes):
     def build(path: Path) -> None:
         path.write_bytes(data)
+
     return build
 
 
@@ -88,6 +102,7 @@ def truncated(fmt: str, keep: float):
         Image.fromarray(noise).save(buffer, format=fmt)
         data = buffer.getvalue()
         path.write_bytes(data[: int(len(data) * keep)])
+
     return build
 
 
@@ -118,6 +133,7 @@ def directory(*files: str):
         path.mkdir()
         for name in files:
             (path / name).write_text("not an image")
+
     return build
 
 
@@ -126,8 +142,11 @@ def nothing(path: Path) -> None:
 
 
 def bmp_header(width: int, height: int) -> bytes:
-    return (b"BM" + struct.pack("<IHHI", 0, 0, 0, 54)
-            + struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, 0, 0, 0, 0, 0))
+    return (
+        b"BM"
+        + struct.pack("<IHHI", 0, 0, 0, 54)
+        + struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, 0, 0, 0, 0, 0)
+    )
 
 
 JPEG_HUGE = b"\xff\xd8\xff\xc0\x00\x0b\x08\xff\xff\xff\xff\x01\x01\x11\x00\xff\xd9"
@@ -141,28 +160,37 @@ BAD_IMAGES = [
     pytest.param("empty.jpg", raw(b""), "empty file", id="empty-jpg"),
     pytest.param("notes.png", raw(b"this is text, not a picture\n"), NOT_IMAGE, id="text-png"),
     pytest.param("page.jpg", raw(b"<!DOCTYPE html><html>404</html>"), NOT_IMAGE, id="html-jpg"),
-    pytest.param("noise.bmp", raw(np.random.default_rng(2).bytes(512)), NOT_IMAGE,
-                 id="random-bytes-bmp"),
+    pytest.param(
+        "noise.bmp", raw(np.random.default_rng(2).bytes(512)), NOT_IMAGE, id="random-bytes-bmp"
+    ),
     # truncated and damaged
     pytest.param("half.png", truncated("PNG", 0.5), "truncated image", id="truncated-png"),
     pytest.param("most.png", truncated("PNG", 0.95), "truncated image", id="truncated-png-end"),
-    pytest.param("signature.png", raw(b"\x89PNG\r\n\x1a\n"), "truncated or corrupt PNG image",
-                 id="png-signature-only"),
+    pytest.param(
+        "signature.png",
+        raw(b"\x89PNG\r\n\x1a\n"),
+        "truncated or corrupt PNG image",
+        id="png-signature-only",
+    ),
     pytest.param("header.png", raw(png_file(28, 28)[:20]), "truncated", id="png-header-cut"),
     pytest.param("crc.png", bad_crc, "truncated or corrupt PNG image", id="png-bad-crc"),
-    pytest.param("zero.png", raw(png_file(0, 0)), "truncated or corrupt PNG image",
-                 id="png-zero-size"),
+    pytest.param(
+        "zero.png", raw(png_file(0, 0)), "truncated or corrupt PNG image", id="png-zero-size"
+    ),
     pytest.param("half.jpg", truncated("JPEG", 0.5), "truncated image", id="truncated-jpeg"),
-    pytest.param("start.jpg", truncated("JPEG", 0.05), "truncated image",
-                 id="truncated-jpeg-header"),
-    pytest.param("soi.jpg", raw(b"\xff\xd8\xff"), "truncated or corrupt JPEG image",
-                 id="jpeg-marker-only"),
+    pytest.param(
+        "start.jpg", truncated("JPEG", 0.05), "truncated image", id="truncated-jpeg-header"
+    ),
+    pytest.param(
+        "soi.jpg", raw(b"\xff\xd8\xff"), "truncated or corrupt JPEG image", id="jpeg-marker-only"
+    ),
     pytest.param("half.bmp", truncated("BMP", 0.5), "truncated image", id="truncated-bmp"),
     # decompression bombs: refused from the header, never decoded
     pytest.param("bomb.png", raw(png_file(100_000, 100_000)), BOMB, id="png-bomb-header"),
     pytest.param("wide.png", raw(png_file(2**31 - 1, 1)), BOMB, id="png-bomb-one-row"),
-    pytest.param("warned.png", raw(png_file(10_000, 10_000)), BOMB,
-                 id="png-between-limit-and-twice"),  # Pillow alone would only warn
+    pytest.param(
+        "warned.png", raw(png_file(10_000, 10_000)), BOMB, id="png-between-limit-and-twice"
+    ),  # Pillow alone would only warn
     pytest.param("bilevel.png", raw(complete_bilevel_bomb()), BOMB, id="png-complete-1bit-bomb"),
     pytest.param("bomb.jpg", raw(JPEG_HUGE), BOMB, id="jpeg-bomb-header"),
     pytest.param("bomb.bmp", raw(bmp_header(100_000, 100_000)), BOMB, id="bmp-bomb-header"),
@@ -172,10 +200,15 @@ BAD_IMAGES = [
     pytest.param("scan.tif", saved("TIFF"), f"'.tif' {NOT_READ}", id="tif"),
     pytest.param("photo.webp", saved("WEBP", "RGB"), f"'.webp' {NOT_READ}", id="webp"),
     pytest.param("icon.ico", saved("ICO", "RGB"), f"'.ico' {NOT_READ}", id="ico"),
-    pytest.param("drawing.svg", raw(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
-                 f"'.svg' {NOT_READ}", id="svg"),
-    pytest.param("README", raw(b"hello"), "files without an extension are not read",
-                 id="no-extension"),
+    pytest.param(
+        "drawing.svg",
+        raw(b"<svg xmlns='http://www.w3.org/2000/svg'/>"),
+        f"'.svg' {NOT_READ}",
+        id="svg",
+    ),
+    pytest.param(
+        "README", raw(b"hello"), "files without an extension are not read", id="no-extension"
+    ),
     pytest.param("gif.png", saved("GIF"), NOT_IMAGE, id="gif-named-png"),
     pytest.param("tiff.jpg", saved("TIFF"), NOT_IMAGE, id="tiff-named-jpg"),
     pytest.param("webp.png", saved("WEBP", "RGB"), NOT_IMAGE, id="webp-named-png"),
@@ -183,10 +216,15 @@ BAD_IMAGES = [
     # paths that are no image file
     pytest.param("missing.png", nothing, "no such file or directory", id="missing-file"),
     pytest.param("missing", nothing, "no such file or directory", id="missing-directory"),
-    pytest.param("empty", directory(), "no PNG, JPEG or BMP files in this directory",
-                 id="empty-directory"),
-    pytest.param("texts", directory("a.txt", "b.csv"), "no PNG, JPEG or BMP files",
-                 id="directory-without-images"),
+    pytest.param(
+        "empty", directory(), "no PNG, JPEG or BMP files in this directory", id="empty-directory"
+    ),
+    pytest.param(
+        "texts",
+        directory("a.txt", "b.csv"),
+        "no PNG, JPEG or BMP files",
+        id="directory-without-images",
+    ),
     pytest.param("loop.png", symlink_loop, "a symbolic link loop", id="symlink-loop"),
     pytest.param("broken.png", broken_symlink, "a broken symbolic link", id="broken-symlink"),
     pytest.param("pipe.png", named_pipe, "a named pipe, not an image file", id="named-pipe"),
@@ -227,13 +265,20 @@ def test_other_decoders_never_see_the_file(run_dir, tmp_path, monkeypatch):
     """Pillow is restricted to PNG, JPEG and BMP: a GIF, TIFF or WebP named .png or .jpg is
     refused by content without its own (more exotic) parser ever running."""
     opened = []
-    for plugin, cls in ((GifImagePlugin, "GifImageFile"), (TiffImagePlugin, "TiffImageFile"),
-                        (WebPImagePlugin, "WebPImageFile")):
-        monkeypatch.setattr(getattr(plugin, cls), "_open",
-                            lambda self, name=cls: opened.append(name))
+    for plugin, cls in (
+        (GifImagePlugin, "GifImageFile"),
+        (TiffImagePlugin, "TiffImageFile"),
+        (WebPImagePlugin, "WebPImageFile"),
+    ):
+        monkeypatch.setattr(
+            getattr(plugin, cls), "_open", lambda self, name=cls: opened.append(name)
+        )
     paths = []
-    for name, fmt, mode in (("a.png", "GIF", "L"), ("b.jpg", "TIFF", "L"),
-                            ("c.png", "WEBP", "RGB")):
+    for name, fmt, mode in (
+        ("a.png", "GIF", "L"),
+        ("b.jpg", "TIFF", "L"),
+        ("c.png", "WEBP", "RGB"),
+    ):
         paths.append(tmp_path / name)
         Image.fromarray(DIGIT).convert(mode).save(paths[-1], format=fmt)
 
@@ -269,39 +314,60 @@ def with_alpha(mode: str):
         # White ink drawn on a transparent canvas: the alpha channel is the digit.
         ink = np.full((28, 28, 3 if mode == "RGBA" else 1), 255, dtype=np.uint8)
         Image.fromarray(np.concatenate([ink, DIGIT[..., None]], axis=-1), mode).save(path)
+
     return build
 
 
 def large(path: Path) -> None:
     Image.fromarray(DIGIT).resize((3000, 3000), Image.Resampling.BICUBIC).save(
-        path, compress_level=1)
+        path, compress_level=1
+    )
 
 
 # (name, builder, True when the conversion is exact and predicts what the plain PNG does)
 AWKWARD = [
-    pytest.param("gray16.png", lambda p: Image.fromarray(DIGIT.astype(np.uint16) * 257).save(p),
-                 True, id="16-bit-grayscale"),
-    pytest.param("rgb16.png", raw(png_file(2, 2, depth=16, color=2,
-                                           rows=(b"\x00" + b"\xff" * 12) * 2)),
-                 False, id="16-bit-rgb"),
+    pytest.param(
+        "gray16.png",
+        lambda p: Image.fromarray(DIGIT.astype(np.uint16) * 257).save(p),
+        True,
+        id="16-bit-grayscale",
+    ),
+    pytest.param(
+        "rgb16.png",
+        raw(png_file(2, 2, depth=16, color=2, rows=(b"\x00" + b"\xff" * 12) * 2)),
+        False,
+        id="16-bit-rgb",
+    ),
     pytest.param("cmyk.jpg", saved("JPEG", "CMYK", quality=95), False, id="cmyk-jpeg"),
     pytest.param("palette.png", saved("PNG", "P"), True, id="palette"),
     pytest.param("palette.bmp", saved("BMP", "P"), True, id="palette-bmp"),
-    pytest.param("palette-trns.png", saved("PNG", "P", transparency=0), False,
-                 id="palette-with-transparency"),
-    pytest.param("gray-trns.png", saved("PNG", "L", transparency=0), False,
-                 id="grayscale-with-transparent-colour"),
+    pytest.param(
+        "palette-trns.png", saved("PNG", "P", transparency=0), False, id="palette-with-transparency"
+    ),
+    pytest.param(
+        "gray-trns.png",
+        saved("PNG", "L", transparency=0),
+        False,
+        id="grayscale-with-transparent-colour",
+    ),
     pytest.param("la.png", with_alpha("LA"), False, id="la-alpha"),
     pytest.param("rgba.png", with_alpha("RGBA"), False, id="rgba-alpha"),
     pytest.param("bilevel.png", saved("PNG", "1"), False, id="1-bit-png"),
     pytest.param("bilevel.bmp", saved("BMP", "1"), False, id="1-bit-bmp"),
-    pytest.param("progressive.jpg", saved("JPEG", progressive=True, quality=95), False,
-                 id="progressive-jpeg"),
+    pytest.param(
+        "progressive.jpg", saved("JPEG", progressive=True, quality=95), False, id="progressive-jpeg"
+    ),
     pytest.param("rotated.jpg", lambda p: with_orientation(p, "JPEG"), False, id="exif-rotated"),
     pytest.param("camera.jpg", lambda p: with_orientation(p, "MPO"), False, id="mpo-jpeg"),
     pytest.param("bad-exif.jpg", corrupt_exif, False, id="corrupt-exif"),
-    pytest.param("animated.png", lambda p: Image.fromarray(DIGIT).save(
-        p, save_all=True, append_images=[Image.fromarray(255 - DIGIT)]), True, id="apng"),
+    pytest.param(
+        "animated.png",
+        lambda p: Image.fromarray(DIGIT).save(
+            p, save_all=True, append_images=[Image.fromarray(255 - DIGIT)]
+        ),
+        True,
+        id="apng",
+    ),
     pytest.param("large.png", large, False, id="3000x3000"),
     pytest.param("one-pixel.png", raw(png_file(1, 1, rows=b"\x00\xff")), False, id="one-pixel"),
     pytest.param("DIGIT.PNG", saved("PNG"), True, id="upper-case-suffix"),
@@ -318,8 +384,9 @@ def plain_prediction(run_dir, tmp_path_factory) -> dict:
 
 
 @pytest.mark.parametrize("name, build, exact", AWKWARD)
-def test_awkward_images_are_converted_and_predicted(run_dir, plain_prediction, tmp_path, name,
-                                                    build, exact):
+def test_awkward_images_are_converted_and_predicted(
+    run_dir, plain_prediction, tmp_path, name, build, exact
+):
     path = tmp_path / name
     build(path)
 
@@ -354,9 +421,15 @@ def test_a_mixed_directory_predicts_the_good_and_reports_each_bad(run_dir, tmp_p
     saved("JPEG", quality=95)(folder / good[1])
     saved("BMP")(folder / good[2])
     saved("JPEG", "CMYK")(folder / good[3])
-    bad = {"e-empty.png": raw(b""), "f-text.png": raw(b"text"),
-           "g-half.jpg": truncated("JPEG", 0.5), "h-bomb.png": raw(png_file(100_000, 100_000)),
-           "i-gif.png": saved("GIF"), "j-loop.png": symlink_loop, "k-pipe.png": named_pipe}
+    bad = {
+        "e-empty.png": raw(b""),
+        "f-text.png": raw(b"text"),
+        "g-half.jpg": truncated("JPEG", 0.5),
+        "h-bomb.png": raw(png_file(100_000, 100_000)),
+        "i-gif.png": saved("GIF"),
+        "j-loop.png": symlink_loop,
+        "k-pipe.png": named_pipe,
+    }
     for name, build in bad.items():
         build(folder / name)
     (folder / "notes.txt").write_text("skipped: not an image extension")

@@ -18,8 +18,9 @@ REPO = Path(__file__).resolve().parents[2]
 def _run(script: str) -> subprocess.CompletedProcess:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                          timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env
+    )
 
 
 def test_catalog_reads_keras_names_without_importing_keras():
@@ -32,7 +33,8 @@ def test_catalog_reads_keras_names_without_importing_keras():
         "assert 'glorot_uniform' in c.initializer_names()\n"
         "assert c.available()\n"
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, "
-        "[m for m in sys.modules if m.startswith(('keras', 'tensorflow'))]\n")
+        "[m for m in sys.modules if m.startswith(('keras', 'tensorflow'))]\n"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -43,43 +45,134 @@ def test_keras_is_installed_where_the_catalog_looks():
     assert catalog.available()
 
 
-@pytest.mark.parametrize("function, names", [
-    (catalog.layer_names, ["Dense", "Conv2D", "Conv2DTranspose", "MaxPooling2D", "MaxPool2D",
-                           "Flatten", "Dropout", "BatchNormalization", "LeakyReLU", "LSTM",
-                           "Bidirectional", "Concatenate", "Add", "RandomFlip", "RandomRotation",
-                           "Reshape", "Embedding"]),
-    (catalog.optimizer_names, ["Adam", "AdamW", "SGD", "RMSprop", "Nadam"]),
-    (catalog.schedule_names, ["ExponentialDecay", "CosineDecay", "PiecewiseConstantDecay"]),
-    (catalog.loss_names, ["categorical_crossentropy", "CategoricalCrossentropy",
-                          "sparse_categorical_crossentropy", "binary_crossentropy", "mse", "mae",
-                          "MeanSquaredError", "mean_squared_error", "huber", "kl_divergence"]),
-    (catalog.metric_names, ["accuracy", "acc", "Accuracy", "categorical_accuracy", "Precision",
-                            "Recall", "F1Score", "AUC", "mae", "top_k_categorical_accuracy"]),
-    (catalog.callback_names, ["EarlyStopping", "ReduceLROnPlateau", "ModelCheckpoint",
-                              "CSVLogger", "TerminateOnNaN", "TensorBoard"]),
-    (catalog.activation_names, ["relu", "softmax", "sigmoid", "tanh", "gelu", "leaky_relu"]),
-    (catalog.initializer_names, ["GlorotUniform", "glorot_uniform", "HeNormal", "he_normal",
-                                 "Zeros", "zeros", "RandomNormal"]),
-])
+@pytest.mark.parametrize(
+    "function, names",
+    [
+        (
+            catalog.layer_names,
+            [
+                "Dense",
+                "Conv2D",
+                "Conv2DTranspose",
+                "MaxPooling2D",
+                "MaxPool2D",
+                "Flatten",
+                "Dropout",
+                "BatchNormalization",
+                "LeakyReLU",
+                "LSTM",
+                "Bidirectional",
+                "Concatenate",
+                "Add",
+                "RandomFlip",
+                "RandomRotation",
+                "Reshape",
+                "Embedding",
+            ],
+        ),
+        (catalog.optimizer_names, ["Adam", "AdamW", "SGD", "RMSprop", "Nadam"]),
+        (catalog.schedule_names, ["ExponentialDecay", "CosineDecay", "PiecewiseConstantDecay"]),
+        (
+            catalog.loss_names,
+            [
+                "categorical_crossentropy",
+                "CategoricalCrossentropy",
+                "sparse_categorical_crossentropy",
+                "binary_crossentropy",
+                "mse",
+                "mae",
+                "MeanSquaredError",
+                "mean_squared_error",
+                "huber",
+                "kl_divergence",
+            ],
+        ),
+        (
+            catalog.metric_names,
+            [
+                "accuracy",
+                "acc",
+                "Accuracy",
+                "categorical_accuracy",
+                "Precision",
+                "Recall",
+                "F1Score",
+                "AUC",
+                "mae",
+                "top_k_categorical_accuracy",
+            ],
+        ),
+        (
+            catalog.callback_names,
+            [
+                "EarlyStopping",
+                "ReduceLROnPlateau",
+                "ModelCheckpoint",
+                "CSVLogger",
+                "TerminateOnNaN",
+                "TensorBoard",
+            ],
+        ),
+        (catalog.activation_names, ["relu", "softmax", "sigmoid", "tanh", "gelu", "leaky_relu"]),
+        (
+            catalog.initializer_names,
+            [
+                "GlorotUniform",
+                "glorot_uniform",
+                "HeNormal",
+                "he_normal",
+                "Zeros",
+                "zeros",
+                "RandomNormal",
+            ],
+        ),
+    ],
+)
 def test_known_names(function, names):
     known = function()
     missing = [name for name in names if name not in known]
     assert not missing
 
 
-@pytest.mark.parametrize("function, names", [
-    (catalog.layer_names, ["Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer",
-                           "Layer", "Input", "InputLayer", "InputSpec", "Wrapper"]),
-    (catalog.callback_names, ["LambdaCallback", "RemoteMonitor", "Callback", "CallbackList",
-                              "History", "ProgbarLogger", "BackupAndRestore",
-                              "LearningRateScheduler"]),
-    (catalog.optimizer_names, ["Optimizer", "LossScaleOptimizer"]),
-    (catalog.schedule_names, ["LearningRateSchedule"]),
-    (catalog.loss_names, ["Loss", "get", "serialize", "deserialize", "Reduction"]),
-    (catalog.metric_names, ["Metric", "get", "serialize", "deserialize"]),
-    (catalog.activation_names, ["get", "serialize", "deserialize"]),
-    (catalog.initializer_names, ["Initializer", "get", "serialize", "deserialize"]),
-])
+@pytest.mark.parametrize(
+    "function, names",
+    [
+        (
+            catalog.layer_names,
+            [
+                "Lambda",
+                "TFSMLayer",
+                "TorchModuleWrapper",
+                "JaxLayer",
+                "FlaxLayer",
+                "Layer",
+                "Input",
+                "InputLayer",
+                "InputSpec",
+                "Wrapper",
+            ],
+        ),
+        (
+            catalog.callback_names,
+            [
+                "LambdaCallback",
+                "RemoteMonitor",
+                "Callback",
+                "CallbackList",
+                "History",
+                "ProgbarLogger",
+                "BackupAndRestore",
+                "LearningRateScheduler",
+            ],
+        ),
+        (catalog.optimizer_names, ["Optimizer", "LossScaleOptimizer"]),
+        (catalog.schedule_names, ["LearningRateSchedule"]),
+        (catalog.loss_names, ["Loss", "get", "serialize", "deserialize", "Reduction"]),
+        (catalog.metric_names, ["Metric", "get", "serialize", "deserialize"]),
+        (catalog.activation_names, ["get", "serialize", "deserialize"]),
+        (catalog.initializer_names, ["Initializer", "get", "serialize", "deserialize"]),
+    ],
+)
 def test_excluded_names(function, names):
     present = [name for name in names if name in function()]
     assert not present
@@ -100,28 +193,42 @@ def test_refused_layers_exist_in_keras():
 
 
 def test_no_private_names():
-    for function in (catalog.layer_names, catalog.optimizer_names, catalog.loss_names,
-                     catalog.metric_names, catalog.callback_names, catalog.activation_names,
-                     catalog.initializer_names, catalog.schedule_names):
+    for function in (
+        catalog.layer_names,
+        catalog.optimizer_names,
+        catalog.loss_names,
+        catalog.metric_names,
+        catalog.callback_names,
+        catalog.activation_names,
+        catalog.initializer_names,
+        catalog.schedule_names,
+    ):
         assert not [name for name in function() if name.startswith("_")]
 
 
 def test_class_namespaces_hold_only_classes():
-    for function in (catalog.layer_names, catalog.optimizer_names, catalog.callback_names,
-                     catalog.schedule_names):
+    for function in (
+        catalog.layer_names,
+        catalog.optimizer_names,
+        catalog.callback_names,
+        catalog.schedule_names,
+    ):
         assert all(name[:1].isupper() for name in function())
 
 
-@pytest.mark.parametrize("name, snake", [
-    ("CategoricalCrossentropy", "categorical_crossentropy"),
-    ("MeanSquaredError", "mean_squared_error"),
-    ("KLDivergence", "kl_divergence"),
-    ("HeNormal", "he_normal"),
-    ("GlorotUniform", "glorot_uniform"),
-    ("AUC", "auc"),
-    ("F1Score", "f1_score"),
-    ("TopKCategoricalAccuracy", "top_k_categorical_accuracy"),
-])
+@pytest.mark.parametrize(
+    "name, snake",
+    [
+        ("CategoricalCrossentropy", "categorical_crossentropy"),
+        ("MeanSquaredError", "mean_squared_error"),
+        ("KLDivergence", "kl_divergence"),
+        ("HeNormal", "he_normal"),
+        ("GlorotUniform", "glorot_uniform"),
+        ("AUC", "auc"),
+        ("F1Score", "f1_score"),
+        ("TopKCategoricalAccuracy", "top_k_categorical_accuracy"),
+    ],
+)
 def test_snake_case_matches_keras_aliases(name, snake):
     assert catalog._snake_case(name) == snake
 

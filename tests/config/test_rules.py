@@ -5,20 +5,23 @@ from __future__ import annotations
 import pytest
 
 from kerascli.config import rules
-from kerascli.config.schema import ExperimentConfig, resolve_update
-from kerascli.config.specs import SpecError, functional_wiring
-from kerascli.config.schema import ModelConfig
+from kerascli.config.schema import ExperimentConfig, ModelConfig, resolve_update
+from kerascli.config.specs import SpecError
+from kerascli.config.wiring import functional_wiring
 from tests.conftest import tiny_config
 
 
-@pytest.mark.parametrize("loss, steps, update, resolved", [
-    ("bce", 1, None, "simultaneous"),
-    ("bce", 2, None, "alternating"),
-    ("wgan-gp", 5, None, "alternating"),
-    ("wgan-gp", 1, None, "alternating"),
-    ("bce", 1, "alternating", "alternating"),
-    ("bce", 1, "simultaneous", "simultaneous"),
-])
+@pytest.mark.parametrize(
+    "loss, steps, update, resolved",
+    [
+        ("bce", 1, None, "simultaneous"),
+        ("bce", 2, None, "alternating"),
+        ("wgan-gp", 5, None, "alternating"),
+        ("wgan-gp", 1, None, "alternating"),
+        ("bce", 1, "alternating", "alternating"),
+        ("bce", 1, "simultaneous", "simultaneous"),
+    ],
+)
 def test_resolve_update(loss, steps, update, resolved):
     assert resolve_update(loss, steps, update) == resolved
 
@@ -37,31 +40,42 @@ def _config(**changes) -> ExperimentConfig:
     return ExperimentConfig.model_validate(data)
 
 
-@pytest.mark.parametrize("changes, section", [
-    ({}, None),
-    ({"fit__epochs": 9}, None),
-    ({"data__limit": {"train": 10}}, "data"),
-    ({"compile__optimizer": "sgd"}, "compile"),
-    ({"model__layers": ["Flatten", {"Dense": {"units": 10}}]}, "model"),
-])
+@pytest.mark.parametrize(
+    "changes, section",
+    [
+        ({}, None),
+        ({"fit__epochs": 9}, None),
+        ({"data__limit": {"train": 10}}, "data"),
+        ({"compile__optimizer": "sgd"}, "compile"),
+        ({"model__layers": ["Flatten", {"Dense": {"units": 10}}]}, "model"),
+    ],
+)
 def test_resume_difference_names_the_first_changed_section(changes, section):
     assert rules.resume_difference(_config(), _config(**changes)) == section
 
 
 def test_functional_wiring_names_and_sources():
-    model = ModelConfig.model_validate({
-        "inputs": {"image": [4, 4, 1], "pixels": [16]},
-        "layers": [{"Flatten": {"inputs": "image"}}, {"Dense": {"units": 3, "inputs": "pixels",
-                                                                 "name": "dense"}},
-                   {"Concatenate": {"inputs": ["flatten_0", "dense"]}}],
-    })
+    model = ModelConfig.model_validate(
+        {
+            "inputs": {"image": [4, 4, 1], "pixels": [16]},
+            "layers": [
+                {"Flatten": {"inputs": "image"}},
+                {"Dense": {"units": 3, "inputs": "pixels", "name": "dense"}},
+                {"Concatenate": {"inputs": ["flatten_0", "dense"]}},
+            ],
+        }
+    )
     wiring = functional_wiring(model)
     assert [(w.reference, w.sources) for w in wiring] == [
-        ("flatten_0", "image"), ("dense", "pixels"), ("concatenate_2", ["flatten_0", "dense"])]
+        ("flatten_0", "image"),
+        ("dense", "pixels"),
+        ("concatenate_2", ["flatten_0", "dense"]),
+    ]
 
 
 def test_functional_wiring_refuses_a_name_used_twice():
-    model = ModelConfig.model_validate({
-        "inputs": {"x": [4]}, "layers": [{"Dense": {"units": 3, "inputs": "x", "name": "x"}}]})
+    model = ModelConfig.model_validate(
+        {"inputs": {"x": [4]}, "layers": [{"Dense": {"units": 3, "inputs": "x", "name": "x"}}]}
+    )
     with pytest.raises(SpecError, match="the name 'x' is used twice"):
         functional_wiring(model)

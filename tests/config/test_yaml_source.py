@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from kerascli.errors import ConfigError, KerascliError
 from kerascli.config.yaml_source import MAX_CONFIG_BYTES, YamlDocument, parse_yaml, read_yaml
+from kerascli.errors import ConfigError, KerascliError
 
 NAME = "cfg.yaml"
 
@@ -41,52 +41,100 @@ def alias_bomb(levels: int = 9, width: int = 9) -> str:
 BAD_TEXT = [
     pytest.param("", ["the config is empty"], None, id="empty"),
     pytest.param("   \n\n", ["the config is empty"], None, id="blank-lines"),
-    pytest.param("# just a comment\n# and another\n", ["the config is empty"], None,
-                 id="only-comments"),
-    pytest.param("- Dense\n- Flatten\n", ["top level is a list", "not a mapping"], None,
-                 id="top-level-list"),
+    pytest.param(
+        "# just a comment\n# and another\n", ["the config is empty"], None, id="only-comments"
+    ),
+    pytest.param(
+        "- Dense\n- Flatten\n", ["top level is a list", "not a mapping"], None, id="top-level-list"
+    ),
     pytest.param("42\n", ["not a mapping"], None, id="top-level-int"),
     pytest.param("just words\n", ["not a mapping"], None, id="top-level-string"),
-    pytest.param("name: a\n---\nname: b\n", ["several YAML documents", "one config per file"],
-                 "2:1", id="several-documents"),
-    pytest.param("---\nname: a\n---\n", ["several YAML documents"], "3:1",
-                 id="several-documents-empty-second"),
-    pytest.param('name: !!python/object/apply:os.system ["touch PWNED"]\n',
-                 ["unsupported YAML tag", "python/object/apply:os.system", "never run"], "1:7",
-                 id="python-object-apply-tag"),
-    pytest.param("name: !!python/name:os.system\n",
-                 ["unsupported YAML tag", "python/name:os.system"], "1:7", id="python-name-tag"),
-    pytest.param("data:\n  source: !!python/object/new:os.system [ls]\n",
-                 ["unsupported YAML tag", "python/object/new"], "2:11",
-                 id="python-object-new-tag-nested"),
-    pytest.param("name: !custom thing\n", ["unsupported YAML tag", "!custom"], "1:7",
-                 id="local-tag"),
-    pytest.param("name: a\nseed: 1\nname: b\n",
-                 ["duplicate key 'name'", "first defined on line 1", "remove one"], "3:1",
-                 id="duplicate-top-level-key"),
-    pytest.param("fit:\n  epochs: 1\n  batch_size: 8\n  epochs: 2\n",
-                 ["duplicate key 'epochs'", "first defined on line 2"], "4:3",
-                 id="duplicate-nested-key"),
-    pytest.param("model:\n  layers:\n    - Dense: {units: 1, units: 2}\n",
-                 ["duplicate key 'units'", "first defined on line 3"], "3:25",
-                 id="duplicate-key-in-flow-mapping-in-list"),
-    pytest.param("fit:\n  epochs: [1, 2\nname: x\n", ["expected ',' or ']'"], "3:5",
-                 id="unclosed-flow-sequence"),
-    pytest.param("name: a: b\n", ["mapping values are not allowed here"], "1:8",
-                 id="colon-in-plain-scalar"),
+    pytest.param(
+        "name: a\n---\nname: b\n",
+        ["several YAML documents", "one config per file"],
+        "2:1",
+        id="several-documents",
+    ),
+    pytest.param(
+        "---\nname: a\n---\n",
+        ["several YAML documents"],
+        "3:1",
+        id="several-documents-empty-second",
+    ),
+    pytest.param(
+        'name: !!python/object/apply:os.system ["touch PWNED"]\n',
+        ["unsupported YAML tag", "python/object/apply:os.system", "never run"],
+        "1:7",
+        id="python-object-apply-tag",
+    ),
+    pytest.param(
+        "name: !!python/name:os.system\n",
+        ["unsupported YAML tag", "python/name:os.system"],
+        "1:7",
+        id="python-name-tag",
+    ),
+    pytest.param(
+        "data:\n  source: !!python/object/new:os.system [ls]\n",
+        ["unsupported YAML tag", "python/object/new"],
+        "2:11",
+        id="python-object-new-tag-nested",
+    ),
+    pytest.param(
+        "name: !custom thing\n", ["unsupported YAML tag", "!custom"], "1:7", id="local-tag"
+    ),
+    pytest.param(
+        "name: a\nseed: 1\nname: b\n",
+        ["duplicate key 'name'", "first defined on line 1", "remove one"],
+        "3:1",
+        id="duplicate-top-level-key",
+    ),
+    pytest.param(
+        "fit:\n  epochs: 1\n  batch_size: 8\n  epochs: 2\n",
+        ["duplicate key 'epochs'", "first defined on line 2"],
+        "4:3",
+        id="duplicate-nested-key",
+    ),
+    pytest.param(
+        "model:\n  layers:\n    - Dense: {units: 1, units: 2}\n",
+        ["duplicate key 'units'", "first defined on line 3"],
+        "3:25",
+        id="duplicate-key-in-flow-mapping-in-list",
+    ),
+    pytest.param(
+        "fit:\n  epochs: [1, 2\nname: x\n",
+        ["expected ',' or ']'"],
+        "3:5",
+        id="unclosed-flow-sequence",
+    ),
+    pytest.param(
+        "name: a: b\n", ["mapping values are not allowed here"], "1:8", id="colon-in-plain-scalar"
+    ),
     pytest.param("fit:\n  epochs: 1\n batch_size: 2\n", [], "3:2", id="bad-dedent"),
-    pytest.param('name: "unterminated\n', ["unexpected end of stream"], "2:1",
-                 id="unterminated-quote"),
-    pytest.param("fit:\n\tepochs: 1\n", ["'\\t'", "indent with spaces, not tabs"], "2:1",
-                 id="tab-indentation"),
-    pytest.param("fit:\n  epochs: 1\n\tbatch_size: 2\n", ["indent with spaces, not tabs"], "3:1",
-                 id="tab-indentation-later-line"),
-    pytest.param("base: &base {epochs: 1}\nfit:\n  <<: *base\n  batch_size: 2\n",
-                 ["merge keys (<<) are not supported", "write the keys out"], "3:3",
-                 id="merge-key"),
+    pytest.param(
+        'name: "unterminated\n', ["unexpected end of stream"], "2:1", id="unterminated-quote"
+    ),
+    pytest.param(
+        "fit:\n\tepochs: 1\n",
+        ["'\\t'", "indent with spaces, not tabs"],
+        "2:1",
+        id="tab-indentation",
+    ),
+    pytest.param(
+        "fit:\n  epochs: 1\n\tbatch_size: 2\n",
+        ["indent with spaces, not tabs"],
+        "3:1",
+        id="tab-indentation-later-line",
+    ),
+    pytest.param(
+        "base: &base {epochs: 1}\nfit:\n  <<: *base\n  batch_size: 2\n",
+        ["merge keys (<<) are not supported", "write the keys out"],
+        "3:3",
+        id="merge-key",
+    ),
     pytest.param("? [a, b]\n: 1\n", ["unhashable key"], "1:3", id="list-as-key"),
-    pytest.param("3: x\nname: y\n", ["top-level key 3 is not a string"], "1:1",
-                 id="integer-top-level-key"),
+    pytest.param(
+        "3: x\nname: y\n", ["top-level key 3 is not a string"], "1:1", id="integer-top-level-key"
+    ),
 ]
 
 
@@ -110,11 +158,14 @@ def test_config_error_is_a_usage_error():
     assert error.others == []
 
 
-@pytest.mark.parametrize("tag", [
-    pytest.param('!!python/object/apply:os.system ["touch PWNED"]', id="object-apply"),
-    pytest.param('!!python/object/apply:subprocess.call [["touch", "PWNED"]]', id="subprocess"),
-    pytest.param("!!python/name:os.system", id="name"),
-])
+@pytest.mark.parametrize(
+    "tag",
+    [
+        pytest.param('!!python/object/apply:os.system ["touch PWNED"]', id="object-apply"),
+        pytest.param('!!python/object/apply:subprocess.call [["touch", "PWNED"]]', id="subprocess"),
+        pytest.param("!!python/name:os.system", id="name"),
+    ],
+)
 def test_python_tags_never_run(tmp_path, monkeypatch, tag):
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "evil.yaml"
@@ -325,22 +376,30 @@ def test_values_are_plain_python_data():
     assert doc.path == "<config>"
     assert doc.data == {
         "name": "demo",
-        "model": {"input_shape": [28, 28, 1],
-                  "layers": [{"Conv2D": {"filters": 16, "kernel_size": 3}}, "Flatten",
-                             {"Dense": {"units": 10}}]},
+        "model": {
+            "input_shape": [28, 28, 1],
+            "layers": [
+                {"Conv2D": {"filters": 16, "kernel_size": 3}},
+                "Flatten",
+                {"Dense": {"units": 10}},
+            ],
+        },
         "fit": {"epochs": 3},
     }
 
 
-@pytest.mark.parametrize("text, value", [
-    pytest.param("v: 1e-3\n", "1e-3", id="yaml11-exponent-without-dot-is-a-string"),
-    pytest.param("v: 1.0e-3\n", 0.001, id="exponent-with-dot-is-a-float"),
-    pytest.param("v: yes\n", True, id="yes-is-true"),
-    pytest.param("v: off\n", False, id="off-is-false"),
-    pytest.param("v: ~\n", None, id="tilde-is-null"),
-    pytest.param("v: '3'\n", "3", id="quoted-number-is-a-string"),
-    pytest.param("v: 0x10\n", 16, id="hex-int"),
-])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        pytest.param("v: 1e-3\n", "1e-3", id="yaml11-exponent-without-dot-is-a-string"),
+        pytest.param("v: 1.0e-3\n", 0.001, id="exponent-with-dot-is-a-float"),
+        pytest.param("v: yes\n", True, id="yes-is-true"),
+        pytest.param("v: off\n", False, id="off-is-false"),
+        pytest.param("v: ~\n", None, id="tilde-is-null"),
+        pytest.param("v: '3'\n", "3", id="quoted-number-is-a-string"),
+        pytest.param("v: 0x10\n", 16, id="hex-int"),
+    ],
+)
 def test_yaml_11_scalars(text, value):
     assert parse_yaml(text).data["v"] == value
 

@@ -35,8 +35,12 @@ def batch_dict(batch_index: int) -> dict:
         images[image, 1] = np.arange(32, dtype=np.uint8)[:, None] * 2 + (np.arange(32) >= 16)
         images[image, 2] = 100 + batch_index
     labels = [(batch_index + image) % 10 for image in range(PER_BATCH)]
-    return {b"batch_label": f"batch {batch_index}".encode(), b"labels": labels,
-            b"data": images.reshape(PER_BATCH, 3072), b"filenames": [b"x.png"] * PER_BATCH}
+    return {
+        b"batch_label": f"batch {batch_index}".encode(),
+        b"labels": labels,
+        b"data": images.reshape(PER_BATCH, 3072),
+        b"filenames": [b"x.png"] * PER_BATCH,
+    }
 
 
 def dump(obj) -> bytes:
@@ -50,8 +54,11 @@ class _Py2Pickler(pickle._Pickler):
 
     def _save_py2_str(self, obj):
         raw = obj.encode("latin1") if isinstance(obj, str) else obj
-        self.write(pickle.SHORT_BINSTRING + bytes([len(raw)]) + raw if len(raw) < 256
-                   else pickle.BINSTRING + struct.pack("<i", len(raw)) + raw)
+        self.write(
+            pickle.SHORT_BINSTRING + bytes([len(raw)]) + raw
+            if len(raw) < 256
+            else pickle.BINSTRING + struct.pack("<i", len(raw)) + raw
+        )
         self.memoize(obj)
 
     dispatch[bytes] = dispatch[str] = _save_py2_str
@@ -157,17 +164,32 @@ BAD = [
     ("builtins eval", lambda: dump({b"data": eval}), "the pickle names __builtin__.eval"),
     ("not a dict", lambda: dump([1, 2, 3]), "a CIFAR-10 batch is a dict, this file holds a list"),
     ("no labels", lambda: dump({b"data": batch_dict(0)[b"data"]}), "the batch has no labels"),
-    ("wrong width", lambda: _with(b"data", np.zeros((PER_BATCH, 3000), np.uint8)),
-     "data must be uint8 rows of 3072 pixels, found uint8 (6, 3000)"),
-    ("float data", lambda: _with(b"data", np.zeros((PER_BATCH, 3072), np.float32)),
-     "data must be uint8 rows of 3072 pixels, found float32 (6, 3072)"),
-    ("label out of range", lambda: _with(b"labels", [0, 1, 2, 3, 4, 10]),
-     "labels must lie in 0..9, found 0..10"),
-    ("negative label", lambda: _with(b"labels", [0, 1, 2, 3, 4, -1]),
-     "labels must lie in 0..9, found -1..4"),
+    (
+        "wrong width",
+        lambda: _with(b"data", np.zeros((PER_BATCH, 3000), np.uint8)),
+        "data must be uint8 rows of 3072 pixels, found uint8 (6, 3000)",
+    ),
+    (
+        "float data",
+        lambda: _with(b"data", np.zeros((PER_BATCH, 3072), np.float32)),
+        "data must be uint8 rows of 3072 pixels, found float32 (6, 3072)",
+    ),
+    (
+        "label out of range",
+        lambda: _with(b"labels", [0, 1, 2, 3, 4, 10]),
+        "labels must lie in 0..9, found 0..10",
+    ),
+    (
+        "negative label",
+        lambda: _with(b"labels", [0, 1, 2, 3, 4, -1]),
+        "labels must lie in 0..9, found -1..4",
+    ),
     ("too few labels", lambda: _with(b"labels", [0, 1]), "6 images but 2 labels"),
-    ("string labels", lambda: _with(b"labels", [b"cat"] * PER_BATCH),
-     "labels must be a list of integers"),
+    (
+        "string labels",
+        lambda: _with(b"labels", [b"cat"] * PER_BATCH),
+        "labels must be a list of integers",
+    ),
 ]
 
 
@@ -185,24 +207,30 @@ def test_malicious_pickle_is_refused_and_nothing_runs(tmp_path):
     marker = tmp_path / "pwned"
     payload = dump({b"data": _Exploit(marker), b"labels": []})
     for where, read in [
-        (tmp_path / "dir" / "test_batch",
-         lambda: read_cifar10_dir(write_dir(tmp_path / "dir", {"test_batch": payload}))),
-        (f"{tmp_path / 'a.tar.gz'} (cifar-10-batches-py/test_batch)",
-         lambda: read_cifar10_archive(write_archive(tmp_path / "a.tar.gz",
-                                                    {"test_batch": payload}))),
+        (
+            tmp_path / "dir" / "test_batch",
+            lambda: read_cifar10_dir(write_dir(tmp_path / "dir", {"test_batch": payload})),
+        ),
+        (
+            f"{tmp_path / 'a.tar.gz'} (cifar-10-batches-py/test_batch)",
+            lambda: read_cifar10_archive(
+                write_archive(tmp_path / "a.tar.gz", {"test_batch": payload})
+            ),
+        ),
     ]:
         with pytest.raises(DataError) as caught:
             read()
         assert caught.value.where == str(where)
-        assert caught.value.what == ("refused to load: the pickle names posix.system, which is "
-                                     "not part of a CIFAR-10 batch")
+        assert caught.value.what == (
+            "refused to load: the pickle names posix.system, which is not part of a CIFAR-10 batch"
+        )
     assert not marker.exists()
     pickle.loads(payload)  # The payload is live: a plain unpickler runs it.
     assert marker.exists()
 
 
 def test_latin1_shim_rebuilds_bytes_only(tmp_path):
-    evil = (b"\x80\x02c_codecs\nencode\nX\x03\x00\x00\x00abcX\x05\x00\x00\x00rot13\x86R.")
+    evil = b"\x80\x02c_codecs\nencode\nX\x03\x00\x00\x00abcX\x05\x00\x00\x00rot13\x86R."
     directory = write_dir(tmp_path, {"data_batch_1": evil})
     with pytest.raises(DataError, match="allowed only to rebuild latin-1 bytes"):
         read_cifar10_dir(directory)
@@ -216,14 +244,20 @@ def test_missing_batch_is_named(tmp_path):
     assert caught.value.what == "file not found"
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: write_archive(p, {"test_batch": None}),
-     "the archive has no cifar-10-batches-py/test_batch"),
-    (lambda p: truncate(write_archive(p)), "not a readable .tar.gz"),
-    (lambda p: p.write_bytes(gzip.compress(b"not a tar" * 100)), "not a readable .tar.gz"),
-    (lambda p: p.write_bytes(b"\x1f\x8b\x08\x00garbage" * 40), "not a readable .tar.gz"),
-    (lambda p: None, "file not found"),
-], ids=["missing member", "truncated gzip", "gzip not tar", "corrupt gzip", "absent"])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (
+            lambda p: write_archive(p, {"test_batch": None}),
+            "the archive has no cifar-10-batches-py/test_batch",
+        ),
+        (lambda p: truncate(write_archive(p)), "not a readable .tar.gz"),
+        (lambda p: p.write_bytes(gzip.compress(b"not a tar" * 100)), "not a readable .tar.gz"),
+        (lambda p: p.write_bytes(b"\x1f\x8b\x08\x00garbage" * 40), "not a readable .tar.gz"),
+        (lambda p: None, "file not found"),
+    ],
+    ids=["missing member", "truncated gzip", "gzip not tar", "corrupt gzip", "absent"],
+)
 def test_bad_archives(tmp_path, make, message):
     path = tmp_path / "cifar-10-python.tar.gz"
     make(path)
@@ -259,10 +293,14 @@ def test_download_is_checked_and_read_safely(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(DataError, match="does not match CIFAR-10's c58f30108f"):
         load_splits(DataConfig(source="cifar10"))
-    assert calls[0] == {"fname": "cifar-10-python.tar.gz", "origin": cifar.CIFAR10_URL,
-                        "file_hash": "c58f30108f718f92721af3b95e74349a",
-                        "hash_algorithm": "md5", "cache_dir": str(tmp_path / "home" / ".keras"),
-                        "extract": False}
+    assert calls[0] == {
+        "fname": "cifar-10-python.tar.gz",
+        "origin": cifar.CIFAR10_URL,
+        "file_hash": "c58f30108f718f92721af3b95e74349a",
+        "hash_algorithm": "md5",
+        "cache_dir": str(tmp_path / "home" / ".keras"),
+        "extract": False,
+    }
     monkeypatch.setattr(cifar, "CIFAR10_ARCHIVE_MD5", md5_of(archive))
     check_splits(load_splits(DataConfig(source="cifar10")))
 
@@ -277,16 +315,30 @@ def test_download_is_checked_and_read_safely(tmp_path, monkeypatch):
 def test_train_on_cifar_through_the_cli(tmp_path, runs_dir):
     directory = write_dir(tmp_path / "cifar-10-batches-py")
     config = tmp_path / "cifar.yaml"
-    config.write_text(yaml.safe_dump({
-        "name": "cifar", "seed": 1,
-        "data": {"source": "cifar10", "path": str(directory), "validation": {"split": 0.2},
-                 "preprocess": {"scale": 255}},
-        "model": {"input_shape": [32, 32, 3],
-                  "layers": ["Flatten", {"Dense": {"units": 10, "activation": "softmax"}}]},
-        "compile": {"optimizer": "adam", "loss": "sparse_categorical_crossentropy",
-                    "metrics": ["accuracy"]},
-        "fit": {"epochs": 1, "batch_size": 8},
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "name": "cifar",
+                "seed": 1,
+                "data": {
+                    "source": "cifar10",
+                    "path": str(directory),
+                    "validation": {"split": 0.2},
+                    "preprocess": {"scale": 255},
+                },
+                "model": {
+                    "input_shape": [32, 32, 3],
+                    "layers": ["Flatten", {"Dense": {"units": 10, "activation": "softmax"}}],
+                },
+                "compile": {
+                    "optimizer": "adam",
+                    "loss": "sparse_categorical_crossentropy",
+                    "metrics": ["accuracy"],
+                },
+                "fit": {"epochs": 1, "batch_size": 8},
+            }
+        )
+    )
     result = CliRunner().invoke(app, ["train", str(config), "--quiet"])
     assert result.exit_code == 0, result.output
     [run] = [p for p in runs_dir.iterdir() if p.is_dir()]

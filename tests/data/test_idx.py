@@ -262,11 +262,14 @@ def test_read_idx_shape_reads_the_header_only(tmp_path, compress):
         read_idx(cut)
 
 
-@pytest.mark.parametrize("content, message", [
-    pytest.param(b"", "truncated header: the file is empty", id="empty"),
-    pytest.param(b"\x01\x02\x08\x01", "bad magic bytes", id="magic"),
-    pytest.param(b"\x00\x00\x07\x01", "unknown IDX type code 0x07", id="type-code"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        pytest.param(b"", "truncated header: the file is empty", id="empty"),
+        pytest.param(b"\x01\x02\x08\x01", "bad magic bytes", id="magic"),
+        pytest.param(b"\x00\x00\x07\x01", "unknown IDX type code 0x07", id="type-code"),
+    ],
+)
 def test_read_idx_shape_refuses_bad_headers(tmp_path, content, message):
     from kerascli.data.idx import read_idx_shape
 

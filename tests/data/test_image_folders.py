@@ -26,8 +26,9 @@ def invoke(*args):
     return runner.invoke(app, [str(a) for a in args])
 
 
-def write_images(folder: Path, per_class: int, classes=CLASSES, size=(20, 18), seed=0,
-                 formats=FORMATS) -> Path:
+def write_images(
+    folder: Path, per_class: int, classes=CLASSES, size=(20, 18), seed=0, formats=FORMATS
+) -> Path:
     """Class folders of small images whose dominant colour channel is their class."""
     rng = np.random.default_rng(seed)
     for index, name in enumerate(classes):
@@ -37,21 +38,35 @@ def write_images(folder: Path, per_class: int, classes=CLASSES, size=(20, 18), s
             pixels[..., (2, 1, 0)[index % 3]] = rng.integers(180, 255)
             image = Image.fromarray(pixels)
             fmt = formats[number % len(formats)]
-            image.save(folder / name / f"{number}.{fmt}", **({"quality": 95} if fmt == "jpg"
-                                                            else {}))
+            image.save(
+                folder / name / f"{number}.{fmt}", **({"quality": 95} if fmt == "jpg" else {})
+            )
     return folder
 
 
 def image_config(path: Path, **data) -> dict:
     return {
-        "name": "folders", "seed": 3,
-        "data": {"source": "images", "path": str(path), "image_size": [16, 16],
-                 "preprocess": {"scale": 255}, **data},
-        "model": {"layers": [{"Conv2D": {"filters": 4, "kernel_size": 3, "activation": "relu"}},
-                             "GlobalAveragePooling2D",
-                             {"Dense": {"units": 3, "activation": "softmax"}}]},
-        "compile": {"optimizer": {"Adam": {"learning_rate": 0.05}},
-                    "loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]},
+        "name": "folders",
+        "seed": 3,
+        "data": {
+            "source": "images",
+            "path": str(path),
+            "image_size": [16, 16],
+            "preprocess": {"scale": 255},
+            **data,
+        },
+        "model": {
+            "layers": [
+                {"Conv2D": {"filters": 4, "kernel_size": 3, "activation": "relu"}},
+                "GlobalAveragePooling2D",
+                {"Dense": {"units": 3, "activation": "softmax"}},
+            ]
+        },
+        "compile": {
+            "optimizer": {"Adam": {"learning_rate": 0.05}},
+            "loss": "sparse_categorical_crossentropy",
+            "metrics": ["accuracy"],
+        },
         "fit": {"epochs": 3, "batch_size": 8},
     }
 
@@ -86,8 +101,16 @@ def test_train_records_folder_names_and_evaluates_per_class(trained):
 
 
 def test_predict_files_and_folders_by_class_name(trained, photos):
-    result = invoke("predict", photos / "test" / "grün", photos / "test" / "red" / "3.gif",
-                    "--run", trained, "--json", "--top-k", "3")
+    result = invoke(
+        "predict",
+        photos / "test" / "grün",
+        photos / "test" / "red" / "3.gif",
+        "--run",
+        trained,
+        "--json",
+        "--top-k",
+        "3",
+    )
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == 5
@@ -109,24 +132,29 @@ def test_predict_reads_files_as_training_did(trained, photos):
     expected = np.argmax(load_model(run).predict(splits.x_test / 255.0, verbose=0), axis=-1)
     files = sorted((photos / "test").rglob("*.*"))
     result = invoke("predict", *files, "--run", trained, "--json")
-    got = {line["file"]: CLASSES.index(line["class"])
-           for line in map(json.loads, result.stdout.splitlines())}
+    got = {
+        line["file"]: CLASSES.index(line["class"])
+        for line in map(json.loads, result.stdout.splitlines())
+    }
     # Keras' test split is in file order: class folders sorted, then file names.
     assert [got[str(path)] for path in files] == list(expected)
 
 
 def test_held_out_split_grayscale_and_validation(tmp_path):
     write_images(tmp_path / "flat", 10, formats=FORMATS[:2])  # see bmp-grayscale
-    config = image_config(tmp_path / "flat", test={"split": 0.2}, color_mode="grayscale",
-                          validation={"split": 0.25}) | {"fit": {"epochs": 1, "batch_size": 8}}
+    config = image_config(
+        tmp_path / "flat", test={"split": 0.2}, color_mode="grayscale", validation={"split": 0.25}
+    ) | {"fit": {"epochs": 1, "batch_size": 8}}
     config["data"]["preprocess"]["one_hot"] = 3  # labels as one-hot vectors on request
     config["compile"]["loss"] = "categorical_crossentropy"
     config = write_config(tmp_path / "c.yaml", config)
     result = invoke("validate", config)
     assert result.exit_code == 0, result.output
     assert "model.input_shape: [16, 16, 1], inferred from the data" in result.output
-    assert ("data: 3 classes from the folder names: blue sky, grün, red (30 train images, 20% "
-            "of train held out for test)") in result.output
+    assert (
+        "data: 3 classes from the folder names: blue sky, grün, red (30 train images, 20% "
+        "of train held out for test)"
+    ) in result.output
     result = invoke("train", config, "--runs-dir", tmp_path / "runs", "--quiet")
     assert result.exit_code == 0, result.output
     run = next((tmp_path / "runs").iterdir())
@@ -143,57 +171,113 @@ def _truncated_png(path: Path) -> None:
 
 def _break(make):
     """Writes a good train/test folder, then spoils it with `make(root)`."""
+
     def build(root: Path) -> Path:
         write_images(root / "train", 3)
         write_images(root / "test", 1)
         make(root)
         return root
+
     return build
 
 
 BAD_FOLDERS = [
-    pytest.param(lambda root: root / "missing", {}, "{root}/missing: no such folder (data.path "
-                 "names a folder of class folders)", id="missing"),
-    pytest.param(lambda root: (root.mkdir(), (root / "f.png").write_bytes(b""), root / "f.png")[2],
-                 {}, "{root}/f.png: not a folder", id="a-file"),
-    pytest.param(lambda root: (root.mkdir(), Image.new("L", (4, 4)).save(root / "a.png"), root)[2],
-                 {}, "{root}: no class folders in this folder (put each class's images in its own "
-                 "folder", id="no-class-folders"),
-    pytest.param(_break(lambda root: write_images(root / "test", 1, classes=("zebra",))), {},
-                 "{root}/test/zebra: class 'zebra' is not one of the training classes in "
-                 "{root}/train (every test and val class needs a train folder too)",
-                 id="test-class-not-in-train"),
-    pytest.param(_break(lambda root: write_images(root / "val", 1, classes=("owl",))), {},
-                 "{root}/val/owl: class 'owl' is not one of the training classes",
-                 id="val-class-not-in-train"),
-    pytest.param(_break(lambda root: _truncated_png(root / "train" / "red" / "bad.png")), {},
-                 "{root}/train/red/bad.png: truncated image", id="truncated-png"),
-    pytest.param(_break(lambda root: (root / "train" / "red" / "x.jpg").write_text("hello")), {},
-                 "{root}/train/red/x.jpg: not a PNG, JPEG, BMP or GIF image (the content is not "
-                 "one of those formats)", id="text-named-jpg"),
-    pytest.param(_break(lambda root: (root / "train" / "red" / "x.gif").write_bytes(b"")), {},
-                 "{root}/train/red/x.gif: empty file", id="empty-gif"),
-    pytest.param(_break(lambda root: (root / "train" / "grün" / "notes.txt").write_text("n")),
-                 {}, "{root}/train/grün/notes.txt: not a PNG, JPEG, BMP or GIF image file (move "
-                 "it out of the class folder)", id="non-image-file"),
-    pytest.param(_break(lambda root: (root / "train" / "empty").mkdir()), {},
-                 "{root}/train/empty: a class folder without images", id="empty-class"),
-    pytest.param(_break(lambda root: None), {"color_mode": "grayscale"},
-                 "{root}/train/blue sky/2.bmp: BMP images cannot be read as grayscale "
-                 "(TensorFlow's BMP decoder gives 3 or 4 channels) (convert it to PNG, or change "
-                 "data.color_mode)", id="bmp-grayscale"),
-    pytest.param(_break(lambda root: None), {"color_mode": "rgba"},
-                 "{root}/train/blue sky/1.jpg: JPEG images cannot be read as rgba "
-                 "(TensorFlow's JPEG decoder gives 1 or 3 channels)", id="jpeg-rgba"),
-    pytest.param(_break(lambda root: None), {"test": {"split": 0.2}},
-                 "{root}/test: a test folder and data.test.split both give a test set",
-                 id="test-folder-and-split"),
-    pytest.param(_break(lambda root: write_images(root / "val", 1)), {"validation": {"split": 0.1}},
-                 "{root}/val: a val folder and data.validation both give validation data",
-                 id="val-folder-and-split"),
-    pytest.param(lambda root: write_images(root, 1), {"test": {"split": 0.2}},
-                 "data.test.split: holding out 0.2 of 3 images leaves none to train on or none "
-                 "to test", id="split-too-small"),
+    pytest.param(
+        lambda root: root / "missing",
+        {},
+        "{root}/missing: no such folder (data.path names a folder of class folders)",
+        id="missing",
+    ),
+    pytest.param(
+        lambda root: (root.mkdir(), (root / "f.png").write_bytes(b""), root / "f.png")[2],
+        {},
+        "{root}/f.png: not a folder",
+        id="a-file",
+    ),
+    pytest.param(
+        lambda root: (root.mkdir(), Image.new("L", (4, 4)).save(root / "a.png"), root)[2],
+        {},
+        "{root}: no class folders in this folder (put each class's images in its own folder",
+        id="no-class-folders",
+    ),
+    pytest.param(
+        _break(lambda root: write_images(root / "test", 1, classes=("zebra",))),
+        {},
+        "{root}/test/zebra: class 'zebra' is not one of the training classes in "
+        "{root}/train (every test and val class needs a train folder too)",
+        id="test-class-not-in-train",
+    ),
+    pytest.param(
+        _break(lambda root: write_images(root / "val", 1, classes=("owl",))),
+        {},
+        "{root}/val/owl: class 'owl' is not one of the training classes",
+        id="val-class-not-in-train",
+    ),
+    pytest.param(
+        _break(lambda root: _truncated_png(root / "train" / "red" / "bad.png")),
+        {},
+        "{root}/train/red/bad.png: truncated image",
+        id="truncated-png",
+    ),
+    pytest.param(
+        _break(lambda root: (root / "train" / "red" / "x.jpg").write_text("hello")),
+        {},
+        "{root}/train/red/x.jpg: not a PNG, JPEG, BMP or GIF image (the content is not "
+        "one of those formats)",
+        id="text-named-jpg",
+    ),
+    pytest.param(
+        _break(lambda root: (root / "train" / "red" / "x.gif").write_bytes(b"")),
+        {},
+        "{root}/train/red/x.gif: empty file",
+        id="empty-gif",
+    ),
+    pytest.param(
+        _break(lambda root: (root / "train" / "grün" / "notes.txt").write_text("n")),
+        {},
+        "{root}/train/grün/notes.txt: not a PNG, JPEG, BMP or GIF image file (move "
+        "it out of the class folder)",
+        id="non-image-file",
+    ),
+    pytest.param(
+        _break(lambda root: (root / "train" / "empty").mkdir()),
+        {},
+        "{root}/train/empty: a class folder without images",
+        id="empty-class",
+    ),
+    pytest.param(
+        _break(lambda root: None),
+        {"color_mode": "grayscale"},
+        "{root}/train/blue sky/2.bmp: BMP images cannot be read as grayscale "
+        "(TensorFlow's BMP decoder gives 3 or 4 channels) (convert it to PNG, or change "
+        "data.color_mode)",
+        id="bmp-grayscale",
+    ),
+    pytest.param(
+        _break(lambda root: None),
+        {"color_mode": "rgba"},
+        "{root}/train/blue sky/1.jpg: JPEG images cannot be read as rgba "
+        "(TensorFlow's JPEG decoder gives 1 or 3 channels)",
+        id="jpeg-rgba",
+    ),
+    pytest.param(
+        _break(lambda root: None),
+        {"test": {"split": 0.2}},
+        "{root}/test: a test folder and data.test.split both give a test set",
+        id="test-folder-and-split",
+    ),
+    pytest.param(
+        _break(lambda root: write_images(root / "val", 1)),
+        {"validation": {"split": 0.1}},
+        "{root}/val: a val folder and data.validation both give validation data",
+        id="val-folder-and-split",
+    ),
+    pytest.param(
+        lambda root: write_images(root, 1),
+        {"test": {"split": 0.2}},
+        "data.test.split: holding out 0.2 of 3 images leaves none to train on or none to test",
+        id="split-too-small",
+    ),
 ]
 
 
@@ -217,23 +301,36 @@ def test_every_bad_file_gets_its_own_line(tmp_path):
     result = invoke("train", config)
     assert result.exit_code == 2
     assert [line.split(": ")[1] for line in result.stderr.splitlines()] == [
-        str(tmp_path / "p" / name / "broken.png") for name in CLASSES]
+        str(tmp_path / "p" / name / "broken.png") for name in CLASSES
+    ]
 
 
 BAD_CONFIGS = [
-    pytest.param({"image_size": None}, "source images needs path: FOLDER and image_size",
-                 id="no-image-size"),
-    pytest.param({"image_size": [0, 16]}, "data.image_size[0]: Input should be greater than 0",
-                 id="image-size-0"),
-    pytest.param({"image_size": [16]}, "data.image_size: List should have at least 2 items",
-                 id="image-size-one-side"),
-    pytest.param({"color_mode": "cmyk"}, "data.color_mode: Input should be 'grayscale', 'rgb' "
-                 "or 'rgba'", id="color-mode"),
+    pytest.param(
+        {"image_size": None}, "source images needs path: FOLDER and image_size", id="no-image-size"
+    ),
+    pytest.param(
+        {"image_size": [0, 16]},
+        "data.image_size[0]: Input should be greater than 0",
+        id="image-size-0",
+    ),
+    pytest.param(
+        {"image_size": [16]},
+        "data.image_size: List should have at least 2 items",
+        id="image-size-one-side",
+    ),
+    pytest.param(
+        {"color_mode": "cmyk"},
+        "data.color_mode: Input should be 'grayscale', 'rgb' or 'rgba'",
+        id="color-mode",
+    ),
     pytest.param({"test": {"split": 1.5}}, "Input should be less than 1", id="split-above-1"),
-    pytest.param({"train": {"images": "a", "labels": "b"}}, "source images reads path's train/, "
-                 "test/ and val/ folders, not files", id="train-files"),
-    pytest.param({"source": "mnist"}, "image_size is for source images",
-                 id="image-size-on-mnist"),
+    pytest.param(
+        {"train": {"images": "a", "labels": "b"}},
+        "source images reads path's train/, test/ and val/ folders, not files",
+        id="train-files",
+    ),
+    pytest.param({"source": "mnist"}, "image_size is for source images", id="image-size-on-mnist"),
 ]
 
 
@@ -252,8 +349,10 @@ def test_input_shape_only_inferred_for_images(tmp_path):
     config["data"] = {"source": "mnist"}
     result = invoke("validate", write_config(tmp_path / "c.yaml", config))
     assert result.exit_code == 2
-    assert "model: give input_shape (Sequential) or inputs (Functional) (source mnist cannot " \
-           "tell it; only images, csv, text decide it)" in result.stderr
+    assert (
+        "model: give input_shape (Sequential) or inputs (Functional) (source mnist cannot "
+        "tell it; only images, csv, text decide it)" in result.stderr
+    )
 
 
 def test_the_example_config_trains_on_a_generated_folder(tmp_path):
@@ -261,9 +360,17 @@ def test_the_example_config_trains_on_a_generated_folder(tmp_path):
     from benchmarks.own_images import ROOT, write_folder
 
     folder = write_folder(tmp_path / "mnist_png", 200, 50)
-    result = invoke("train", ROOT / "configs" / "images_folder.yaml", "--set",
-                    f"data.path={folder}", "--set", "fit.epochs=1", "--runs-dir",
-                    tmp_path / "runs", "--quiet")
+    result = invoke(
+        "train",
+        ROOT / "configs" / "images_folder.yaml",
+        "--set",
+        f"data.path={folder}",
+        "--set",
+        "fit.epochs=1",
+        "--runs-dir",
+        tmp_path / "runs",
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     run = next((tmp_path / "runs").iterdir())
     record = json.loads((run / "run.json").read_text(encoding="utf-8"))
@@ -274,15 +381,24 @@ def test_the_example_config_trains_on_a_generated_folder(tmp_path):
 def test_predict_reports_bad_files_and_predicts_the_rest(trained, photos, tmp_path):
     bad = tmp_path / "bad.png"
     bad.write_text("not a png")
-    result = invoke("predict", photos / "test" / "red" / "0.png", bad, tmp_path / "x.tiff",
-                    "--run", trained, "--json")
+    result = invoke(
+        "predict",
+        photos / "test" / "red" / "0.png",
+        bad,
+        tmp_path / "x.tiff",
+        "--run",
+        trained,
+        "--json",
+    )
     assert result.exit_code == 2
     assert [json.loads(line)["file"] for line in result.stdout.splitlines()] == [
-        str(photos / "test" / "red" / "0.png")]
+        str(photos / "test" / "red" / "0.png")
+    ]
     assert result.stderr.splitlines() == [
         f"error: {tmp_path / 'x.tiff'}: no such file or directory",
         f"error: {bad}: not a PNG, JPEG, BMP or GIF image (the content is not one of those "
-        "formats)"]
+        "formats)",
+    ]
 
 
 def test_limit_and_memory(tmp_path, monkeypatch):
@@ -292,16 +408,17 @@ def test_limit_and_memory(tmp_path, monkeypatch):
     config = image_config(tmp_path / "p") | {"fit": {"epochs": 1}, "evaluate": {"enabled": False}}
     path = write_config(tmp_path / "c.yaml", config)
     # Room for 5 decoded 16x16 RGB float32 images, not for 12.
-    monkeypatch.setattr(image_folders, "MEMORY_FRACTION", 5 * 16 * 16 * 3 * 4 * 1.5
-                        / image_folders._memory_bytes())
+    monkeypatch.setattr(
+        image_folders, "MEMORY_FRACTION", 5 * 16 * 16 * 3 * 4 * 1.5 / image_folders._memory_bytes()
+    )
     result = invoke("train", path, "--runs-dir", tmp_path / "runs")
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"error: {tmp_path / 'p'}: 12 images of 16x16 take 0.0 MiB "
-                                    "decoded, more than ")
+    assert result.stderr.startswith(
+        f"error: {tmp_path / 'p'}: 12 images of 16x16 take 0.0 MiB decoded, more than "
+    )
     assert result.stderr.rstrip().endswith("(lower data.image_size or set data.limit)")
     config["data"]["limit"] = {"train": 5}
-    result = invoke("train", write_config(path, config), "--runs-dir", tmp_path / "runs",
-                    "--quiet")
+    result = invoke("train", write_config(path, config), "--runs-dir", tmp_path / "runs", "--quiet")
     assert result.exit_code == 0, result.output
     record = json.loads((next((tmp_path / "runs").iterdir()) / "run.json").read_text())
     assert record["train_examples"] == 5
@@ -329,7 +446,8 @@ def assert_as_keras(rows: list[dict], keras_rows: list[dict]) -> None:
         assert [t["class"] for t in row["top_k"]] == [t["class"] for t in want["top_k"]]
         for got, wanted in zip(row["top_k"], want["top_k"]):
             assert abs(got["probability"] - wanted["probability"]) <= (
-                JPEG_PROBABILITY if jpeg else 1e-4), row["file"]
+                JPEG_PROBABILITY if jpeg else 1e-4
+            ), row["file"]
 
 
 # TensorFlow and Pillow decode JPEGs with different IDCTs (a few levels of 255 apart, see
@@ -353,7 +471,11 @@ def test_an_exported_image_folder_run_predicts_as_training_read_without_tensorfl
     assert loaded_modules(result) == "LOADED:" and "note:" not in result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(rows) == 12 and {Path(row["file"]).suffix for row in rows} == {
-        ".png", ".jpg", ".bmp", ".gif"}
+        ".png",
+        ".jpg",
+        ".bmp",
+        ".gif",
+    }
     assert_as_keras(rows, keras_rows)
 
 
@@ -378,10 +500,12 @@ def test_serve_reads_uploads_of_an_image_folder_run_as_predict_reads_files(expor
     assert_as_keras(rows, keras_rows)
 
 
-@pytest.mark.parametrize("color_mode, formats", [("grayscale", ("png", "jpg")),
-                                                 ("rgba", ("png", "bmp"))])
+@pytest.mark.parametrize(
+    "color_mode, formats", [("grayscale", ("png", "jpg")), ("rgba", ("png", "bmp"))]
+)
 def test_grayscale_and_rgba_runs_predict_from_their_export_as_through_keras(
-        tmp_path, color_mode, formats):
+    tmp_path, color_mode, formats
+):
     from kerascli.commands.predict import predict_files
     from kerascli.runs.saved import open_run
     from tests.inference.test_exported import loaded_modules, run_cli
@@ -390,15 +514,25 @@ def test_grayscale_and_rgba_runs_predict_from_their_export_as_through_keras(
     test = write_images(tmp_path / "data" / "test", 2, formats=formats, seed=5, size=(30, 11))
     config = image_config(data.parent, color_mode=color_mode)
     config["fit"]["epochs"] = 1
-    result = invoke("train", write_config(tmp_path / "c.yaml", config), "--runs-dir",
-                    tmp_path / "runs", "--quiet")
+    result = invoke(
+        "train",
+        write_config(tmp_path / "c.yaml", config),
+        "--runs-dir",
+        tmp_path / "runs",
+        "--quiet",
+    )
     assert result.exit_code == 0, result.output
     run_dir = next((tmp_path / "runs").iterdir())
     assert invoke("export", run_dir, "--format", "onnx").exit_code == 0
-    keras_rows = [p.to_json() for p in predict_files([test / name for name in CLASSES],
-                                                     open_run(run_dir), top_k=3).predictions]
-    result = run_cli("predict", *(test / name for name in CLASSES), "--run", run_dir, "--json",
-                     "--top-k", "3")
+    keras_rows = [
+        p.to_json()
+        for p in predict_files(
+            [test / name for name in CLASSES], open_run(run_dir), top_k=3
+        ).predictions
+    ]
+    result = run_cli(
+        "predict", *(test / name for name in CLASSES), "--run", run_dir, "--json", "--top-k", "3"
+    )
     assert result.returncode == 0, result.stderr
     assert loaded_modules(result) == "LOADED:" and "note:" not in result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]

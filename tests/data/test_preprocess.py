@@ -14,11 +14,14 @@ IMAGES = np.arange(10 * 4, dtype=np.uint8).reshape(10, 2, 2) * 6
 LABELS = np.arange(10, dtype=np.uint8) % 3
 
 
-@pytest.mark.parametrize("config, low, high", [
-    (PreprocessConfig(scale=255), 0.0, 234 / 255),
-    (PreprocessConfig(range=[-1, 1]), -1.0, -1 + 2 * 234 / 255),
-    (PreprocessConfig(), 0.0, 234.0),
-])
+@pytest.mark.parametrize(
+    "config, low, high",
+    [
+        (PreprocessConfig(scale=255), 0.0, 234 / 255),
+        (PreprocessConfig(range=[-1, 1]), -1.0, -1 + 2 * 234 / 255),
+        (PreprocessConfig(), 0.0, 234.0),
+    ],
+)
 def test_scaling(config, low, high):
     x = preprocess_images(IMAGES, config)
     assert x.dtype == np.float32
@@ -32,11 +35,14 @@ def test_reshape_and_bad_reshape():
         preprocess_images(IMAGES, PreprocessConfig(reshape=[5]))
 
 
-@pytest.mark.parametrize("labels, message", [
-    (np.array([0, 1, 12]), "label 12 \\(example 2\\) is outside the 10 classes"),
-    (np.array([0, -1]), "label -1 \\(example 1\\) is outside"),
-    (np.array([0.5, 1.0]), "one_hot needs integer class labels"),
-])
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        (np.array([0, 1, 12]), "label 12 \\(example 2\\) is outside the 10 classes"),
+        (np.array([0, -1]), "label -1 \\(example 1\\) is outside"),
+        (np.array([0.5, 1.0]), "one_hot needs integer class labels"),
+    ],
+)
 def test_bad_labels(labels, message):
     with pytest.raises(DataError, match=message):
         preprocess_labels(labels, PreprocessConfig(one_hot=10))
@@ -47,13 +53,17 @@ def test_one_hot():
     assert y.shape == (10, 3) and (y.argmax(1) == LABELS).all()
 
 
-@pytest.mark.parametrize("validation, train_first, val_first, val_count", [
-    ({"split": 0.2}, 0, 8, 2),          # the last 20%, like Keras' validation_split
-    ({"first": 3}, 3, 0, 3),            # the tour's held-out first slice
-])
+@pytest.mark.parametrize(
+    "validation, train_first, val_first, val_count",
+    [
+        ({"split": 0.2}, 0, 8, 2),  # the last 20%, like Keras' validation_split
+        ({"first": 3}, 3, 0, 3),  # the tour's held-out first slice
+    ],
+)
 def test_validation_split(validation, train_first, val_first, val_count):
-    config = DataConfig(source="npz", path="x.npz", validation=validation,
-                        preprocess={"reshape": [4]})
+    config = DataConfig(
+        source="npz", path="x.npz", validation=validation, preprocess={"reshape": [4]}
+    )
     prepared = prepare(Splits(IMAGES, LABELS), config)
     assert len(prepared.x_val) == val_count and len(prepared.x_train) == 10 - val_count
     assert prepared.x_train[0, 0] == IMAGES[train_first, 0, 0]

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from kerascli.config.schema import DataConfig
-from kerascli.data.idx import write_idx
 from kerascli.data.builtin import builtin_candidates
+from kerascli.data.idx import write_idx
 from kerascli.data.sources import load_splits
 from kerascli.errors import DataError
 from tests.conftest import MNIST_DIR
@@ -17,10 +17,20 @@ def fake_mnist_dir(directory, train=12, test=5, compress=True):
     directory.mkdir(parents=True)
     rng = np.random.default_rng(0)
     suffix = ".gz" if compress else ""
-    write_idx(directory / f"train-images-idx3-ubyte{suffix}", rng.integers(0, 255, (train, 28, 28), dtype=np.uint8))
-    write_idx(directory / f"train-labels-idx1-ubyte{suffix}", rng.integers(0, 10, train, dtype=np.uint8))
-    write_idx(directory / f"t10k-images-idx3-ubyte{suffix}", rng.integers(0, 255, (test, 28, 28), dtype=np.uint8))
-    write_idx(directory / f"t10k-labels-idx1-ubyte{suffix}", rng.integers(0, 10, test, dtype=np.uint8))
+    write_idx(
+        directory / f"train-images-idx3-ubyte{suffix}",
+        rng.integers(0, 255, (train, 28, 28), dtype=np.uint8),
+    )
+    write_idx(
+        directory / f"train-labels-idx1-ubyte{suffix}", rng.integers(0, 10, train, dtype=np.uint8)
+    )
+    write_idx(
+        directory / f"t10k-images-idx3-ubyte{suffix}",
+        rng.integers(0, 255, (test, 28, 28), dtype=np.uint8),
+    )
+    write_idx(
+        directory / f"t10k-labels-idx1-ubyte{suffix}", rng.integers(0, 10, test, dtype=np.uint8)
+    )
     return directory
 
 
@@ -39,7 +49,12 @@ def test_explicit_path_comes_before_the_environment(tmp_path, monkeypatch):
     fake_mnist_dir(tmp_path / "env" / "fashion_mnist", train=4)
     monkeypatch.setenv("KERASCLI_DATA", str(tmp_path / "env"))
     monkeypatch.chdir(tmp_path)
-    assert len(load_splits(DataConfig(source="fashion_mnist", path=str(tmp_path / "explicit"))).x_train) == 3
+    assert (
+        len(
+            load_splits(DataConfig(source="fashion_mnist", path=str(tmp_path / "explicit"))).x_train
+        )
+        == 3
+    )
     assert len(load_splits(DataConfig(source="fashion_mnist")).x_train) == 4
 
 
@@ -52,20 +67,33 @@ def test_candidate_order_matches_the_spec(tmp_path, monkeypatch):
 
 def test_npz_source(tmp_path):
     path = tmp_path / "d.npz"
-    np.savez(path, x_train=np.zeros((6, 4), np.float32), y_train=np.arange(6) % 2,
-             x_test=np.ones((2, 4), np.float32), y_test=np.array([0, 1]))
+    np.savez(
+        path,
+        x_train=np.zeros((6, 4), np.float32),
+        y_train=np.arange(6) % 2,
+        x_test=np.ones((2, 4), np.float32),
+        y_test=np.array([0, 1]),
+    )
     splits = load_splits(DataConfig(source="npz", path=str(path)))
     assert splits.x_train.shape == (6, 4) and splits.x_test.shape == (2, 4)
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: np.savez(p, x=np.zeros(3)), "the archive has no x_train, y_train"),
-    (lambda p: p.write_bytes(b"not a zip"), "not a readable .npz archive"),
-    (lambda p: np.savez(p, x_train=np.zeros((3, 2)), y_train=np.zeros(4)), "3 images but 4 labels"),
-    (lambda p: np.savez(p, x_train=np.array([object()], dtype=object), y_train=np.zeros(1)),
-     "not a readable .npz archive"),
-    (lambda p: None, "file not found"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: np.savez(p, x=np.zeros(3)), "the archive has no x_train, y_train"),
+        (lambda p: p.write_bytes(b"not a zip"), "not a readable .npz archive"),
+        (
+            lambda p: np.savez(p, x_train=np.zeros((3, 2)), y_train=np.zeros(4)),
+            "3 images but 4 labels",
+        ),
+        (
+            lambda p: np.savez(p, x_train=np.array([object()], dtype=object), y_train=np.zeros(1)),
+            "not a readable .npz archive",
+        ),
+        (lambda p: None, "file not found"),
+    ],
+)
 def test_bad_npz_archives(tmp_path, make, message):
     path = tmp_path / "bad.npz"
     make(path)
@@ -76,8 +104,9 @@ def test_bad_npz_archives(tmp_path, make, message):
 def test_idx_source_with_mismatched_counts(tmp_path):
     write_idx(tmp_path / "x.idx", np.zeros((5, 2, 2), np.uint8))
     write_idx(tmp_path / "y.idx", np.zeros(4, np.uint8))
-    config = DataConfig(source="idx", train={"images": str(tmp_path / "x.idx"),
-                                             "labels": str(tmp_path / "y.idx")})
+    config = DataConfig(
+        source="idx", train={"images": str(tmp_path / "x.idx"), "labels": str(tmp_path / "y.idx")}
+    )
     with pytest.raises(DataError, match="5 images but 4 labels"):
         load_splits(config)
 
@@ -101,8 +130,9 @@ def test_offline_and_missing_names_every_place(tmp_path, monkeypatch):
         assert place in message
 
 
-@pytest.mark.parametrize("source, shape", [("mnist", (28, 28)), ("fashion_mnist", (28, 28)),
-                                           ("cifar10", (32, 32, 3))])
+@pytest.mark.parametrize(
+    "source, shape", [("mnist", (28, 28)), ("fashion_mnist", (28, 28)), ("cifar10", (32, 32, 3))]
+)
 def test_example_shape_of_builtin_datasets_reads_nothing(tmp_path, monkeypatch, source, shape):
     from kerascli.data.sources import example_shape
 
@@ -116,8 +146,12 @@ def test_example_shape_of_idx_and_npz_files(tmp_path):
 
     write_idx(tmp_path / "x.idx", np.zeros((3, 5, 7), np.uint8))
     write_idx(tmp_path / "y.idx", np.zeros(3, np.uint8))
-    idx = DataConfig.model_validate({"source": "idx", "train": {
-        "images": str(tmp_path / "x.idx"), "labels": str(tmp_path / "y.idx")}})
+    idx = DataConfig.model_validate(
+        {
+            "source": "idx",
+            "train": {"images": str(tmp_path / "x.idx"), "labels": str(tmp_path / "y.idx")},
+        }
+    )
     assert example_shape(idx) == (5, 7)
     np.savez(tmp_path / "d.npz", x_train=np.zeros((2, 9)), y_train=np.zeros(2))
     npz = DataConfig.model_validate({"source": "npz", "path": str(tmp_path / "d.npz")})

@@ -22,63 +22,135 @@ GOOD = "20.5,calm,sunny\n3.0,gale,rain\n"
 
 # (train.csv text, data overrides, the exact error line; {f} is the train file, {t} the test file)
 BAD_TABLES = [
-    pytest.param(HEADER + GOOD, {"target": "wether"},
-                 "{f}:1: column wether: not in the header (data.target: did you mean 'weather'?)",
-                 id="missing-target-column"),
-    pytest.param(HEADER + GOOD, {"target": "label"},
-                 "{f}:1: column label: not in the header (data.target: the columns are temp, "
-                 "wind, weather)", id="missing-target-column-no-match"),
-    pytest.param(HEADER + "20.5,calm,sunny\n,gale,rain\n", {},
-                 "{f}:3: column temp: missing value (fill it in or remove the row; kerascli does "
-                 "not guess missing values)", id="missing-value"),
-    pytest.param(HEADER + GOOD + "warm,calm,sunny\n", {},
-                 "{f}:4: column temp: 'warm' is text, but the column's other values are numbers "
-                 "(fix the value, or read the column as text: features: {temp: "
-                 "string_categorical})", id="text-in-a-number-column"),
-    pytest.param("temp,wind,weather\n1,calm,sunny\n2,3,rain\n3,gale,sunny\n", {},
-                 "{f}:3: column wind: '3' is a number, but the column's other values are text "
-                 "(fix the value, or read the column as text: features: {wind: "
-                 "string_categorical})", id="number-in-a-text-column"),
-    pytest.param("", {}, "{f}: is empty (a CSV file needs a header row, then one row of values "
-                 "per example)", id="empty-file"),
-    pytest.param("\n\n", {}, "{f}: is empty (a CSV file needs a header row, then one row of "
-                 "values per example)", id="blank-lines-only"),
-    pytest.param(HEADER, {}, "{f}: has a header but no rows of values (add one row per example)",
-                 id="header-only"),
-    pytest.param(HEADER + "20.5,calm,sunny,extra\n", {},
-                 "{f}:2: has 4 values, the header has 3 columns (quote values that hold commas)",
-                 id="too-many-values"),
-    pytest.param("temp,temp,weather\n1,2,sunny\n", {},
-                 "{f}:1: column temp: appears twice in the header (give every column its own "
-                 "name)", id="repeated-column"),
-    pytest.param("temp,,weather\n1,2,sunny\n", {},
-                 "{f}:1: column 2 has no name (give every column a name in the header row)",
-                 id="unnamed-column"),
-    pytest.param(HEADER + GOOD, {"features": {"wnd": "string_categorical"}},
-                 "{f}:1: column wnd: not in the header (data.features: did you mean 'wind'?)",
-                 id="feature-not-in-header"),
-    pytest.param(HEADER + GOOD, {"features": {"wind": "float_normalized"}},
-                 "{f}:2: column wind: 'calm' is not a number (the column is float_normalized)",
-                 id="text-in-a-declared-number-column"),
-    pytest.param("temp,day,weather\n1,2.5,sunny\n2,3,rain\n", {"features": {
-        "day": "integer_categorical"}}, "{f}:2: column day: '2.5' is not an integer (the column "
-        "is integer_categorical; use float_normalized for fractions)", id="fraction-in-integers"),
-    pytest.param(HEADER + "20.5,calm,sunny\n3.0,gale,sunny\n", {},
-                 "{f}: column weather: every row has the class 'sunny' (a classifier needs "
-                 "examples of two classes at least)", id="one-class"),
-    pytest.param(HEADER + "20.5,calm,\n3.0,gale,rain\n", {},
-                 "{f}:2: column weather: missing value (fill it in or remove the row; kerascli "
-                 "does not guess missing values)", id="missing-target-value"),
-    pytest.param("weather\nsunny\nrain\n", {},
-                 "{f}: has no column besides the target weather (a model needs at least one "
-                 "feature column)", id="no-features"),
-    pytest.param(b"temp,wind,weather\n1,caf\xe9,sunny\n", {},
-                 "{f}: is not UTF-8 text (byte 23) (save it as UTF-8 CSV)", id="not-utf8"),
-    pytest.param(HEADER + GOOD, {"test": "missing.csv"}, "{t}: no such file (check data.test)",
-                 id="missing-test-file"),
-    pytest.param(HEADER + GOOD, {"test": "TEST"}, "{t}:3: column weather: 'hail' is not one of "
-                 "the classes of the training data (the classes are rain, sunny)",
-                 id="unseen-class-in-test"),
+    pytest.param(
+        HEADER + GOOD,
+        {"target": "wether"},
+        "{f}:1: column wether: not in the header (data.target: did you mean 'weather'?)",
+        id="missing-target-column",
+    ),
+    pytest.param(
+        HEADER + GOOD,
+        {"target": "label"},
+        "{f}:1: column label: not in the header (data.target: the columns are temp, wind, weather)",
+        id="missing-target-column-no-match",
+    ),
+    pytest.param(
+        HEADER + "20.5,calm,sunny\n,gale,rain\n",
+        {},
+        "{f}:3: column temp: missing value (fill it in or remove the row; kerascli does "
+        "not guess missing values)",
+        id="missing-value",
+    ),
+    pytest.param(
+        HEADER + GOOD + "warm,calm,sunny\n",
+        {},
+        "{f}:4: column temp: 'warm' is text, but the column's other values are numbers "
+        "(fix the value, or read the column as text: features: {temp: "
+        "string_categorical})",
+        id="text-in-a-number-column",
+    ),
+    pytest.param(
+        "temp,wind,weather\n1,calm,sunny\n2,3,rain\n3,gale,sunny\n",
+        {},
+        "{f}:3: column wind: '3' is a number, but the column's other values are text "
+        "(fix the value, or read the column as text: features: {wind: "
+        "string_categorical})",
+        id="number-in-a-text-column",
+    ),
+    pytest.param(
+        "",
+        {},
+        "{f}: is empty (a CSV file needs a header row, then one row of values per example)",
+        id="empty-file",
+    ),
+    pytest.param(
+        "\n\n",
+        {},
+        "{f}: is empty (a CSV file needs a header row, then one row of values per example)",
+        id="blank-lines-only",
+    ),
+    pytest.param(
+        HEADER,
+        {},
+        "{f}: has a header but no rows of values (add one row per example)",
+        id="header-only",
+    ),
+    pytest.param(
+        HEADER + "20.5,calm,sunny,extra\n",
+        {},
+        "{f}:2: has 4 values, the header has 3 columns (quote values that hold commas)",
+        id="too-many-values",
+    ),
+    pytest.param(
+        "temp,temp,weather\n1,2,sunny\n",
+        {},
+        "{f}:1: column temp: appears twice in the header (give every column its own name)",
+        id="repeated-column",
+    ),
+    pytest.param(
+        "temp,,weather\n1,2,sunny\n",
+        {},
+        "{f}:1: column 2 has no name (give every column a name in the header row)",
+        id="unnamed-column",
+    ),
+    pytest.param(
+        HEADER + GOOD,
+        {"features": {"wnd": "string_categorical"}},
+        "{f}:1: column wnd: not in the header (data.features: did you mean 'wind'?)",
+        id="feature-not-in-header",
+    ),
+    pytest.param(
+        HEADER + GOOD,
+        {"features": {"wind": "float_normalized"}},
+        "{f}:2: column wind: 'calm' is not a number (the column is float_normalized)",
+        id="text-in-a-declared-number-column",
+    ),
+    pytest.param(
+        "temp,day,weather\n1,2.5,sunny\n2,3,rain\n",
+        {"features": {"day": "integer_categorical"}},
+        "{f}:2: column day: '2.5' is not an integer (the column "
+        "is integer_categorical; use float_normalized for fractions)",
+        id="fraction-in-integers",
+    ),
+    pytest.param(
+        HEADER + "20.5,calm,sunny\n3.0,gale,sunny\n",
+        {},
+        "{f}: column weather: every row has the class 'sunny' (a classifier needs "
+        "examples of two classes at least)",
+        id="one-class",
+    ),
+    pytest.param(
+        HEADER + "20.5,calm,\n3.0,gale,rain\n",
+        {},
+        "{f}:2: column weather: missing value (fill it in or remove the row; kerascli "
+        "does not guess missing values)",
+        id="missing-target-value",
+    ),
+    pytest.param(
+        "weather\nsunny\nrain\n",
+        {},
+        "{f}: has no column besides the target weather (a model needs at least one feature column)",
+        id="no-features",
+    ),
+    pytest.param(
+        b"temp,wind,weather\n1,caf\xe9,sunny\n",
+        {},
+        "{f}: is not UTF-8 text (byte 23) (save it as UTF-8 CSV)",
+        id="not-utf8",
+    ),
+    pytest.param(
+        HEADER + GOOD,
+        {"test": "missing.csv"},
+        "{t}: no such file (check data.test)",
+        id="missing-test-file",
+    ),
+    pytest.param(
+        HEADER + GOOD,
+        {"test": "TEST"},
+        "{t}:3: column weather: 'hail' is not one of "
+        "the classes of the training data (the classes are rain, sunny)",
+        id="unseen-class-in-test",
+    ),
 ]
 
 
@@ -101,21 +173,32 @@ def validate(tmp_path, text, data):
 def test_bad_table_is_one_exact_line(tmp_path, text, data, message):
     result, train, test = validate(tmp_path, text, data)
     assert result.exit_code == 2, result.output
-    assert result.output.strip() == "error: " + message.replace("{f}", str(train)).replace("{t}", str(test))
+    assert result.output.strip() == "error: " + message.replace("{f}", str(train)).replace(
+        "{t}", str(test)
+    )
 
 
 def test_a_feature_argument_keras_refuses_is_one_line(tmp_path, runs_dir):
-    result, _, _ = validate(tmp_path, HEADER + GOOD, {
-        "features": {"wind": {"string_categorical": {"max_tokenz": 5}}}})
+    result, _, _ = validate(
+        tmp_path, HEADER + GOOD, {"features": {"wind": {"string_categorical": {"max_tokenz": 5}}}}
+    )
     assert result.exit_code == 2
     # validate has printed what it read from the file; Keras' refusal is the last line.
     assert result.output.strip().splitlines()[-1] == (
         "error: data.features.wind.string_categorical: FeatureSpace.string_categorical() got an "
         "unexpected keyword argument 'max_tokenz' (see keras.utils.FeatureSpace."
-        "string_categorical)")
-    config = write_config(tmp_path / "c.yaml", {**csv_config(tmp_path / "train.csv"), "data": {
-        **csv_config(tmp_path / "train.csv")["data"],
-        "features": {"wind": {"string_categorical": {"max_tokenz": 5}}}}})
+        "string_categorical)"
+    )
+    config = write_config(
+        tmp_path / "c.yaml",
+        {
+            **csv_config(tmp_path / "train.csv"),
+            "data": {
+                **csv_config(tmp_path / "train.csv")["data"],
+                "features": {"wind": {"string_categorical": {"max_tokenz": 5}}},
+            },
+        },
+    )
     trained = runner.invoke(app, ["train", str(config), "--quiet"])
     assert trained.exit_code == 2 and trained.output.count("\n") == 1, trained.output
     assert not runs_dir.exists()  # refused before the run directory was made
@@ -125,38 +208,52 @@ def test_a_missing_train_file_names_its_key(tmp_path):
     config = csv_config(tmp_path / "nope.csv")
     result = runner.invoke(app, ["validate", str(write_config(tmp_path / "c.yaml", config))])
     assert result.exit_code == 2
-    assert result.output.strip() == f"error: {tmp_path / 'nope.csv'}: no such file (check data.train)"
+    assert (
+        result.output.strip() == f"error: {tmp_path / 'nope.csv'}: no such file (check data.train)"
+    )
 
 
 def test_validate_says_which_kinds_it_inferred(tmp_path):
     train = write_csv(tmp_path / "train.csv", WEATHER_HEADER, weather_rows(60))
     config = csv_config(train, features=None)
-    config["data"]["features"] = {"temp": {"float_discretized": {"num_bins": 4}},
-                                  "wind": "string_categorical"}
+    config["data"]["features"] = {
+        "temp": {"float_discretized": {"num_bins": 4}},
+        "wind": "string_categorical",
+    }
     declared = runner.invoke(app, ["validate", str(write_config(tmp_path / "d.yaml", config))])
     assert declared.exit_code == 0, declared.output
-    assert "  temp: {float_discretized: {num_bins: 4}}\n  wind: string_categorical\n" in declared.output
+    assert (
+        "  temp: {float_discretized: {num_bins: 4}}\n  wind: string_categorical\n"
+        in declared.output
+    )
     assert "inferred" not in declared.output
     del config["data"]["features"]
     result = runner.invoke(app, ["validate", str(write_config(tmp_path / "c.yaml", config))])
     assert result.exit_code == 0, result.output
-    assert ("target weather: 3 classes: rain, snow, sunny\nfeatures:\n"
-            "  temp: float_normalized  (inferred)\n  humidity: float_normalized  (inferred)\n"
-            "  wind: string_categorical  (inferred)\n  weekday: integer_categorical  (inferred)\n"
-            "  fahrenheit: float_normalized  (inferred)\n") in result.output
+    assert (
+        "target weather: 3 classes: rain, snow, sunny\nfeatures:\n"
+        "  temp: float_normalized  (inferred)\n  humidity: float_normalized  (inferred)\n"
+        "  wind: string_categorical  (inferred)\n  weekday: integer_categorical  (inferred)\n"
+        "  fahrenheit: float_normalized  (inferred)\n"
+    ) in result.output
     # 1 + 1 + (3 winds + 1 unknown) + (7 weekdays + 1 unknown) + 1 encoded values per row
-    assert any("(Dense)" in line and " 256 " in line  # 15 * 16 weights + 16 biases
-               for line in result.output.splitlines()), result.output
+    assert any(
+        "(Dense)" in line and " 256 " in line  # 15 * 16 weights + 16 biases
+        for line in result.output.splitlines()
+    ), result.output
     assert result.output.rstrip().endswith("c.yaml: OK")
 
 
-@pytest.mark.parametrize("cells, kind", [
-    (["1", "2", "3", "2"], "integer_categorical"),
-    ([str(i) for i in range(50)], "float_normalized"),
-    (["1.5", "2", "-3e2"], "float_normalized"),
-    (["a", "b", "a"], "string_categorical"),
-    ([f"id{i}" for i in range(1200)], {"string_hashed": {"num_bins": 1024}}),
-])
+@pytest.mark.parametrize(
+    "cells, kind",
+    [
+        (["1", "2", "3", "2"], "integer_categorical"),
+        ([str(i) for i in range(50)], "float_normalized"),
+        (["1.5", "2", "-3e2"], "float_normalized"),
+        (["a", "b", "a"], "string_categorical"),
+        ([f"id{i}" for i in range(1200)], {"string_hashed": {"num_bins": 1024}}),
+    ],
+)
 def test_kinds_are_inferred_from_the_values(tmp_path, cells, kind):
     path = write_csv(tmp_path / "t.csv", ["x", "y"], [[cell, 0] for cell in cells])
     assert infer_kind(read_table(path, "data.train"), "x") == kind
@@ -165,16 +262,19 @@ def test_kinds_are_inferred_from_the_values(tmp_path, cells, kind):
 def test_lenient_reading_keeps_the_good_rows(tmp_path):
     path = tmp_path / "rows.csv"
     path.write_text("temp,wind\n1.5,calm\n,gale\nhot,calm\n4,breeze\n", encoding="utf-8")
-    columns = feature_columns(read_table(path, "predict"),
-                              {"temp": "float_normalized", "wind": "string_categorical"},
-                              lenient=True)
+    columns = feature_columns(
+        read_table(path, "predict"),
+        {"temp": "float_normalized", "wind": "string_categorical"},
+        lenient=True,
+    )
     assert columns.lines.tolist() == [2, 5]
     assert columns.values["temp"].tolist() == [1.5, 4.0]
     assert columns.values["wind"].tolist() == ["calm", "breeze"]
     assert [error.format() for error in columns.errors] == [
         f"{path}:3: column temp: missing value (fill it in or remove the row; kerascli does not "
         "guess missing values)",
-        f"{path}:4: column temp: 'hot' is not a number (the column is float_normalized)"]
+        f"{path}:4: column temp: 'hot' is not a number (the column is float_normalized)",
+    ]
 
 
 def test_a_seeded_split_is_the_same_every_time(tmp_path):
@@ -192,23 +292,36 @@ def test_tables_are_checked_before_tensorflow_is_imported(tmp_path):
     path = tmp_path / "train.csv"
     path.write_text(HEADER + "20.5,calm,sunny\n,gale,rain\n", encoding="utf-8")
     config = write_config(tmp_path / "c.yaml", csv_config(path))
-    code = ("import sys\nfrom kerascli.config.loading import load_config\n"
-            "from kerascli.data.own import check_own_data\nfrom kerascli.errors import DataError\n"
-            f"try:\n    check_own_data(load_config({str(config)!r}).data)\n"
-            "except DataError as error:\n    print(error.format())\n"
-            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=60, check=True)
+    code = (
+        "import sys\nfrom kerascli.config.loading import load_config\n"
+        "from kerascli.data.own import check_own_data\nfrom kerascli.errors import DataError\n"
+        f"try:\n    check_own_data(load_config({str(config)!r}).data)\n"
+        "except DataError as error:\n    print(error.format())\n"
+        "print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    )
     assert done.stdout.splitlines() == [
         f"{path}:3: column temp: missing value (fill it in or remove the row; kerascli does not "
-        "guess missing values)", "False False"]
+        "guess missing values)",
+        "False False",
+    ]
 
 
-@pytest.mark.parametrize("cells, classes", [
-    (["10", "2", "2", "-1"], ["-1", "2", "10"]),  # integers: classes in numeric order
-    (["b", "a", "b"], ["a", "b"]),
-    (["1.5", "2", "3"], None),  # floats: a regression
-])
+@pytest.mark.parametrize(
+    "cells, classes",
+    [
+        (["10", "2", "2", "-1"], ["-1", "2", "10"]),  # integers: classes in numeric order
+        (["b", "a", "b"], ["a", "b"]),
+        (["1.5", "2", "3"], None),  # floats: a regression
+    ],
+)
 def test_the_target_decides_classes_or_regression(tmp_path, cells, classes):
     path = write_csv(tmp_path / "t.csv", ["x", "y"], [[0, cell] for cell in cells])
     table = read_table(path, "data.train")
@@ -216,7 +329,8 @@ def test_the_target_decides_classes_or_regression(tmp_path, cells, classes):
     values, bad = target_values(table, "y", classes)
     assert not bad
     if classes:
-        assert [classes[i] for i in values] == [str(int(c)) if c.lstrip("-").isdigit() else c
-                                                for c in cells]
+        assert [classes[i] for i in values] == [
+            str(int(c)) if c.lstrip("-").isdigit() else c for c in cells
+        ]
     else:
         np.testing.assert_allclose(values, [float(c) for c in cells])

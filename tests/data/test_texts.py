@@ -36,20 +36,46 @@ def latin1_file(root):
 
 
 BAD_FOLDERS = [
-    pytest.param(no_folder, {}, "{r}: no such folder (data.path names a folder of class folders "
-                 "of .txt files)", id="no-folder"),
-    pytest.param(one_class, {}, "{r}/train: has 1 class folder(s) (put each class's .txt files "
-                 "in a folder named after it, two classes at least)", id="one-class"),
-    pytest.param(empty_class, {}, "{r}/train/pos: has no .txt files (each class folder holds its "
-                 "examples as .txt files)", id="class-without-text"),
-    pytest.param(other_test_classes, {}, "{r}/test: its class folders (neg, positive) are not "
-                 "those of {r}/train (neg, pos) (every split needs the same class folders)",
-                 id="test-classes-differ"),
-    pytest.param(latin1_file, {}, "{r}/train/neg/3.txt: is not UTF-8 text (byte 3) (save it as "
-                 "UTF-8)", id="not-utf8"),
-    pytest.param(lambda root: None, {"test": {"split": 0.2}}, "{r}: has a train/ folder, so its "
-                 "test set is test/ (remove data.test, or put the class folders directly under "
-                 "it)", id="split-with-train-folder"),
+    pytest.param(
+        no_folder,
+        {},
+        "{r}: no such folder (data.path names a folder of class folders of .txt files)",
+        id="no-folder",
+    ),
+    pytest.param(
+        one_class,
+        {},
+        "{r}/train: has 1 class folder(s) (put each class's .txt files "
+        "in a folder named after it, two classes at least)",
+        id="one-class",
+    ),
+    pytest.param(
+        empty_class,
+        {},
+        "{r}/train/pos: has no .txt files (each class folder holds its examples as .txt files)",
+        id="class-without-text",
+    ),
+    pytest.param(
+        other_test_classes,
+        {},
+        "{r}/test: its class folders (neg, positive) are not "
+        "those of {r}/train (neg, pos) (every split needs the same class folders)",
+        id="test-classes-differ",
+    ),
+    pytest.param(
+        latin1_file,
+        {},
+        "{r}/train/neg/3.txt: is not UTF-8 text (byte 3) (save it as UTF-8)",
+        id="not-utf8",
+    ),
+    pytest.param(
+        lambda root: None,
+        {"test": {"split": 0.2}},
+        "{r}: has a train/ folder, so its "
+        "test set is test/ (remove data.test, or put the class folders directly under "
+        "it)",
+        id="split-with-train-folder",
+    ),
 ]
 
 
@@ -65,9 +91,11 @@ def test_bad_text_folder_is_one_exact_line(tmp_path, spoil, data, message):
 
 def test_validate_says_what_it_found(tmp_path):
     root = write_reviews(tmp_path / "reviews", {"train": 4, "test": 2, "val": 2})
-    result = runner.invoke(app, ["validate", str(write_config(tmp_path / "c.yaml",
-                                                              text_config(root)))])
+    result = runner.invoke(
+        app, ["validate", str(write_config(tmp_path / "c.yaml", text_config(root)))]
+    )
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(f"2 classes: neg, pos\ntrain: {root}/train; test: "
-                                    f"{root}/test; val: {root}/val\n")
+    assert result.output.startswith(
+        f"2 classes: neg, pos\ntrain: {root}/train; test: {root}/test; val: {root}/val\n"
+    )
     assert "TextVectorization" in result.output

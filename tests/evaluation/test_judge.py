@@ -52,7 +52,8 @@ def test_is_symmetric():
     rng = np.random.default_rng(4)
     a = gaussian(rng, 400, [0.0, 1.0, 2.0])
     b = gaussian(rng, 300, [1.0, 0.0, -1.0], scale=2.0) @ np.array(
-        [[1.0, 0.3, 0.0], [0.0, 1.0, 0.5], [0.2, 0.0, 1.0]])
+        [[1.0, 0.3, 0.0], [0.0, 1.0, 0.5], [0.2, 0.0, 1.0]]
+    )
     assert frechet_distance(a, b) == pytest.approx(frechet_distance(b, a), rel=1e-9)
 
 

@@ -36,11 +36,21 @@ sys.exit(code)
 
 
 def run_cli(*args, hide: str = "") -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "KERASCLI_TEST_HIDE": hide,
-           "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "KERASCLI_TEST_HIDE": hide,
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
     env.pop("KERASCLI_DEBUG", None)
-    return subprocess.run([sys.executable, "-c", DRIVER, *map(str, args)], capture_output=True,
-                          text=True, timeout=180, env=env, cwd=ROOT)
+    return subprocess.run(
+        [sys.executable, "-c", DRIVER, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        cwd=ROOT,
+    )
 
 
 def loaded_modules(result) -> str:
@@ -91,8 +101,9 @@ def test_predict_uses_the_onnx_export_without_tensorflow(run_dir, digits, keras_
 
 
 def test_predict_uses_litert_when_onnxruntime_is_missing(run_dir, digits, keras_rows):
-    result = run_cli("predict", digits, "--run", run_dir, "--json", "--top-k", "3",
-                     hide="onnxruntime")
+    result = run_cli(
+        "predict", digits, "--run", run_dir, "--json", "--top-k", "3", hide="onnxruntime"
+    )
 
     assert result.returncode == 0, result.stderr
     assert loaded_modules(result) == "LOADED:"
@@ -106,9 +117,10 @@ def test_table_output_is_the_keras_paths(run_dir, digits, monkeypatch):
     monkeypatch.setattr(reporting.out, "width", 250)
     one = digits / "00000.png"
     exported = CliRunner().invoke(app, ["predict", str(one), "--run", str(run_dir)])
-    monkeypatch.setattr("kerascli.inference.runtimes.RUNTIME_PACKAGES",
-                        {"onnx": ("no_such_runtime", "onnx"),
-                         "litert": ("no_such_runtime", "litert")})
+    monkeypatch.setattr(
+        "kerascli.inference.runtimes.RUNTIME_PACKAGES",
+        {"onnx": ("no_such_runtime", "onnx"), "litert": ("no_such_runtime", "litert")},
+    )
     keras_path = CliRunner().invoke(app, ["predict", str(one), "--run", str(run_dir)])
 
     assert exported.exit_code == keras_path.exit_code == 0
@@ -117,15 +129,26 @@ def test_table_output_is_the_keras_paths(run_dir, digits, monkeypatch):
     assert "note:" not in exported.stderr
 
 
-def test_without_runtimes_predict_falls_back_to_keras_and_says_why_once(run_dir, digits,
-                                                                      keras_rows):
-    result = run_cli("predict", digits, "--run", run_dir, "--json", "--top-k", "3",
-                     hide="onnxruntime,ai_edge_litert")
+def test_without_runtimes_predict_falls_back_to_keras_and_says_why_once(
+    run_dir, digits, keras_rows
+):
+    result = run_cli(
+        "predict",
+        digits,
+        "--run",
+        run_dir,
+        "--json",
+        "--top-k",
+        "3",
+        hide="onnxruntime,ai_edge_litert",
+    )
 
     assert result.returncode == 0, result.stderr
     notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
-    assert notes == ["note: predicting with Keras: onnxruntime or ai_edge_litert is not "
-                     "installed (pip install kerascli[onnx] or kerascli[litert])"]
+    assert notes == [
+        "note: predicting with Keras: onnxruntime or ai_edge_litert is not "
+        "installed (pip install kerascli[onnx] or kerascli[litert])"
+    ]
     assert loaded_modules(result) == "LOADED:keras,tensorflow"
     assert_same_rows([json.loads(line) for line in result.stdout.splitlines()], keras_rows)
 
@@ -144,20 +167,31 @@ def test_a_stale_export_is_not_used(run_dir, digits, tmp_path):
     result = run_cli("predict", digits / "00001.png", "--run", copy, "--json")
 
     assert result.returncode == 0, result.stderr
-    assert f"note: predicting with Keras: the export in {copy / 'export'} is older than " \
-           "model.keras" in result.stderr
+    assert (
+        f"note: predicting with Keras: the export in {copy / 'export'} is older than "
+        "model.keras" in result.stderr
+    )
     assert loaded_modules(result) == "LOADED:keras,tensorflow"
 
 
 def test_bad_files_are_reported_as_on_the_keras_path(run_dir, digits, tmp_path):
     (tmp_path / "notes.png").write_text("not an image")
-    result = run_cli("predict", digits / "00002.png", tmp_path / "notes.png", tmp_path / "gone.png",
-                     "--run", run_dir, "--json")
+    result = run_cli(
+        "predict",
+        digits / "00002.png",
+        tmp_path / "notes.png",
+        tmp_path / "gone.png",
+        "--run",
+        run_dir,
+        "--json",
+    )
 
     assert result.returncode == 2
     assert loaded_modules(result) == "LOADED:"
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert errors == [f"error: {tmp_path / 'gone.png'}: no such file or directory",
-                      f"error: {tmp_path / 'notes.png'}: not a PNG, JPEG or BMP image (the "
-                      "content is not one of those formats)"]
+    assert errors == [
+        f"error: {tmp_path / 'gone.png'}: no such file or directory",
+        f"error: {tmp_path / 'notes.png'}: not a PNG, JPEG or BMP image (the "
+        "content is not one of those formats)",
+    ]
     assert len(result.stdout.splitlines()) == 1

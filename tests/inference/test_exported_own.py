@@ -14,23 +14,43 @@ from kerascli.cli.main import app
 from kerascli.runs.saved import open_run
 from tests.conftest import write_config
 from tests.inference.test_exported import loaded_modules, run_cli
-from tests.own_files import (WEATHER_HEADER, csv_config, text_config, weather_rows, write_csv,
-                             write_reviews, write_weather)
+from tests.own_files import (
+    WEATHER_HEADER,
+    csv_config,
+    text_config,
+    weather_rows,
+    write_csv,
+    write_reviews,
+    write_weather,
+)
 
 runner = CliRunner()
 # Every FeatureSpace kind kerascli offers, over the weather table's five feature columns.
-EXPLICIT = {"temp": "float", "humidity": {"float_discretized": {"num_bins": 5}},
-            "wind": {"string_hashed": {"num_bins": 8}},
-            "weekday": {"integer_hashed": {"num_bins": 4}},
-            "fahrenheit": {"float_rescaled": {"scale": 0.1, "offset": -3.0}}}
+EXPLICIT = {
+    "temp": "float",
+    "humidity": {"float_discretized": {"num_bins": 5}},
+    "wind": {"string_hashed": {"num_bins": 8}},
+    "weekday": {"integer_hashed": {"num_bins": 4}},
+    "fahrenheit": {"float_rescaled": {"scale": 0.1, "offset": -3.0}},
+}
 INFERRED = None  # float_normalized, string_categorical and integer_categorical, as inferred
 
 
 def train(base: Path, name: str, config: dict) -> Path:
     config["fit"]["epochs"] = 2
     runs = base / "runs"
-    result = runner.invoke(app, ["train", str(write_config(base / f"{name}.yaml", config)),
-                                 "--quiet", "--runs-dir", str(runs), "--name", name])
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(write_config(base / f"{name}.yaml", config)),
+            "--quiet",
+            "--runs-dir",
+            str(runs),
+            "--name",
+            name,
+        ],
+    )
     assert result.exit_code == 0, result.output
     return next(p for p in runs.iterdir() if p.name.startswith(name))
 
@@ -55,9 +75,16 @@ def data(tmp_path_factory) -> Path:
 
 def counts_config(root: Path) -> dict:
     config = text_config(root)
-    config["model"]["layers"] = [{"TextVectorization": {
-        "max_tokens": 100, "output_mode": "count", "pad_to_max_tokens": True}},
-                                 {"Dense": {"units": 2, "activation": "softmax"}}]
+    config["model"]["layers"] = [
+        {
+            "TextVectorization": {
+                "max_tokens": 100,
+                "output_mode": "count",
+                "pad_to_max_tokens": True,
+            }
+        },
+        {"Dense": {"units": 2, "activation": "softmax"}},
+    ]
     return config
 
 
@@ -65,14 +92,24 @@ def counts_config(root: Path) -> dict:
 def runs(data) -> dict[str, Path]:
     """Five tiny runs, each exported to ONNX and LiteRT and checked on its test split."""
     made = {
-        "explicit": train(data, "explicit", csv_config(data / "train.csv", data / "test.csv",
-                                                       features=EXPLICIT)),
+        "explicit": train(
+            data, "explicit", csv_config(data / "train.csv", data / "test.csv", features=EXPLICIT)
+        ),
         "inferred": train(data, "inferred", csv_config(data / "train.csv", data / "test.csv")),
-        "regression": train(data, "regression", {
-            **csv_config(data / "train.csv", data / "test.csv", target="fahrenheit"),
-            "model": {"layers": [{"Dense": {"units": 8, "activation": "relu"}},
-                                 {"Dense": {"units": 1}}]},
-            "compile": {"optimizer": "adam", "loss": "mse"}}),
+        "regression": train(
+            data,
+            "regression",
+            {
+                **csv_config(data / "train.csv", data / "test.csv", target="fahrenheit"),
+                "model": {
+                    "layers": [
+                        {"Dense": {"units": 8, "activation": "relu"}},
+                        {"Dense": {"units": 1}},
+                    ]
+                },
+                "compile": {"optimizer": "adam", "loss": "mse"},
+            },
+        ),
         "text": train(data, "text", text_config(data / "reviews")),
         "counts": train(data, "counts", counts_config(data / "reviews")),
     }
@@ -109,9 +146,16 @@ def assert_same(rows: list[dict], expected: list[dict]) -> None:
             assert abs(got["probability"] - wanted["probability"]) <= 2e-6
 
 
-@pytest.mark.parametrize("name, kind, dtype", [
-    ("explicit", "table", "float32"), ("inferred", "table", "float32"),
-    ("regression", "table", "float32"), ("text", "text", "int64"), ("counts", "text", "float32")])
+@pytest.mark.parametrize(
+    "name, kind, dtype",
+    [
+        ("explicit", "table", "float32"),
+        ("inferred", "table", "float32"),
+        ("regression", "table", "float32"),
+        ("text", "text", "int64"),
+        ("counts", "text", "float32"),
+    ],
+)
 def test_the_manifest_records_the_encoders_and_the_network_input(runs, name, kind, dtype):
     entry = json.loads((runs[name] / "export" / "manifest.json").read_text())["networks"]["model"]
     assert entry["input"]["kind"] == kind
@@ -120,7 +164,8 @@ def test_the_manifest_records_the_encoders_and_the_network_input(runs, name, kin
     if kind == "table":
         target = "fahrenheit" if name == "regression" else "weather"
         assert [c["column"] for c in entry["input"]["columns"]] == sorted(
-            set(WEATHER_HEADER) - {target})  # FeatureSpace's order
+            set(WEATHER_HEADER) - {target}
+        )  # FeatureSpace's order
     elif name == "text":  # token ids: padding and the unknown word first
         assert entry["input"]["vectorization"]["vocabulary"][:2] == ["", "[UNK]"]
         assert entry["input"]["vectorization"]["output_sequence_length"] == 24
@@ -143,8 +188,16 @@ def test_predict_answers_as_keras_without_tensorflow(runs, data, name, engine, h
 
 
 def test_hashed_columns_without_farmhash_fall_back_to_keras_and_say_why(runs, data):
-    result = run_cli("predict", data / "test.csv", "--run", runs["explicit"], "--json",
-                     "--top-k", "2", hide="farmhash")
+    result = run_cli(
+        "predict",
+        data / "test.csv",
+        "--run",
+        runs["explicit"],
+        "--json",
+        "--top-k",
+        "2",
+        hide="farmhash",
+    )
     assert result.returncode == 0, result.stderr
     assert "note: predicting with Keras: its hashed columns need pyfarmhash" in result.stderr
     assert loaded_modules(result) == "LOADED:keras,tensorflow"
@@ -153,14 +206,19 @@ def test_hashed_columns_without_farmhash_fall_back_to_keras_and_say_why(runs, da
 
 
 def test_bad_rows_and_files_are_reported_as_on_the_keras_path(runs, data, tmp_path):
-    bad_csv = write_csv(tmp_path / "bad.csv", WEATHER_HEADER,
-                        [[1.5, "wet", "calm", 3, "rain", 40.0], [2.0, 50, "calm", 2, "sunny", 35.0]])
+    bad_csv = write_csv(
+        tmp_path / "bad.csv",
+        WEATHER_HEADER,
+        [[1.5, "wet", "calm", 3, "rain", 40.0], [2.0, 50, "calm", 2, "sunny", 35.0]],
+    )
     bad_text = tmp_path / "latin1.txt"
     bad_text.write_bytes("caf\xe9".encode("latin-1"))
     from kerascli.commands.predict import predict_files
 
-    for run, paths in ((runs["inferred"], [bad_csv, tmp_path / "missing.csv"]),
-                       (runs["text"], [bad_text, tmp_path / "gone.txt", data / "odd" / "shout.txt"])):
+    for run, paths in (
+        (runs["inferred"], [bad_csv, tmp_path / "missing.csv"]),
+        (runs["text"], [bad_text, tmp_path / "gone.txt", data / "odd" / "shout.txt"]),
+    ):
         exported = run_cli("predict", *paths, "--run", run, "--json")
         keras = predict_files(paths, open_run(run))
         assert exported.returncode == 2
@@ -180,28 +238,47 @@ def test_serve_takes_csv_and_text_uploads(runs, data):
 
     table, _ = exported_predictor(runs["inferred"])
     with TestClient(make_app(table)) as client:
-        answer = client.post("/predict", params={"top_k": 2}, files={
-            "file": ("rows.csv", (data / "test.csv").read_bytes(), "text/csv")})
+        answer = client.post(
+            "/predict",
+            params={"top_k": 2},
+            files={"file": ("rows.csv", (data / "test.csv").read_bytes(), "text/csv")},
+        )
         assert answer.status_code == 200, answer.text
         body = answer.json()
         assert body["errors"] == []
         expected = keras_rows(runs["inferred"], [data / "test.csv"])
-        assert_same(body["predictions"], [{**row, "file": row["file"].replace(
-            str(data / "test.csv"), "rows.csv")} for row in expected])
-        mixed = client.post("/predict", files={"file": ("m.csv", b"temp,humidity,wind,weekday,"
-                                                        b"fahrenheit\n1,x,calm,3,4\n2,50,calm,3,"
-                                                        b"35\n", "text/csv")})
+        assert_same(
+            body["predictions"],
+            [
+                {**row, "file": row["file"].replace(str(data / "test.csv"), "rows.csv")}
+                for row in expected
+            ],
+        )
+        mixed = client.post(
+            "/predict",
+            files={
+                "file": (
+                    "m.csv",
+                    b"temp,humidity,wind,weekday,fahrenheit\n1,x,calm,3,4\n2,50,calm,3,35\n",
+                    "text/csv",
+                )
+            },
+        )
         assert mixed.status_code == 200
         assert len(mixed.json()["predictions"]) == 1
         assert mixed.json()["errors"] == [
-            "m.csv:2: column humidity: 'x' is not a number (the column is float_normalized)"]
-        assert client.post("/predict", files={"file": ("e.csv", b"a,b\n", "text/csv")}
-                           ).status_code == 422
+            "m.csv:2: column humidity: 'x' is not a number (the column is float_normalized)"
+        ]
+        assert (
+            client.post("/predict", files={"file": ("e.csv", b"a,b\n", "text/csv")}).status_code
+            == 422
+        )
         assert client.get("/health").json()["classes"] == 3
     text, _ = exported_predictor(runs["text"])
     with TestClient(make_app(text)) as client:
-        answer = client.post("/predict", files={"file": ("review.txt", b"great fun, lovely",
-                                                         "text/plain")})
+        answer = client.post(
+            "/predict", files={"file": ("review.txt", b"great fun, lovely", "text/plain")}
+        )
         assert answer.status_code == 200
         assert answer.json()["file"] == "review.txt"
         assert answer.json()["class"] in ("neg", "pos")
@@ -213,23 +290,60 @@ def test_serve_takes_csv_and_text_uploads(runs, data):
 ROW = {"temp": 30.5, "humidity": 85, "wind": "calm", "weekday": 3, "fahrenheit": 86.9}
 
 
-@pytest.mark.parametrize("body, status, expected", [
-    (ROW, 200, {"file": "request:1"}),
-    ({**ROW, "weather": "rain", "extra": [1]}, 200, {"file": "request:1"}),  # extra keys ignored
-    ({"rows": [ROW, {**ROW, "temp": "hot"}, {**ROW, "wind": None}]}, 200,
-     {"errors": ["request:2: column temp: 'hot' is not a number (the column is "
-                 "float_normalized)",
-                 "request:3: column wind: missing value (fill it in or remove the row; kerascli "
-                 "does not guess missing values)"]}),
-    ({**ROW, "temp": None}, 422, {"error": "request:1: column temp: missing value (fill it in "
-                                           "or remove the row; kerascli does not guess missing "
-                                           "values)"}),
-    ({"temp": 1.0, "wind": "calm"}, 422, {"error": "request: no row has the column(s) humidity, "
-                                                   "weekday, fahrenheit (the model takes temp, "
-                                                   "humidity, wind, weekday, fahrenheit)"}),
-    ([], 422, None), ("rain", 422, None), ([1, 2], 422, None),
-], ids=["row", "extra-keys", "rows", "missing-value", "missing-column", "empty", "string",
-        "numbers"])
+@pytest.mark.parametrize(
+    "body, status, expected",
+    [
+        (ROW, 200, {"file": "request:1"}),
+        (
+            {**ROW, "weather": "rain", "extra": [1]},
+            200,
+            {"file": "request:1"},
+        ),  # extra keys ignored
+        (
+            {"rows": [ROW, {**ROW, "temp": "hot"}, {**ROW, "wind": None}]},
+            200,
+            {
+                "errors": [
+                    "request:2: column temp: 'hot' is not a number (the column is "
+                    "float_normalized)",
+                    "request:3: column wind: missing value (fill it in or remove the row; kerascli "
+                    "does not guess missing values)",
+                ]
+            },
+        ),
+        (
+            {**ROW, "temp": None},
+            422,
+            {
+                "error": "request:1: column temp: missing value (fill it in "
+                "or remove the row; kerascli does not guess missing "
+                "values)"
+            },
+        ),
+        (
+            {"temp": 1.0, "wind": "calm"},
+            422,
+            {
+                "error": "request: no row has the column(s) humidity, "
+                "weekday, fahrenheit (the model takes temp, "
+                "humidity, wind, weekday, fahrenheit)"
+            },
+        ),
+        ([], 422, None),
+        ("rain", 422, None),
+        ([1, 2], 422, None),
+    ],
+    ids=[
+        "row",
+        "extra-keys",
+        "rows",
+        "missing-value",
+        "missing-column",
+        "empty",
+        "string",
+        "numbers",
+    ],
+)
 def test_serve_takes_rows_as_json(runs, body, status, expected):
     from fastapi.testclient import TestClient
 
@@ -260,16 +374,20 @@ def test_serve_takes_texts_as_json_and_answers_as_the_file_would_be(runs, data):
     text = (data / "odd" / "shout.txt").read_text(encoding="utf-8")
     with TestClient(make_app(exported_predictor(runs["text"])[0])) as client:
         one = client.post("/predict", json={"text": text}, params={"top_k": 2}).json()
-        upload = client.post("/predict", params={"top_k": 2}, files={
-            "file": ("shout.txt", text.encode(), "text/plain")}).json()
+        upload = client.post(
+            "/predict",
+            params={"top_k": 2},
+            files={"file": ("shout.txt", text.encode(), "text/plain")},
+        ).json()
         assert one["top_k"] == upload["top_k"] and one["file"] == "request:1"
         many = client.post("/predict", json={"texts": [text, "awful dull"]}).json()
         assert [p["file"] for p in many["predictions"]] == ["request:1", "request:2"]
         for wrong in ({"texts": [3]}, {"texts": "one string, not a list"}, {"text": None}, 7):
             assert client.post("/predict", json=wrong).status_code == 422
         for body in (b"{not json", b"[" * 100_000 + b"]" * 100_000):
-            refused = client.post("/predict", content=body,
-                                  headers={"content-type": "application/json"})
+            refused = client.post(
+                "/predict", content=body, headers={"content-type": "application/json"}
+            )
             assert refused.status_code == 400
             assert refused.json() == {"error": "the body is not valid JSON"}
 
@@ -283,13 +401,16 @@ def test_a_text_model_without_a_fixed_length_is_refused_in_one_line(data):
     assert result.output.strip().splitlines() == [
         f"error: {run / 'model.keras'}: its TextVectorization has output_mode='int' without "
         "output_sequence_length, which the TensorFlow-free path does not implement (use the "
-        "defaults with output_sequence_length, or predict through Keras)"]
+        "defaults with output_sequence_length, or predict through Keras)"
+    ]
     assert not (run / "export").exists()
 
 
 def test_a_saved_model_export_is_checked_through_the_same_encoding(runs):
-    result = runner.invoke(app, ["export", str(runs["inferred"]), "--format", "saved_model",
-                                 "--check", "--examples", "20"])
+    result = runner.invoke(
+        app,
+        ["export", str(runs["inferred"]), "--format", "saved_model", "--check", "--examples", "20"],
+    )
     assert result.exit_code == 0, result.output
     row = next(line for line in result.output.splitlines() if "│ saved_model" in line)
     assert "100.00%" in row and "yes" in row
@@ -306,8 +427,10 @@ def test_the_keras_path_serves_rows_and_texts_the_same(runs, data):
     from kerascli.inference.exported import exported_predictor
     from kerascli.inference.server import make_app
 
-    for name, body in (("inferred", {"rows": [ROW, {**ROW, "wind": "gale", "temp": -3.0}]}),
-                       ("text", {"texts": ["great fun", "dull, awful plot", ""]})):
+    for name, body in (
+        ("inferred", {"rows": [ROW, {**ROW, "wind": "gale", "temp": -3.0}]}),
+        ("text", {"texts": ["great fun", "dull, awful plot", ""]}),
+    ):
         keras_app = make_app(keras_predictor(open_run(runs[name])))
         onnx_app = make_app(exported_predictor(runs[name])[0])
         with TestClient(keras_app) as keras_client, TestClient(onnx_app) as onnx_client:

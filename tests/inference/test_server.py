@@ -40,7 +40,12 @@ def start_server(run_dir: Path, *extra: str) -> tuple[subprocess.Popen, str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
     process = subprocess.Popen(
         [sys.executable, "-m", "kerascli", "serve", str(run_dir), "--port", str(port), *extra],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -97,17 +102,28 @@ def png_bytes(array) -> bytes:
 
 def bomb_png(side: int = 100_000) -> bytes:
     """A valid PNG header claiming side x side pixels (10 billion), with a few bytes of data."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(
-            ">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) +
-            chunk(b"IDAT", zlib.compress(b"\0" * 1024)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 1024))
+        + chunk(b"IEND", b"")
+    )
 
 
 def post(base: str, content: bytes, name: str = "digit.png", **params) -> httpx.Response:
-    return httpx.post(f"{base}/predict", files={"file": (name, content, "image/png")},
-                      params=params, timeout=TIMEOUT)
+    return httpx.post(
+        f"{base}/predict",
+        files={"file": (name, content, "image/png")},
+        params=params,
+        timeout=TIMEOUT,
+    )
 
 
 def test_health_and_docs(server, run_dir):
@@ -147,21 +163,41 @@ def test_predict_answers_as_predict_json(server, run_dir, digits):
         assert response.json() == {**want.to_json(), "file": path.name}
 
 
-@pytest.mark.parametrize("content, name, status, message", [
-    (b"", "empty.png", 400, "the upload is empty"),
-    (b"hello, not an image", "notes.png", 415,
-     "notes.png: not a PNG, JPEG or BMP image (the content is not one of those formats)"),
-    (b"GIF89a" + b"\0" * 64, "anim.gif", 415,
-     "anim.gif: not a PNG, JPEG or BMP image (the content is not one of those formats)"),
-    (png_bytes(np.random.default_rng(0).integers(0, 256, (64, 64), np.uint8))[:2000], "cut.png",
-     422, "cut.png: truncated image: "),
-    (bomb_png(), "bomb.png", 422, "bomb.png: too many pixels: refused as a "
-     "possible decompression bomb (the limit is 89,478,485 pixels) (use a smaller image)"),
-    (b"\0" * (11 * 1024 * 1024), "huge.png", 413,
-     "the upload is larger than 10,485,760 bytes"),
-])
-def test_bad_uploads_get_a_json_error_and_the_server_keeps_serving(server, digits, content,
-                                                                   name, status, message):
+@pytest.mark.parametrize(
+    "content, name, status, message",
+    [
+        (b"", "empty.png", 400, "the upload is empty"),
+        (
+            b"hello, not an image",
+            "notes.png",
+            415,
+            "notes.png: not a PNG, JPEG or BMP image (the content is not one of those formats)",
+        ),
+        (
+            b"GIF89a" + b"\0" * 64,
+            "anim.gif",
+            415,
+            "anim.gif: not a PNG, JPEG or BMP image (the content is not one of those formats)",
+        ),
+        (
+            png_bytes(np.random.default_rng(0).integers(0, 256, (64, 64), np.uint8))[:2000],
+            "cut.png",
+            422,
+            "cut.png: truncated image: ",
+        ),
+        (
+            bomb_png(),
+            "bomb.png",
+            422,
+            "bomb.png: too many pixels: refused as a "
+            "possible decompression bomb (the limit is 89,478,485 pixels) (use a smaller image)",
+        ),
+        (b"\0" * (11 * 1024 * 1024), "huge.png", 413, "the upload is larger than 10,485,760 bytes"),
+    ],
+)
+def test_bad_uploads_get_a_json_error_and_the_server_keeps_serving(
+    server, digits, content, name, status, message
+):
     response = post(server, content, name)
 
     assert response.status_code == status, response.text
@@ -194,15 +230,18 @@ def test_the_keras_path_serves_the_same_answers(run_dir, digits):
     from kerascli.runs.saved import open_run
 
     files, _ = digits
-    with TestClient(make_app(keras_classifier(open_run(run_dir)))) as keras_client, \
-            TestClient(make_app(exported_predictor(run_dir)[0])) as onnx_client:
+    with (
+        TestClient(make_app(keras_classifier(open_run(run_dir)))) as keras_client,
+        TestClient(make_app(exported_predictor(run_dir)[0])) as onnx_client,
+    ):
         assert keras_client.get("/health").json()["engine"] == "keras"
         for path in files[:4]:
             upload = {"file": (path.name, path.read_bytes(), "image/png")}
             keras_answer = keras_client.post("/predict", files=upload, params={"top_k": 2}).json()
             onnx_answer = onnx_client.post("/predict", files=upload, params={"top_k": 2}).json()
-            assert [t["class"] for t in keras_answer["top_k"]] == \
-                [t["class"] for t in onnx_answer["top_k"]]
+            assert [t["class"] for t in keras_answer["top_k"]] == [
+                t["class"] for t in onnx_answer["top_k"]
+            ]
             assert abs(keras_answer["probability"] - onnx_answer["probability"]) <= 2e-6
 
 

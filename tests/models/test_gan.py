@@ -15,15 +15,25 @@ LATENT = 4
 
 def networks(*, sigmoid=False, bias=None):
     """A 4x4x1-image generator and a discriminator, compiled as `build_networks` compiles them."""
-    generator = keras.Sequential([keras.Input((LATENT,)), keras.layers.Dense(16),
-                                  keras.layers.Reshape((4, 4, 1)),
-                                  keras.layers.Activation("tanh")], name="generator")
-    last = (keras.layers.Dense(1, activation="sigmoid" if sigmoid else None)
-            if bias is None else
-            keras.layers.Dense(1, kernel_initializer="zeros",
-                               bias_initializer=keras.initializers.Constant(bias)))
-    discriminator = keras.Sequential([keras.Input((4, 4, 1)), keras.layers.Flatten(), last],
-                                     name="discriminator")
+    generator = keras.Sequential(
+        [
+            keras.Input((LATENT,)),
+            keras.layers.Dense(16),
+            keras.layers.Reshape((4, 4, 1)),
+            keras.layers.Activation("tanh"),
+        ],
+        name="generator",
+    )
+    last = (
+        keras.layers.Dense(1, activation="sigmoid" if sigmoid else None)
+        if bias is None
+        else keras.layers.Dense(
+            1, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(bias)
+        )
+    )
+    discriminator = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Flatten(), last], name="discriminator"
+    )
     for network in (generator, discriminator):
         network.compile(optimizer=keras.optimizers.Adam(1e-3))
         network.optimizer.build(network.trainable_variables)
@@ -44,10 +54,13 @@ def weights_of(network):
     return [np.array(w) for w in network.get_weights()]
 
 
-@pytest.mark.parametrize("loss, keys", [
-    ("bce", {"d_loss", "g_loss", "d_real", "d_fake"}),
-    ("wgan-gp", {"d_loss", "g_loss", "wasserstein", "gradient_penalty"}),
-])
+@pytest.mark.parametrize(
+    "loss, keys",
+    [
+        ("bce", {"d_loss", "g_loss", "d_real", "d_fake"}),
+        ("wgan-gp", {"d_loss", "g_loss", "wasserstein", "gradient_penalty"}),
+    ],
+)
 def test_one_epoch_trains_both_networks(loss, keys):
     generator, discriminator = networks()
     before = {"g": weights_of(generator), "d": weights_of(discriminator)}
@@ -114,8 +127,9 @@ def test_label_smoothing_labels_real_images_one_minus_smoothing(label_smoothing)
 
 def test_instance_noise_trains_with_finite_losses():
     generator, discriminator = networks()
-    gan = make_gan(generator, discriminator, instance_noise=0.1, label_smoothing=0.1,
-                   run_eagerly=True)
+    gan = make_gan(
+        generator, discriminator, instance_noise=0.1, label_smoothing=0.1, run_eagerly=True
+    )
     history = gan.fit(real_images(), epochs=1, batch_size=32, verbose=0).history
     assert all(math.isfinite(values[0]) for values in history.values())
     assert int(discriminator.optimizer.iterations) == 2
@@ -145,14 +159,18 @@ def test_simultaneous_update_takes_both_gradients_before_either_update():
         results[update] = (history, weights_of(generator), weights_of(discriminator))
     # Same start, same data: the discriminator's update is the same in both modes only if it saw
     # the same fake images; the generator's update differs, since alternating used the updated D.
-    assert not all(np.allclose(a, b) for a, b in zip(results["simultaneous"][1],
-                                                     results["alternating"][1]))
+    assert not all(
+        np.allclose(a, b) for a, b in zip(results["simultaneous"][1], results["alternating"][1])
+    )
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"loss": "wgan-gp", "update": "simultaneous"},
-    {"loss": "bce", "discriminator_steps": 2, "update": "simultaneous"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"loss": "wgan-gp", "update": "simultaneous"},
+        {"loss": "bce", "discriminator_steps": 2, "update": "simultaneous"},
+    ],
+)
 def test_simultaneous_update_needs_bce_and_one_step(kwargs):
     generator, discriminator = networks()
     with pytest.raises(ValueError, match="simultaneous"):
@@ -162,5 +180,6 @@ def test_simultaneous_update_needs_bce_and_one_step(kwargs):
 def test_default_update_follows_the_loss():
     generator, discriminator = networks()
     assert GAN(generator, discriminator, latent_dim=LATENT).simultaneous
-    assert not GAN(generator, discriminator, latent_dim=LATENT, loss="wgan-gp",
-                   discriminator_steps=1).simultaneous
+    assert not GAN(
+        generator, discriminator, latent_dim=LATENT, loss="wgan-gp", discriminator_steps=1
+    ).simultaneous

@@ -69,8 +69,13 @@ def test_tensorboard_writes_only_inside_the_run(classifier):
 def gan(tmp_path_factory) -> Path:
     """A one-epoch GAN with `TensorBoard: {log_dir: tb, update_freq: batch}`, resumed to two."""
     tmp = tmp_path_factory.mktemp("tbgan")
-    config = gan_config(fit={"epochs": 1, "batch_size": 64, "callbacks": [
-        {"TensorBoard": {"log_dir": "tb", "update_freq": "batch"}}]})
+    config = gan_config(
+        fit={
+            "epochs": 1,
+            "batch_size": 64,
+            "callbacks": [{"TensorBoard": {"log_dir": "tb", "update_freq": "batch"}}],
+        }
+    )
     path = write_config(tmp / "gan.yaml", config)
     invoke("gan", path, "-q", "--runs-dir", tmp / "runs")
     run = only_run(tmp / "runs")

@@ -22,8 +22,19 @@ from tests.commands.test_gan import gan_config, only_run, train_gan
 from tests.conftest import train_tiny_run, write_config
 
 runner = CliRunner()
-_REFERENCES = {"src", "href", "xlink:href", "srcset", "action", "poster", "data", "formaction",
-               "background", "manifest", "ping"}
+_REFERENCES = {
+    "src",
+    "href",
+    "xlink:href",
+    "srcset",
+    "action",
+    "poster",
+    "data",
+    "formaction",
+    "background",
+    "manifest",
+    "ping",
+}
 
 
 class Page(HTMLParser):
@@ -95,16 +106,27 @@ def regression(tmp_path_factory) -> Path:
     x = rng.normal(size=(240, 4)).astype("float32")
     y = (x @ np.array([1.0, -2.0, 0.5, 3.0], dtype="float32")).astype("float32")
     np.savez(tmp / "line.npz", x_train=x[:200], y_train=y[:200], x_test=x[200:], y_test=y[200:])
-    config = {"name": "line", "seed": 1,
-              "data": {"source": "npz", "path": str(tmp / "line.npz"),
-                       "validation": {"split": 0.2}},
-              "model": {"input_shape": [4],
-                        "layers": [{"Dense": {"units": 8, "activation": "relu"}},
-                                   {"Dense": {"units": 1}}]},
-              "compile": {"optimizer": "adam", "loss": "mse", "metrics": ["mae"]},
-              "fit": {"epochs": 2, "batch_size": 32}}
-    result = runner.invoke(app, ["train", str(write_config(tmp / "line.yaml", config)), "-q",
-                                 "--runs-dir", str(tmp / "runs")])
+    config = {
+        "name": "line",
+        "seed": 1,
+        "data": {"source": "npz", "path": str(tmp / "line.npz"), "validation": {"split": 0.2}},
+        "model": {
+            "input_shape": [4],
+            "layers": [{"Dense": {"units": 8, "activation": "relu"}}, {"Dense": {"units": 1}}],
+        },
+        "compile": {"optimizer": "adam", "loss": "mse", "metrics": ["mae"]},
+        "fit": {"epochs": 2, "batch_size": 32},
+    }
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            str(write_config(tmp / "line.yaml", config)),
+            "-q",
+            "--runs-dir",
+            str(tmp / "runs"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return only_run(tmp / "runs")
 
@@ -190,10 +212,13 @@ def test_report_command_writes_where_asked(classifier, tmp_path):
     assert_self_contained(out.read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("target, message", [
-    ("missing", "error: {tmp}/missing: no such run directory"),
-    ("empty", "error: {tmp}/empty: not a kerascli run (no run.json)"),
-])
+@pytest.mark.parametrize(
+    "target, message",
+    [
+        ("missing", "error: {tmp}/missing: no such run directory"),
+        ("empty", "error: {tmp}/empty: not a kerascli run (no run.json)"),
+    ],
+)
 def test_report_of_a_non_run_is_one_line(tmp_path, target, message):
     (tmp_path / "empty").mkdir()
     result = runner.invoke(app, ["report", str(tmp_path / target)])

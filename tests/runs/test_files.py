@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from kerascli.runs import files, layout, lock, records
 from kerascli.errors import RunError
+from kerascli.runs import files, layout, lock, records
 
 
 def test_run_directories_are_never_reused(tmp_path):
@@ -46,11 +46,14 @@ def test_lock_refuses_a_second_holder(tmp_path):
         import subprocess
         import sys
 
-        code = ("import sys; from kerascli.runs import lock\n"
-                "try:\n    lock.locked(sys.argv[1]).__enter__()\n"
-                "except lock.RunError as e:\n    print(e.what)")
-        out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
-                             text=True).stdout
+        code = (
+            "import sys; from kerascli.runs import lock\n"
+            "try:\n    lock.locked(sys.argv[1]).__enter__()\n"
+            "except lock.RunError as e:\n    print(e.what)"
+        )
+        out = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True
+        ).stdout
         assert "another kerascli process" in out
     with lock.locked(tmp_path):  # released: can be taken again
         pass
@@ -64,7 +67,10 @@ def test_history_csv_matches_json(tmp_path):
 
 def test_listing_and_latest(tmp_path):
     older, newer = tmp_path / "a", tmp_path / "b"
-    for path, started, status in ((older, "2026-01-01", "completed"), (newer, "2026-02-01", "failed")):
+    for path, started, status in (
+        (older, "2026-01-01", "completed"),
+        (newer, "2026-02-01", "failed"),
+    ):
         path.mkdir()
         files.update_run_json(path, started=started, status=status, task="classification")
         (path / "model.keras").write_bytes(b"")
@@ -77,11 +83,14 @@ def test_listing_and_latest(tmp_path):
         records.latest_run(tmp_path / "empty")
 
 
-@pytest.mark.parametrize("setup, message", [
-    (lambda p: None, "no such run directory"),
-    (lambda p: p.mkdir(), "not a kerascli run"),
-    (lambda p: (p.mkdir(), (p / "run.json").write_text("[1]")), "not a run record"),
-])
+@pytest.mark.parametrize(
+    "setup, message",
+    [
+        (lambda p: None, "no such run directory"),
+        (lambda p: p.mkdir(), "not a kerascli run"),
+        (lambda p: (p.mkdir(), (p / "run.json").write_text("[1]")), "not a run record"),
+    ],
+)
 def test_load_run_errors(tmp_path, setup, message):
     run = tmp_path / "r"
     setup(run)

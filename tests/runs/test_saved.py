@@ -55,8 +55,7 @@ def snapshot(path: Path) -> dict:
     state = {}
     for entry in entries:
         info = os.lstat(entry)
-        state[str(entry.relative_to(path.parent))] = (info.st_mode, info.st_size,
-                                                       info.st_mtime_ns)
+        state[str(entry.relative_to(path.parent))] = (info.st_mode, info.st_size, info.st_mtime_ns)
     return state
 
 
@@ -131,6 +130,7 @@ def model_bytes(data: bytes):
     def build(run):
         (run / "model.keras").write_bytes(data)
         return run, run / "model.keras"
+
     return build
 
 
@@ -145,7 +145,7 @@ def damaged_weights(run):
     path = run / "model.keras"
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
-    data[middle:middle + 4096] = np.random.default_rng(0).bytes(4096)
+    data[middle : middle + 4096] = np.random.default_rng(0).bytes(4096)
     path.write_bytes(bytes(data))
     return run, path
 
@@ -168,8 +168,13 @@ def hdf5_model(run):
     import keras
 
     (run / "model.keras").unlink()
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.save(run.parent / "legacy.h5")
     (run.parent / "legacy.h5").rename(run / "model.keras")
     return run, run / "model.keras"
@@ -181,9 +186,12 @@ def unknown_class(run):
     with zipfile.ZipFile(path) as archive:
         config = json.loads(archive.read("config.json"))
     marker = run.parent / "OS_SYSTEM_RAN"
-    config["config"]["layers"][1] = {"module": "os", "class_name": "system",
-                                     "config": {"command": f"touch {marker}"},
-                                     "registered_name": "system"}
+    config["config"]["layers"][1] = {
+        "module": "os",
+        "class_name": "system",
+        "config": {"command": f"touch {marker}"},
+        "registered_name": "system",
+    }
     rewrite_archive(path, **{"config.json": json.dumps(config).encode()})
     return run, path
 
@@ -208,6 +216,7 @@ def config_text(text: str):
     def build(run):
         (run / "config.yaml").write_text(text)
         return run, run / "config.yaml"
+
     return build
 
 
@@ -227,6 +236,7 @@ def record_bytes(data: bytes):
     def build(run):
         (run / "run.json").write_bytes(data)
         return run, run / "run.json"
+
     return build
 
 
@@ -234,6 +244,7 @@ def status(value, **more):
     def build(run):
         edit_record(run, status=value, **more)
         return run, run / "run.json" if value not in ("running", "failed", "interrupted") else run
+
     return build
 
 
@@ -259,26 +270,43 @@ BAD_RUNS = [
     pytest.param(missing, "no such run directory", id="missing-directory"),
     pytest.param(empty_directory, "not a kerascli run (no run.json)", id="empty-directory"),
     pytest.param(h5_file, "is a file, not a run directory", id="h5-file-as-run"),
-    pytest.param(model_file_instead_of_run, "is a file, not a run directory (name the run "
-                 "directory: ", id="model-file-as-run"),
+    pytest.param(
+        model_file_instead_of_run,
+        "is a file, not a run directory (name the run directory: ",
+        id="model-file-as-run",
+    ),
     pytest.param(no_model, "has no model.keras (status: completed)", id="no-model"),
     pytest.param(model_is_a_directory, "has no model.keras", id="model-is-a-directory"),
     pytest.param(model_is_a_symlink, "is a symbolic link", id="model-is-a-symlink"),
-    pytest.param(model_bytes(np.random.default_rng(1).bytes(4096)),
-                 "not a Keras model archive (corrupt, or not a zip file)", id="random-bytes"),
-    pytest.param(model_bytes(b"this is a text file, not a model\n"),
-                 "not a Keras model archive", id="text-model"),
+    pytest.param(
+        model_bytes(np.random.default_rng(1).bytes(4096)),
+        "not a Keras model archive (corrupt, or not a zip file)",
+        id="random-bytes",
+    ),
+    pytest.param(
+        model_bytes(b"this is a text file, not a model\n"),
+        "not a Keras model archive",
+        id="text-model",
+    ),
     pytest.param(model_bytes(b""), "not a Keras model archive", id="empty-model"),
     pytest.param(truncated_model, "not a Keras model archive", id="truncated-model"),
     pytest.param(damaged_weights, "cannot load the model: Bad CRC-32", id="damaged-weights"),
-    pytest.param(zip_not_keras, "a zip file, but not a Keras model archive (no config.json",
-                 id="zip-not-keras"),
-    pytest.param(zip_bomb_config, "config.json would unpack to 83,886,080 bytes",
-                 id="zip-bomb-config"),
-    pytest.param(hdf5_model, "an HDF5 (.h5) file, not a Keras v3 model archive",
-                 id="h5-named-model-keras"),
-    pytest.param(unknown_class, "cannot load the model: Could not locate class 'system'",
-                 id="non-keras-class"),
+    pytest.param(
+        zip_not_keras,
+        "a zip file, but not a Keras model archive (no config.json",
+        id="zip-not-keras",
+    ),
+    pytest.param(
+        zip_bomb_config, "config.json would unpack to 83,886,080 bytes", id="zip-bomb-config"
+    ),
+    pytest.param(
+        hdf5_model, "an HDF5 (.h5) file, not a Keras v3 model archive", id="h5-named-model-keras"
+    ),
+    pytest.param(
+        unknown_class,
+        "cannot load the model: Could not locate class 'system'",
+        id="non-keras-class",
+    ),
     pytest.param(no_config, "has no config.yaml", id="no-config"),
     pytest.param(config_text("name: [unclosed\n"), "config.yaml:2:1:", id="corrupt-config"),
     pytest.param(config_text(""), "the config is empty", id="empty-config"),
@@ -287,14 +315,20 @@ BAD_RUNS = [
     pytest.param(record_bytes(b"{not json"), "unreadable: ", id="corrupt-run-json"),
     pytest.param(record_bytes(b"\xff\xfe\x00garbage"), "unreadable: ", id="binary-run-json"),
     pytest.param(record_bytes(b"[1, 2]"), "not a run record", id="run-json-list"),
-    pytest.param(status("running"), "did not finish: its status is still 'running'",
-                 id="running-but-dead"),
-    pytest.param(status("failed", error="TrainingFailed: loss became NaN"),
-                 "its training failed: TrainingFailed: loss became NaN", id="failed"),
-    pytest.param(status("interrupted"), "was interrupted before training completed",
-                 id="interrupted"),
-    pytest.param(status("exploded"), "the run's status is 'exploded', not 'completed'",
-                 id="unknown-status"),
+    pytest.param(
+        status("running"), "did not finish: its status is still 'running'", id="running-but-dead"
+    ),
+    pytest.param(
+        status("failed", error="TrainingFailed: loss became NaN"),
+        "its training failed: TrainingFailed: loss became NaN",
+        id="failed",
+    ),
+    pytest.param(
+        status("interrupted"), "was interrupted before training completed", id="interrupted"
+    ),
+    pytest.param(
+        status("exploded"), "the run's status is 'exploded', not 'completed'", id="unknown-status"
+    ),
     pytest.param(status(None), "the run's status is None", id="no-status"),
     pytest.param(gan_run, "is a GAN run", id="gan-run"),
 ]
@@ -302,8 +336,7 @@ BAD_RUNS = [
 
 @pytest.mark.parametrize("command", COMMANDS)
 @pytest.mark.parametrize("build, fragment", BAD_RUNS)
-def test_bad_runs_are_one_line_and_left_alone(trained, image, tmp_path, command, build,
-                                              fragment):
+def test_bad_runs_are_one_line_and_left_alone(trained, image, tmp_path, command, build, fragment):
     run = Path(shutil.copytree(trained, tmp_path / trained.name))
     target, where = build(run)
     before = snapshot(run)
@@ -327,8 +360,12 @@ def test_a_model_of_another_shape(trained, image, tmp_path, command):
         line = assert_one_line(result, "data.test", "the test data does not fit the model: ")
         assert "Expected shape (None, 8)" in line
     else:
-        assert_one_line(result, run / "model.keras", "the model takes inputs of shape (8,), "
-                        "but the run's config makes images of shape (28, 28, 1)")
+        assert_one_line(
+            result,
+            run / "model.keras",
+            "the model takes inputs of shape (8,), "
+            "but the run's config makes images of shape (28, 28, 1)",
+        )
     assert "\x1b[" not in result.output  # Keras' terminal colour codes are stripped
     assert snapshot(run) == before
 
@@ -349,8 +386,14 @@ def test_a_lambda_layer_is_refused_and_never_runs(trained, image, tmp_path, comm
     marker = tmp_path / "LAMBDA_RAN"
     # The path is a literal in the lambda's code: Keras saves the code, not the test's variables.
     touch = eval(f"lambda x: (__import__('pathlib').Path({str(marker)!r}).touch(), x * 2)[1]")
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                              keras.layers.Lambda(touch), keras.layers.Dense(10)])
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            keras.layers.Flatten(),
+            keras.layers.Lambda(touch),
+            keras.layers.Dense(10),
+        ]
+    )
     (run / "model.keras").unlink()
     model.save(run / "model.keras")
     marker.unlink()  # building the model above called the lambda once
@@ -358,8 +401,12 @@ def test_a_lambda_layer_is_refused_and_never_runs(trained, image, tmp_path, comm
 
     result = run_command(command, run, image)
 
-    assert_one_line(result, run / "model.keras", "holds Python code (a Lambda layer or a Python "
-                    "function), which Keras' safe mode refuses to load")
+    assert_one_line(
+        result,
+        run / "model.keras",
+        "holds Python code (a Lambda layer or a Python "
+        "function), which Keras' safe mode refuses to load",
+    )
     assert not marker.exists()
     assert snapshot(run) == before
     # The check above can fail: loaded without safe mode, the same file runs the lambda.
@@ -376,8 +423,11 @@ def test_a_run_still_training_is_refused(trained, image, tmp_path, command):
         fcntl.flock(held, fcntl.LOCK_EX)
         result = run_command(command, run, image)
 
-    assert_one_line(result, run, "is still training (another kerascli process is using it) "
-                    "(wait for it to finish)")
+    assert_one_line(
+        result,
+        run,
+        "is still training (another kerascli process is using it) (wait for it to finish)",
+    )
     assert snapshot(run) == before
 
 

@@ -31,14 +31,17 @@ def wait_all(processes: list[subprocess.Popen]) -> list[subprocess.CompletedProc
     try:
         for process in processes:
             stdout, stderr = process.communicate(timeout=TIMEOUT)
-            results.append(subprocess.CompletedProcess(process.args, process.returncode,
-                                                       stdout, stderr))
+            results.append(
+                subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+            )
     finally:
         for process in processes:
             if process.poll() is None:
                 process.kill()
                 process.wait()
     return results
+
+
 # Replicas see their shares of each batch in another order of summation, and an epoch's logged
 # loss averages batches of unequal size differently: measured differences are under 0.5%.
 LOSS_TOLERANCE = 0.02
@@ -58,10 +61,12 @@ def kerascli(*args, env=None, timeout=TIMEOUT, wait=True):
     command = [sys.executable, "-m", "kerascli", *map(str, args)]
     full_env = {**os.environ, **(env or {})}
     if wait:
-        return subprocess.run(command, cwd=ROOT, env=full_env, capture_output=True, text=True,
-                              timeout=timeout)
-    return subprocess.Popen(command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+        return subprocess.run(
+            command, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout
+        )
+    return subprocess.Popen(
+        command, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def only_run(runs_dir: Path) -> Path:
@@ -86,14 +91,19 @@ def reference_losses(tmp_path_factory) -> list[float]:
     from kerascli.config.loading import load_config
 
     base = tmp_path_factory.mktemp("reference")
-    result = train(load_config(write_config(base / "one.yaml", small_config())),
-                   runs_dir=base / "runs", quiet=True, console=Console(file=io.StringIO()))
+    result = train(
+        load_config(write_config(base / "one.yaml", small_config())),
+        runs_dir=base / "runs",
+        quiet=True,
+        console=Console(file=io.StringIO()),
+    )
     return result.history["loss"]
 
 
 def test_mirrored_over_two_logical_cpus_trains_like_one_device(tmp_path, reference_losses):
-    config = write_config(tmp_path / "mirrored.yaml",
-                          small_config(distribute={"strategy": "mirrored", "devices": 2}))
+    config = write_config(
+        tmp_path / "mirrored.yaml", small_config(distribute={"strategy": "mirrored", "devices": 2})
+    )
     result = kerascli("train", config, "--quiet", "--runs-dir", tmp_path / "runs")
     assert result.returncode == 0, result.stderr
     headline = "mirrored: 2 replicas on CPU:0, CPU:1; global batch 64, about 32 per replica"
@@ -102,9 +112,13 @@ def test_mirrored_over_two_logical_cpus_trains_like_one_device(tmp_path, referen
     record = record_of(run)
     assert record["status"] == "completed"
     assert record["distribute"] == {
-        "strategy": "mirrored", "replicas": 2,
-        "devices": ["/job:localhost/replica:0/task:0/device:CPU:0",
-                    "/job:localhost/replica:0/task:0/device:CPU:1"]}
+        "strategy": "mirrored",
+        "replicas": 2,
+        "devices": [
+            "/job:localhost/replica:0/task:0/device:CPU:0",
+            "/job:localhost/replica:0/task:0/device:CPU:1",
+        ],
+    }
     assert_close(history_of(run)["loss"], reference_losses)
     assert (run / "model.keras").is_file()
 
@@ -112,8 +126,12 @@ def test_mirrored_over_two_logical_cpus_trains_like_one_device(tmp_path, referen
 def test_mirrored_gan_logs_unscaled_losses(tmp_path):
     """Each replica's losses are divided by the replica count for the gradients only: logged,
     an untrained BCE GAN's losses are near ln 2 (generator) and 2 ln 2 (discriminator), not half."""
-    config = write_config(tmp_path / "gan.yaml", gan_config(
-        distribute={"strategy": "mirrored", "devices": 2}, fit={"epochs": 1, "batch_size": 64}))
+    config = write_config(
+        tmp_path / "gan.yaml",
+        gan_config(
+            distribute={"strategy": "mirrored", "devices": 2}, fit={"epochs": 1, "batch_size": 64}
+        ),
+    )
     result = kerascli("gan", config, "--quiet", "--runs-dir", tmp_path / "runs")
     assert result.returncode == 0, result.stderr
     run = only_run(tmp_path / "runs")
@@ -136,8 +154,12 @@ def free_ports(count: int) -> list[int]:
 
 
 def tf_config(ports: list[int], index: int) -> str:
-    return json.dumps({"cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
-                       "task": {"type": "worker", "index": index}})
+    return json.dumps(
+        {
+            "cluster": {"worker": [f"127.0.0.1:{port}" for port in ports]},
+            "task": {"type": "worker", "index": index},
+        }
+    )
 
 
 def run_workers(tmp_path: Path, config: Path, *extra) -> list[subprocess.CompletedProcess]:
@@ -146,15 +168,22 @@ def run_workers(tmp_path: Path, config: Path, *extra) -> list[subprocess.Complet
     processes = []
     for index in range(2):
         (tmp_path / f"tmp{index}").mkdir(exist_ok=True)
-        processes.append(kerascli(
-            "train", config, "--quiet", "--runs-dir", tmp_path / f"runs{index}", *extra,
-            env={"TF_CONFIG": tf_config(ports, index), "TMPDIR": str(tmp_path / f"tmp{index}")},
-            wait=False))
+        processes.append(
+            kerascli(
+                "train",
+                config,
+                "--quiet",
+                "--runs-dir",
+                tmp_path / f"runs{index}",
+                *extra,
+                env={"TF_CONFIG": tf_config(ports, index), "TMPDIR": str(tmp_path / f"tmp{index}")},
+                wait=False,
+            )
+        )
     return wait_all(processes)
 
 
-def test_two_local_workers_train_and_resume_from_the_chiefs_checkpoint(tmp_path,
-                                                                       reference_losses):
+def test_two_local_workers_train_and_resume_from_the_chiefs_checkpoint(tmp_path, reference_losses):
     config = small_config(distribute={"strategy": "multi_worker", "join_timeout": 120})
     config["fit"]["epochs"] = 1
     path = write_config(tmp_path / "cluster.yaml", config)
@@ -180,27 +209,48 @@ def test_two_local_workers_train_and_resume_from_the_chiefs_checkpoint(tmp_path,
 
 
 def test_a_peer_that_never_comes_times_out_with_one_line(tmp_path):
-    config = write_config(tmp_path / "alone.yaml", small_config(
-        distribute={"strategy": "multi_worker", "join_timeout": 2}))
-    result = kerascli("train", config, "--quiet", "--runs-dir", tmp_path / "runs",
-                      env={"TF_CONFIG": tf_config(free_ports(2), 0)}, timeout=120)
+    config = write_config(
+        tmp_path / "alone.yaml",
+        small_config(distribute={"strategy": "multi_worker", "join_timeout": 2}),
+    )
+    result = kerascli(
+        "train",
+        config,
+        "--quiet",
+        "--runs-dir",
+        tmp_path / "runs",
+        env={"TF_CONFIG": tf_config(free_ports(2), 0)},
+        timeout=120,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1] == (
         "error: distribute: worker 0: not every worker of the 2 in TF_CONFIG joined within 2 s "
         "(start every worker with the same config and its own task.index, check the addresses, "
-        "or raise distribute.join_timeout)")
+        "or raise distribute.join_timeout)"
+    )
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
 
 
 def test_a_global_batch_smaller_than_the_replicas_is_refused(tmp_path):
-    config = write_config(tmp_path / "small_batch.yaml",
-                          small_config(distribute={"strategy": "mirrored", "devices": 3}))
-    result = kerascli("train", config, "--quiet", "--runs-dir", tmp_path / "runs",
-                      "--set", "fit.batch_size=2", timeout=120)
+    config = write_config(
+        tmp_path / "small_batch.yaml",
+        small_config(distribute={"strategy": "mirrored", "devices": 3}),
+    )
+    result = kerascli(
+        "train",
+        config,
+        "--quiet",
+        "--runs-dir",
+        tmp_path / "runs",
+        "--set",
+        "fit.batch_size=2",
+        timeout=120,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         "error: fit.batch_size: 2 is smaller than the 3 replicas (batch_size is the global "
-        "batch: give it at least one example per replica)")
+        "batch: give it at least one example per replica)"
+    )
     assert not (tmp_path / "runs").exists() or not list((tmp_path / "runs").iterdir())
 
 
@@ -210,13 +260,15 @@ def test_devices_on_a_machine_with_gpus_is_refused(tmp_path):
     gpus = len(tf.config.list_physical_devices("GPU"))
     if not gpus:
         pytest.skip("needs a GPU: on this machine devices splits the CPU")
-    config = write_config(tmp_path / "gpus.yaml",
-                          small_config(distribute={"strategy": "mirrored", "devices": 2}))
+    config = write_config(
+        tmp_path / "gpus.yaml", small_config(distribute={"strategy": "mirrored", "devices": 2})
+    )
     result = kerascli("train", config, "--quiet", "--runs-dir", tmp_path / "runs", timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         f"error: distribute.devices: is for machines without GPUs; this one has {gpus} (remove "
-        "devices: mirrored uses every GPU TensorFlow finds)")
+        "devices: mirrored uses every GPU TensorFlow finds)"
+    )
 
 
 def test_mixed_float16_without_a_gpu_is_refused_and_bfloat16_trains(tmp_path, runs_dir):
@@ -228,18 +280,30 @@ def test_mixed_float16_without_a_gpu_is_refused_and_bfloat16_trains(tmp_path, ru
     config = write_config(tmp_path / "mixed.yaml", small_config())
     runner = CliRunner()
     if not tf.config.list_physical_devices("GPU"):
-        refused = runner.invoke(app, ["train", str(config), "--quiet", "--set",
-                                      "fit.mixed_precision=mixed_float16"])
+        refused = runner.invoke(
+            app, ["train", str(config), "--quiet", "--set", "fit.mixed_precision=mixed_float16"]
+        )
         assert refused.exit_code == 2
         assert refused.output.strip().splitlines()[-1] == (
             "error: fit.mixed_precision: mixed_float16 needs a GPU, and TensorFlow finds none on "
-            "this machine (use mixed_bfloat16 on a CPU, or remove mixed_precision)")
+            "this machine (use mixed_bfloat16 on a CPU, or remove mixed_precision)"
+        )
         assert not runs_dir.exists() or not list(runs_dir.iterdir())
     import keras
 
     try:
-        result = runner.invoke(app, ["train", str(config), "--quiet", "--set",
-                                     "fit.mixed_precision=mixed_bfloat16", "--set", "fit.epochs=1"])
+        result = runner.invoke(
+            app,
+            [
+                "train",
+                str(config),
+                "--quiet",
+                "--set",
+                "fit.mixed_precision=mixed_bfloat16",
+                "--set",
+                "fit.epochs=1",
+            ],
+        )
         assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
     finally:
         keras.mixed_precision.set_global_policy("float32")  # leave the process as it was
@@ -267,8 +331,13 @@ print("same" if (first == second).all() else "different")
 
 
 def test_each_replica_draws_its_own_gan_noise():
-    result = subprocess.run([sys.executable, "-c", REPLICA_NOISE], cwd=ROOT, capture_output=True,
-                            text=True, timeout=TIMEOUT)
+    result = subprocess.run(
+        [sys.executable, "-c", REPLICA_NOISE],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split()[-1] == "different"
 
@@ -285,5 +354,6 @@ def test_a_run_resumes_in_the_precision_it_was_saved_in(tmp_path):
         train(config, runs_dir=tmp_path / "runs", resume=run, quiet=True)
     assert raised.value.format() == (
         f"fit.mixed_precision: mixed_bfloat16 differs from the run being resumed ({run}), whose "
-        "networks compute in float32 (resume with mixed_precision: null, or start a new run)")
+        "networks compute in float32 (resume with mixed_precision: null, or start a new run)"
+    )
     assert record_of(run)["status"] == "completed"

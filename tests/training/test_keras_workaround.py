@@ -41,10 +41,13 @@ PLAIN_KERAS_WORKER = textwrap.dedent("""
 
 
 def test_the_installed_keras_still_has_both_faults():
-    assert keras_workaround.needed() == {"_maybe_symbolic_build": True,
-                                         "reduce_per_replica": True}, (
+    assert keras_workaround.needed() == {
+        "_maybe_symbolic_build": True,
+        "reduce_per_replica": True,
+    }, (
         f"Keras {keras.__version__} fixed keras-team/keras#20585 in part: remove that patch "
-        "from kerascli/training/keras_workaround.py")
+        "from kerascli/training/keras_workaround.py"
+    )
 
 
 def test_apply_patches_once_and_keeps_the_originals_reachable():
@@ -59,11 +62,22 @@ def test_apply_patches_once_and_keeps_the_originals_reachable():
 
 def run_two_workers(mode: str) -> list[subprocess.CompletedProcess]:
     ports = free_ports(2)
-    processes = [subprocess.Popen(
-        [sys.executable, "-c", PLAIN_KERAS_WORKER, mode], cwd=ROOT, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2",
-             "TF_CONFIG": tf_config(ports, index)}) for index in range(2)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", PLAIN_KERAS_WORKER, mode],
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={
+                "PATH": "/usr/bin:/bin",
+                "PYTHONPATH": str(ROOT),
+                "TF_CPP_MIN_LOG_LEVEL": "2",
+                "TF_CONFIG": tf_config(ports, index),
+            },
+        )
+        for index in range(2)
+    ]
     return wait_all(processes)
 
 
@@ -73,5 +87,6 @@ def test_without_the_workaround_two_workers_cannot_fit():
     for result in run_two_workers("plain"):
         assert result.returncode != 0, (
             f"Keras {keras.__version__} fits with two workers unpatched: keras-team/keras#20585 "
-            "is fixed; remove kerascli/training/keras_workaround.py")
+            "is fixed; remove kerascli/training/keras_workaround.py"
+        )
         assert "PerReplica" in result.stderr, result.stderr[-2000:]

@@ -53,10 +53,13 @@ def test_resume_continues_with_more_epochs(tmp_path, runs_dir):
     assert not (run / "checkpoints" / "epoch_0002.keras").exists()
 
 
-@pytest.mark.parametrize("override, message", [
-    ("model.layers[1].Dense.units=16", "model: differs from the run being resumed"),
-    ("data.limit.train=1000", "data: differs from the run being resumed"),
-])
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("model.layers[1].Dense.units=16", "model: differs from the run being resumed"),
+        ("data.limit.train=1000", "data: differs from the run being resumed"),
+    ],
+)
 def test_resume_refuses_a_changed_model_or_data(tmp_path, runs_dir, override, message):
     config = write_config(tmp_path / "tiny.yaml", tiny_config(fit={"epochs": 1, "batch_size": 64}))
     assert invoke("train", config, "-q").exit_code == 0
@@ -76,11 +79,18 @@ def test_resume_of_a_missing_run_is_an_error(tmp_path, runs_dir):
 def _start_training(tmp_path, runs_dir, epochs=400):
     data = tiny_config()["data"]
     data["limit"] = {"train": 3000, "test": 100}
-    config = write_config(tmp_path / "long.yaml",
-                          tiny_config(data=data, fit={"epochs": epochs, "batch_size": 32}))
+    config = write_config(
+        tmp_path / "long.yaml", tiny_config(data=data, fit={"epochs": epochs, "batch_size": 32})
+    )
     env = {**os.environ, "KERASCLI_RUNS": str(runs_dir)}
-    process = subprocess.Popen([*CLI, "train", str(config), "-q"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*CLI, "train", str(config), "-q"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 120
     while time.time() < deadline:
         states = list(runs_dir.glob("*/checkpoints/state.json"))
@@ -133,8 +143,12 @@ def test_second_process_on_the_same_run_is_refused(tmp_path, runs_dir):
 
 
 def test_nan_loss_fails_the_run_cleanly(tmp_path, runs_dir):
-    config = tiny_config(compile={"optimizer": {"SGD": {"learning_rate": 1.0e+12}},
-                                  "loss": "categorical_crossentropy"})
+    config = tiny_config(
+        compile={
+            "optimizer": {"SGD": {"learning_rate": 1.0e12}},
+            "loss": "categorical_crossentropy",
+        }
+    )
     result = invoke("train", write_config(tmp_path / "nan.yaml", config), "-q")
     assert result.exit_code == 1, result.output
     assert "NaN or infinite" in result.output and "Traceback" not in result.output
@@ -149,12 +163,20 @@ def test_nan_loss_fails_the_run_cleanly(tmp_path, runs_dir):
 
 def test_deterministic_runs_repeat_exactly(tmp_path, runs_dir):
     config = write_config(tmp_path / "det.yaml", tiny_config(deterministic=True))
-    first = subprocess.run([*CLI, "train", str(config), "-q", "--name", "a"], cwd=ROOT,
-                           capture_output=True, text=True,
-                           env={**os.environ, "KERASCLI_RUNS": str(runs_dir)})
-    second = subprocess.run([*CLI, "train", str(config), "-q", "--name", "b"], cwd=ROOT,
-                            capture_output=True, text=True,
-                            env={**os.environ, "KERASCLI_RUNS": str(runs_dir)})
+    first = subprocess.run(
+        [*CLI, "train", str(config), "-q", "--name", "a"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERASCLI_RUNS": str(runs_dir)},
+    )
+    second = subprocess.run(
+        [*CLI, "train", str(config), "-q", "--name", "b"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KERASCLI_RUNS": str(runs_dir)},
+    )
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     (run_a,) = runs_dir.glob("a-*")
     (run_b,) = runs_dir.glob("b-*")

@@ -21,8 +21,9 @@ def grid_size(count: int, side: int, columns: int | None = None) -> tuple[int, i
     return rows * (side + GAP) + GAP, columns * (side + GAP) + GAP
 
 
-@pytest.mark.parametrize("count, columns, rows", [(1, 1, 1), (4, 2, 2), (5, 3, 2), (9, 3, 3),
-                                                  (10, 4, 3), (64, 8, 8)])
+@pytest.mark.parametrize(
+    "count, columns, rows", [(1, 1, 1), (4, 2, 2), (5, 3, 2), (9, 3, 3), (10, 4, 3), (64, 8, 8)]
+)
 def test_square_ish_grids(count, columns, rows):
     pixels = np.zeros((count, 28, 28), np.uint8)
     grid = tile(pixels)
@@ -45,13 +46,13 @@ def test_tiles_sit_in_order_with_gaps_between_them():
     assert grid.shape == grid_size(count, 56)
     for index in range(count):
         top, left = GAP + (index // 3) * 58, GAP + (index % 3) * 58
-        block = grid[top:top + 56, left:left + 56]
+        block = grid[top : top + 56, left : left + 56]
         assert (block == 100 + 20 * index).all(), index
         # The gap left of and above every tile is the border colour.
-        assert (grid[top:top + 56, left - GAP:left] == BORDER).all()
-        assert (grid[top - GAP:top, left:left + 56] == BORDER).all()
+        assert (grid[top : top + 56, left - GAP : left] == BORDER).all()
+        assert (grid[top - GAP : top, left : left + 56] == BORDER).all()
     # The sixth cell of the 3x2 grid is empty: border colour only.
-    assert (grid[GAP + 58:GAP + 58 + 56, GAP + 2 * 58:GAP + 2 * 58 + 56] == BORDER).all()
+    assert (grid[GAP + 58 : GAP + 58 + 56, GAP + 2 * 58 : GAP + 2 * 58 + 56] == BORDER).all()
 
 
 def test_small_images_are_scaled_up_by_a_whole_factor_without_smoothing():
@@ -67,8 +68,8 @@ def test_large_and_colour_images_keep_their_size_and_channels():
     pixels = np.random.default_rng(0).integers(0, 256, (2, 64, 60, 3), dtype=np.uint8)
     grid = tile(pixels)
     assert grid.shape == (64 + 2 * GAP, 2 * 60 + 3 * GAP, 3)
-    np.testing.assert_array_equal(grid[GAP:GAP + 64, GAP:GAP + 60], pixels[0])
-    np.testing.assert_array_equal(grid[GAP:GAP + 64, 2 * GAP + 60:2 * GAP + 120], pixels[1])
+    np.testing.assert_array_equal(grid[GAP : GAP + 64, GAP : GAP + 60], pixels[0])
+    np.testing.assert_array_equal(grid[GAP : GAP + 64, 2 * GAP + 60 : 2 * GAP + 120], pixels[1])
 
 
 def test_fixed_noise_is_the_same_for_a_seed_and_differs_between_seeds():
@@ -94,8 +95,9 @@ def tile_centre(grid, index, columns, side=56):
 def test_save_grid_maps_minus_one_one_to_black_white(tmp_path):
     values = [-1.0, 0.0, 1.0, 5.0, -3.0, 0.5]  # the last-but-one pair is clipped
     images = np.stack([np.full((28, 28, 1), v, np.float32) for v in values])
-    path = save_grid(images, PreprocessConfig(reshape=[28, 28, 1], range=[-1, 1]),
-                     tmp_path / "deep" / "grid.png")
+    path = save_grid(
+        images, PreprocessConfig(reshape=[28, 28, 1], range=[-1, 1]), tmp_path / "deep" / "grid.png"
+    )
     image_format, mode, grid = read_pixels(path)
     assert image_format == "PNG" and mode == "L"
     assert grid.shape == grid_size(len(values), 56)
@@ -111,8 +113,7 @@ def test_save_grid_maps_the_scale_range_and_keeps_colour(tmp_path):
     image_format, mode, grid = read_pixels(path)
     assert image_format == "JPEG" and mode == "RGB"
     assert np.abs(tile_centre(grid, 0, columns=2, side=64).astype(int) - [0, 0, 0]).max() <= 3
-    assert np.abs(tile_centre(grid, 1, columns=2, side=64).astype(int)
-                  - [128, 255, 255]).max() <= 3
+    assert np.abs(tile_centre(grid, 1, columns=2, side=64).astype(int) - [128, 255, 255]).max() <= 3
 
 
 def test_progress_gif_has_one_frame_per_epoch_in_order(tmp_path):
@@ -120,8 +121,11 @@ def test_progress_gif_has_one_frame_per_epoch_in_order(tmp_path):
     levels = [-1.0, -0.2, 0.8]
     # Written out of order: the GIF follows the epoch numbers, not the file times.
     for epoch in (3, 1, 2):
-        save_grid(np.full((4, 28, 28, 1), levels[epoch - 1], np.float32), preprocess,
-                  tmp_path / f"epoch_{epoch:03d}.png")
+        save_grid(
+            np.full((4, 28, 28, 1), levels[epoch - 1], np.float32),
+            preprocess,
+            tmp_path / f"epoch_{epoch:03d}.png",
+        )
     (tmp_path / "other.png").write_bytes(b"not one of ours")  # ignored
     path = save_progress_gif(tmp_path)
     assert path == tmp_path / "progress.gif"

@@ -39,9 +39,14 @@ def test_many_epochs_get_whole_number_ticks_and_no_markers():
 def test_every_point_names_its_value_on_hover():
     svg = curves_svg(SERIES, title="loss", prefix="c0")
     titles = re.findall(r"<use [^>]*><title>([^<]*)</title></use>", svg)
-    assert titles == ["train, epoch 1: 1", "train, epoch 2: 0.5", "train, epoch 4: 0.25",
-                      "validation, epoch 1: 1.2", "validation, epoch 2: 0.7",
-                      "validation, epoch 3: 0.6"]
+    assert titles == [
+        "train, epoch 1: 1",
+        "train, epoch 2: 0.5",
+        "train, epoch 4: 0.25",
+        "validation, epoch 1: 1.2",
+        "validation, epoch 2: 0.7",
+        "validation, epoch 3: 0.6",
+    ]
     # A label is text, escaped, never markup.
     hostile = curves_svg({"<b>x</b>": [1.0]}, title="t", prefix="c1")
     assert "&lt;b&gt;x&lt;/b&gt;, epoch 1: 1" in hostile and "<b>" not in hostile

@@ -21,8 +21,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from kerascli.data.images.files import (EXTENSIONS, FORMATS, SUPPORTED, file_size, open_regular,
-                                        signature, stat_problem, unsupported)
+from kerascli.data.images.files import (
+    EXTENSIONS,
+    FORMATS,
+    SUPPORTED,
+    file_size,
+    open_regular,
+    signature,
+    stat_problem,
+    unsupported,
+)
 from kerascli.data.images.ink import ring_mask
 from kerascli.errors import DataError, one_line
 
@@ -33,9 +41,12 @@ def check_pixels(image: Image.Image, path: Path) -> None:
     limit = Image.MAX_IMAGE_PIXELS
     pixels = image.width * image.height
     if limit and pixels > limit:
-        raise DataError(str(path), f"too many pixels ({image.width}x{image.height}): refused as "
-                        f"a possible decompression bomb (the limit is {limit:,} pixels)",
-                        "use a smaller image")
+        raise DataError(
+            str(path),
+            f"too many pixels ({image.width}x{image.height}): refused as "
+            f"a possible decompression bomb (the limit is {limit:,} pixels)",
+            "use a smaller image",
+        )
 
 
 def _to_8bit(image: Image.Image) -> Image.Image:
@@ -73,7 +84,8 @@ def _normalise_mode(image: Image.Image, channels: int) -> Image.Image:
     if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         image = _to_8bit(image)
     has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
-        "transparency" in image.info and image.mode in ("P", "L", "RGB", "1"))
+        "transparency" in image.info and image.mode in ("P", "L", "RGB", "1")
+    )
     if has_alpha:
         image = _flatten_alpha(image)
     if image.mode not in ("L", "RGB"):
@@ -138,8 +150,11 @@ def load_image(path: str | Path, *, height: int, width: int, channels: int) -> n
     path = Path(path)
     if path.suffix.lower() not in EXTENSIONS:
         raise unsupported(path)
-    with decoding_errors(path), open_regular(path) as handle, \
-            Image.open(handle, formats=list(FORMATS)) as image:
+    with (
+        decoding_errors(path),
+        open_regular(path) as handle,
+        Image.open(handle, formats=list(FORMATS)) as image,
+    ):
         check_pixels(image, path)
         # MPO is how Pillow opens the JPEGs of cameras that embed a second picture: a JPEG
         # (its first frame is what a viewer shows), with the same orientation tag.
@@ -153,8 +168,9 @@ def load_image(path: str | Path, *, height: int, width: int, channels: int) -> n
             pixels = np.asarray(image)
             ring = np.median(pixels[ring_mask(*pixels.shape[:2])], axis=0)
             fill = int(ring) if channels == 1 else tuple(int(v) for v in ring)
-            image = ImageOps.pad(image, (width, height), method=Image.Resampling.LANCZOS,
-                                 color=fill)
+            image = ImageOps.pad(
+                image, (width, height), method=Image.Resampling.LANCZOS, color=fill
+            )
         pixels = np.asarray(image, dtype=np.uint8)
     return pixels.reshape(height, width, channels)
 
@@ -184,26 +200,32 @@ def decoding_errors(path: Path, supported: str = SUPPORTED):
         kind = signature(path)
         if kind:
             raise DataError(str(path), f"truncated or corrupt {kind} image") from None
-        raise DataError(str(path), f"not a {supported} image (the content is not one of "
-                        "those formats)") from None
+        raise DataError(
+            str(path), f"not a {supported} image (the content is not one of those formats)"
+        ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise DataError(str(path), "too many pixels: refused as a possible decompression bomb "
-                        f"(the limit is {Image.MAX_IMAGE_PIXELS:,} pixels)",
-                        "use a smaller image") from None
+        raise DataError(
+            str(path),
+            "too many pixels: refused as a possible decompression bomb "
+            f"(the limit is {Image.MAX_IMAGE_PIXELS:,} pixels)",
+            "use a smaller image",
+        ) from None
     except OSError as error:
         if error.errno is not None and error.filename is not None:
             # The file system's refusal (a link loop, ...), not the decoder's.
             raise DataError(str(path), stat_problem(path, error)) from None
         raise DataError(str(path), _decoder_problem(error)) from None
     except MemoryError:
-        raise DataError(str(path), "not enough memory to decode this image",
-                        "use a smaller image") from None
+        raise DataError(
+            str(path), "not enough memory to decode this image", "use a smaller image"
+        ) from None
     except Exception as error:  # noqa: BLE001 - decoders raise SyntaxError, ValueError...
         raise DataError(str(path), _decoder_problem(error)) from None
 
 
-def check_image(path: str | Path, formats: tuple[str, ...] = FORMATS,
-                supported: str = SUPPORTED) -> str:
+def check_image(
+    path: str | Path, formats: tuple[str, ...] = FORMATS, supported: str = SUPPORTED
+) -> str:
     """Decodes one image file completely, only to know that it can be read.
 
     Used before training on a folder of images, so that a damaged file is one error naming it
@@ -221,8 +243,11 @@ def check_image(path: str | Path, formats: tuple[str, ...] = FORMATS,
         DataError: As `load_image`, naming the file.
     """
     path = Path(path)
-    with decoding_errors(path, supported), open_regular(path) as handle, \
-            Image.open(handle, formats=list(formats)) as image:
+    with (
+        decoding_errors(path, supported),
+        open_regular(path) as handle,
+        Image.open(handle, formats=list(formats)) as image,
+    ):
         check_pixels(image, path)
         image.load()  # `verify()` alone passes truncated JPEGs that decoders then fail on
         return "JPEG" if image.format == "MPO" else image.format

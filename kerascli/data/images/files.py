@@ -23,8 +23,9 @@ SUPPORTED = "PNG, JPEG or BMP"
 _MAGIC = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff", "BMP": b"BM"}
 
 
-def find_images(paths: list[str | Path], extensions=EXTENSIONS, supported: str = SUPPORTED
-                ) -> tuple[list[Path], list[DataError]]:
+def find_images(
+    paths: list[str | Path], extensions=EXTENSIONS, supported: str = SUPPORTED
+) -> tuple[list[Path], list[DataError]]:
     """Expands files and directories into the image files to read.
 
     A directory contributes its PNG, JPEG and BMP files (by extension, case-insensitive, not
@@ -73,9 +74,15 @@ def _scan_directory(path: Path, extensions=EXTENSIONS) -> tuple[list[Path], list
     try:
         # scandir knows each entry's type without a stat call: it matters at 10,000 files.
         with os.scandir(path) as listing:
-            entries = sorted((entry for entry in listing if not entry.name.startswith(".")
-                              and os.path.splitext(entry.name)[1].lower() in extensions),
-                             key=lambda entry: entry.name)
+            entries = sorted(
+                (
+                    entry
+                    for entry in listing
+                    if not entry.name.startswith(".")
+                    and os.path.splitext(entry.name)[1].lower() in extensions
+                ),
+                key=lambda entry: entry.name,
+            )
     except OSError as error:
         return [], [DataError(str(path), f"cannot list the directory: {error.strerror}")]
     for entry in entries:
@@ -118,9 +125,17 @@ def stat_problem(path: Path, error: BaseException) -> str:
 
 
 def not_regular(mode: int) -> str:
-    kind = ("a named pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a directory"
-            if stat.S_ISDIR(mode) else "not a regular file")
+    kind = (
+        "a named pipe"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a directory"
+        if stat.S_ISDIR(mode)
+        else "not a regular file"
+    )
     return f"{kind}, not an image file" if kind.startswith("a ") else kind
 
 

@@ -29,10 +29,15 @@ FOLDER_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 FOLDER_FORMATS = ("PNG", "JPEG", "BMP", "GIF")
 FOLDER_SUPPORTED = "PNG, JPEG, BMP or GIF"
 SPLIT_FOLDERS = {"train": "train", "test": "test", "validation": "val"}
-TENSORFLOW_REFUSES = {("BMP", "grayscale"): "3 or 4 channels", ("GIF", "grayscale"): "3 channels",
-                      ("GIF", "rgba"): "3 channels", ("JPEG", "rgba"): "1 or 3 channels"}
-LAYOUT_HINT = ("put each class's images in its own folder: PATH/<class>/*.png, or "
-               "PATH/train/<class>/*")
+TENSORFLOW_REFUSES = {
+    ("BMP", "grayscale"): "3 or 4 channels",
+    ("GIF", "grayscale"): "3 channels",
+    ("GIF", "rgba"): "3 channels",
+    ("JPEG", "rgba"): "1 or 3 channels",
+}
+LAYOUT_HINT = (
+    "put each class's images in its own folder: PATH/<class>/*.png, or PATH/train/<class>/*"
+)
 
 
 @dataclass(frozen=True)
@@ -108,8 +113,11 @@ def scan_layout(path: str, held_out: float | None) -> FolderLayout:
             if (root / name).is_dir():
                 folders[split] = root / name
         if held_out is not None and "test" in folders:
-            raise DataError(str(root / "test"), "a test folder and data.test.split both give a "
-                            "test set", "remove data.test, or the test folder")
+            raise DataError(
+                str(root / "test"),
+                "a test folder and data.test.split both give a test set",
+                "remove data.test, or the test folder",
+            )
     else:
         folders["train"] = root
     classes = class_folders(folders["train"])
@@ -119,9 +127,11 @@ def scan_layout(path: str, held_out: float | None) -> FolderLayout:
         if split in folders:
             for name in class_folders(folders[split]):
                 if name not in classes:
-                    raise DataError(str(folders[split] / name), f"class {name!r} is not one of "
-                                    f"the training classes in {folders['train']}",
-                                    "every test and val class needs a train folder too")
+                    raise DataError(
+                        str(folders[split] / name),
+                        f"class {name!r} is not one of the training classes in {folders['train']}",
+                        "every test and val class needs a train folder too",
+                    )
     return FolderLayout(root, tuple(classes), folders, held_out)
 
 
@@ -135,13 +145,17 @@ def unreadable_by_keras(path: Path, image_format: str, color_mode: str) -> DataE
     if (image_format, color_mode) not in TENSORFLOW_REFUSES:
         return None
     gives = TENSORFLOW_REFUSES[image_format, color_mode]
-    return DataError(str(path), f"{image_format} images cannot be read as {color_mode} "
-                     f"(TensorFlow's {image_format} decoder gives {gives})",
-                     "convert it to PNG, or change data.color_mode")
+    return DataError(
+        str(path),
+        f"{image_format} images cannot be read as {color_mode} "
+        f"(TensorFlow's {image_format} decoder gives {gives})",
+        "convert it to PNG, or change data.color_mode",
+    )
 
 
-def check_folder_files(layout: FolderLayout, color_mode: str = "rgb",
-                       workers: int | None = None) -> FolderLayout:
+def check_folder_files(
+    layout: FolderLayout, color_mode: str = "rgb", workers: int | None = None
+) -> FolderLayout:
     """Decodes every image of every split once, and counts them.
 
     Args:
@@ -161,17 +175,33 @@ def check_folder_files(layout: FolderLayout, color_mode: str = "rgb",
         total = 0
         for name in layout.split_classes(split):
             images, others = class_files(folder / name)
-            problems.extend(DataError(str(other), f"not a {FOLDER_SUPPORTED} image file",
-                                      "move it out of the class folder") for other in others)
+            problems.extend(
+                DataError(
+                    str(other),
+                    f"not a {FOLDER_SUPPORTED} image file",
+                    "move it out of the class folder",
+                )
+                for other in others
+            )
             if not images and split == "train":
-                problems.append(DataError(str(folder / name), "a class folder without images",
-                                          f"add {FOLDER_SUPPORTED} files, or remove the folder"))
+                problems.append(
+                    DataError(
+                        str(folder / name),
+                        "a class folder without images",
+                        f"add {FOLDER_SUPPORTED} files, or remove the folder",
+                    )
+                )
             to_check.extend(images)
             total += len(images)
         counts[split] = total
         if split != "train" and not total:
-            problems.append(DataError(str(folder), "no images in its class folders",
-                                      f"add {FOLDER_SUPPORTED} files, or remove the folder"))
+            problems.append(
+                DataError(
+                    str(folder),
+                    "no images in its class folders",
+                    f"add {FOLDER_SUPPORTED} files, or remove the folder",
+                )
+            )
     with bomb_guard(), ThreadPoolExecutor(workers or min(8, os.cpu_count() or 1)) as pool:
         for error in pool.map(lambda path: _problem(path, color_mode), to_check):
             if error is not None:
@@ -179,9 +209,15 @@ def check_folder_files(layout: FolderLayout, color_mode: str = "rgb",
     if layout.held_out is not None and not problems:
         held = int(counts["train"] * layout.held_out)  # as Keras' validation_split counts
         if not 0 < held < counts["train"]:
-            problems.append(DataError("data.test.split", f"holding out {layout.held_out} of "
-                                      f"{counts['train']} images leaves none to train on or "
-                                      "none to test", "add images or change the split"))
+            problems.append(
+                DataError(
+                    "data.test.split",
+                    f"holding out {layout.held_out} of "
+                    f"{counts['train']} images leaves none to train on or "
+                    "none to test",
+                    "add images or change the split",
+                )
+            )
     if problems:
         first = problems[0]
         first.others = problems[1:]

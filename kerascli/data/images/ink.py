@@ -18,7 +18,7 @@ def ring_mask(height: int, width: int) -> np.ndarray:
     """Marks an image's outer ring: a tenth of the shorter side wide, at least one pixel."""
     ring = max(1, int(round(min(height, width) * _BORDER_FRACTION)))
     mask = np.ones((height, width), dtype=bool)
-    mask[ring:height - ring, ring:width - ring] = False
+    mask[ring : height - ring, ring : width - ring] = False
     return mask
 
 

@@ -28,8 +28,15 @@ class ImageReader:
             `load_image` at the size and channels given.
     """
 
-    def __init__(self, *, height: int, width: int, channels: int, workers: int | None = None,
-                 load: Callable[[Path], np.ndarray] | None = None):
+    def __init__(
+        self,
+        *,
+        height: int,
+        width: int,
+        channels: int,
+        workers: int | None = None,
+        load: Callable[[Path], np.ndarray] | None = None,
+    ):
         self.height, self.width, self.channels = height, width, channels
         self.load = load
         self.workers = workers or min(4, os.cpu_count() or 1)
@@ -58,14 +65,15 @@ class ImageReader:
         """Reads `paths`; each item is the image array or the `DataError` for that file."""
         return [future.result() for future in self._submit(paths)]
 
-    def read_batches(self, paths: list[Path], batch_size: int
-                     ) -> Iterator[tuple[list[Path], list[np.ndarray | DataError]]]:
+    def read_batches(
+        self, paths: list[Path], batch_size: int
+    ) -> Iterator[tuple[list[Path], list[np.ndarray | DataError]]]:
         """Reads `paths` in batches, in order, decoding the next batch while this one is used.
 
         Yields:
             `(paths, items)` per batch of at most `batch_size` files, as `read` returns them.
         """
-        batches = [paths[start:start + batch_size] for start in range(0, len(paths), batch_size)]
+        batches = [paths[start : start + batch_size] for start in range(0, len(paths), batch_size)]
         pending = self._submit(batches[0]) if batches else []
         for index, batch in enumerate(batches):
             current = pending

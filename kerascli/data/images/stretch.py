@@ -17,10 +17,14 @@ import numpy as np
 from PIL import Image
 
 from kerascli.data.images.decode import check_pixels, decoding_errors
-from kerascli.errors import DataError
 from kerascli.data.images.files import open_regular, unsupported
-from kerascli.data.images.folders import (FOLDER_EXTENSIONS, FOLDER_FORMATS, FOLDER_SUPPORTED,
-                                          unreadable_by_keras)
+from kerascli.data.images.folders import (
+    FOLDER_EXTENSIONS,
+    FOLDER_FORMATS,
+    FOLDER_SUPPORTED,
+    unreadable_by_keras,
+)
+from kerascli.errors import DataError
 
 # `data.color_mode` -> the Pillow mode holding the channels TensorFlow's decoders give.
 COLOR_MODES = {"grayscale": "L", "rgb": "RGB", "rgba": "RGBA"}
@@ -110,8 +114,7 @@ def _bmp_fourth_byte_as_alpha(image: Image.Image, handle, path: Path) -> Image.I
     return Image.frombuffer("RGBA", image.size, rows, "raw", "BGRA", stride, orientation)
 
 
-def load_like_training(path: str | Path, *, height: int, width: int,
-                       color_mode: str) -> np.ndarray:
+def load_like_training(path: str | Path, *, height: int, width: int, color_mode: str) -> np.ndarray:
     """Reads one image file as `source: images` training read it: stretched, never padded.
 
     Args:
@@ -129,8 +132,11 @@ def load_like_training(path: str | Path, *, height: int, width: int,
     path = Path(path)
     if path.suffix.lower() not in FOLDER_EXTENSIONS:
         raise unsupported(path, FOLDER_SUPPORTED)
-    with decoding_errors(path, FOLDER_SUPPORTED), open_regular(path) as handle, \
-            Image.open(handle, formats=list(FOLDER_FORMATS)) as image:
+    with (
+        decoding_errors(path, FOLDER_SUPPORTED),
+        open_regular(path) as handle,
+        Image.open(handle, formats=list(FOLDER_FORMATS)) as image,
+    ):
         check_pixels(image, path)
         image_format = "JPEG" if image.format == "MPO" else image.format
         refused = unreadable_by_keras(path, image_format, color_mode)

@@ -12,14 +12,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from kerascli.data.idx import read_idx
 from kerascli.data.images import decode, ink
 from kerascli.data.images import files as image_files
-from kerascli.data.idx import read_idx
-from kerascli.errors import DataError
 from kerascli.data.images.decode import bomb_guard, load_image
 from kerascli.data.images.files import find_images
 from kerascli.data.images.ink import border_level
 from kerascli.data.images.reader import ImageReader
+from kerascli.errors import DataError
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 MNIST28 = dict(height=28, width=28, channels=1)
@@ -32,16 +32,24 @@ def digits() -> np.ndarray:
 
 
 def png_chunk(kind: bytes, data: bytes) -> bytes:
-    return (struct.pack(">I", len(data)) + kind + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    return (
+        struct.pack(">I", len(data))
+        + kind
+        + data
+        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
 def png_claiming(width: int, height: int) -> bytes:
     """A tiny PNG whose header declares `width` x `height` pixels (a decompression bomb's shape)."""
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     body = zlib.compress(b"\x00" * 16)
-    return (b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", header) + png_chunk(b"IDAT", body)
-            + png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", body)
+        + png_chunk(b"IEND", b"")
+    )
 
 
 # ------------------------------------------------------------------------------ finding files
@@ -65,12 +73,15 @@ def test_find_images_expands_directories_in_order(tmp_path, digits):
     assert [f.name for f in files] == ["one.jpg", "a.PNG", "b.png", "c.jpeg", "d.bmp"]
 
 
-@pytest.mark.parametrize("name, make, message", [
-    ("empty", lambda p: p.mkdir(), "no PNG, JPEG or BMP files in this directory"),
-    ("missing.png", lambda p: None, "no such file or directory"),
-    ("animation.gif", lambda p: p.write_bytes(b"GIF89a"), "'.gif' files are not read"),
-    ("README", lambda p: p.write_text("hello"), "files without an extension are not read"),
-])
+@pytest.mark.parametrize(
+    "name, make, message",
+    [
+        ("empty", lambda p: p.mkdir(), "no PNG, JPEG or BMP files in this directory"),
+        ("missing.png", lambda p: None, "no such file or directory"),
+        ("animation.gif", lambda p: p.write_bytes(b"GIF89a"), "'.gif' files are not read"),
+        ("README", lambda p: p.write_text("hello"), "files without an extension are not read"),
+    ],
+)
 def test_find_images_errors(tmp_path, name, make, message):
     target = tmp_path / name
     make(target)
@@ -119,9 +130,16 @@ def _save_converted(path: Path, digit: np.ndarray, kind: str) -> None:
         Image.fromarray(digit).point(lambda v: 255 if v > 127 else 0).convert("1").save(path)
 
 
-@pytest.mark.parametrize("kind, suffix, tolerance", [
-    ("16-bit", ".png", 0), ("cmyk-jpeg", ".jpg", 20), ("palette", ".png", 3),
-    ("rgb", ".png", 1), ("bilevel-bmp", ".bmp", 128)])
+@pytest.mark.parametrize(
+    "kind, suffix, tolerance",
+    [
+        ("16-bit", ".png", 0),
+        ("cmyk-jpeg", ".jpg", 20),
+        ("palette", ".png", 3),
+        ("rgb", ".png", 1),
+        ("bilevel-bmp", ".bmp", 128),
+    ],
+)
 def test_awkward_encodings_convert_to_the_same_digit(tmp_path, digits, kind, suffix, tolerance):
     path = tmp_path / f"digit{suffix}"
     _save_converted(path, digits[3], kind)
@@ -133,14 +151,18 @@ def test_awkward_encodings_convert_to_the_same_digit(tmp_path, digits, kind, suf
     assert pixels[:3].max() <= tolerance + 10  # the black border stays black
 
 
-@pytest.mark.parametrize("ink, mode, expected_background", [
-    (0, "RGBA", 255),    # dark ink on transparent: onto white, which auto-inversion expects
-    (0, "LA", 255),
-    (255, "RGBA", 0),    # light ink on transparent: onto black, already MNIST's convention
-    (255, "LA", 0),
-])
-def test_transparency_is_composited_against_the_ink(tmp_path, digits, ink, mode,
-                                                    expected_background):
+@pytest.mark.parametrize(
+    "ink, mode, expected_background",
+    [
+        (0, "RGBA", 255),  # dark ink on transparent: onto white, which auto-inversion expects
+        (0, "LA", 255),
+        (255, "RGBA", 0),  # light ink on transparent: onto black, already MNIST's convention
+        (255, "LA", 0),
+    ],
+)
+def test_transparency_is_composited_against_the_ink(
+    tmp_path, digits, ink, mode, expected_background
+):
     alpha = digits[4]
     color = np.full((28, 28, 3 if mode == "RGBA" else 1), ink, dtype=np.uint8)
     array = np.concatenate([color, alpha[..., None]], axis=-1)
@@ -212,19 +234,21 @@ def _tiff_named_jpg(path: Path) -> None:
     Image.new("L", (28, 28)).save(path, format="TIFF")
 
 
-@pytest.mark.parametrize("name, make, message", [
-    ("empty.png", lambda p: p.write_bytes(b""), "empty file"),
-    ("text.png", lambda p: p.write_text("just some text\n"), "not a PNG, JPEG or BMP image"),
-    ("truncated.png", _truncated_png, "truncated image"),
-    ("header-only.png", lambda p: p.write_bytes(png_claiming(28, 28)[:20]),
-     "truncated"),
-    ("gif-inside.png", _gif_named_png, "not a PNG, JPEG or BMP image"),
-    ("tiff-inside.jpg", _tiff_named_jpg, "not a PNG, JPEG or BMP image"),
-    ("animation.gif", _gif_named_png, "'.gif' files are not read"),
-    ("scan.tiff", lambda p: Image.new("L", (8, 8)).save(p), "'.tiff' files are not read"),
-    ("bomb.png", lambda p: p.write_bytes(png_claiming(100_000, 100_000)), "decompression bomb"),
-    ("big.png", lambda p: p.write_bytes(png_claiming(10_000, 10_000)), "decompression bomb"),
-])
+@pytest.mark.parametrize(
+    "name, make, message",
+    [
+        ("empty.png", lambda p: p.write_bytes(b""), "empty file"),
+        ("text.png", lambda p: p.write_text("just some text\n"), "not a PNG, JPEG or BMP image"),
+        ("truncated.png", _truncated_png, "truncated image"),
+        ("header-only.png", lambda p: p.write_bytes(png_claiming(28, 28)[:20]), "truncated"),
+        ("gif-inside.png", _gif_named_png, "not a PNG, JPEG or BMP image"),
+        ("tiff-inside.jpg", _tiff_named_jpg, "not a PNG, JPEG or BMP image"),
+        ("animation.gif", _gif_named_png, "'.gif' files are not read"),
+        ("scan.tiff", lambda p: Image.new("L", (8, 8)).save(p), "'.tiff' files are not read"),
+        ("bomb.png", lambda p: p.write_bytes(png_claiming(100_000, 100_000)), "decompression bomb"),
+        ("big.png", lambda p: p.write_bytes(png_claiming(10_000, 10_000)), "decompression bomb"),
+    ],
+)
 def test_bad_files_get_a_short_error(tmp_path, name, make, message):
     path = tmp_path / name
     make(path)
@@ -255,8 +279,10 @@ def test_pillow_limit_applies_without_the_guard(tmp_path, monkeypatch, digits):
     path = tmp_path / "digit.png"
     Image.fromarray(digits[0]).save(path)  # 784 pixels
 
-    with pytest.warns(Image.DecompressionBombWarning), \
-            pytest.raises(DataError, match="decompression"):
+    with (
+        pytest.warns(Image.DecompressionBombWarning),
+        pytest.raises(DataError, match="decompression"),
+    ):
         load_image(path, **MNIST28)
 
 
@@ -308,8 +334,11 @@ def _large(digit: np.ndarray, mode: str) -> Image.Image:
         alpha = np.asarray(big)
         return Image.fromarray(np.dstack([np.full_like(alpha, 255)] * 3 + [alpha]), "RGBA")
     if mode == "P-transparent":  # pure white ink on a transparent index 0 (black)
-        paletted = Image.fromarray(np.where(digit > 127, 255, 0).astype(np.uint8)).resize(
-            (1400, 1400), Image.Resampling.NEAREST).convert("P")
+        paletted = (
+            Image.fromarray(np.where(digit > 127, 255, 0).astype(np.uint8))
+            .resize((1400, 1400), Image.Resampling.NEAREST)
+            .convert("P")
+        )
         paletted.info["transparency"] = 0
         return paletted
     return big.convert(mode)
@@ -363,8 +392,9 @@ def test_pillow_warnings_do_not_reach_stderr(tmp_path, digits, recwarn):
     buffer = io.BytesIO()
     Image.fromarray(digits[0]).save(buffer, format="JPEG", quality=95)
     segment = b"Exif\x00\x00II*\x00\xff\xff\xff\xff"  # an EXIF block pointing past its end
-    path.write_bytes(b"\xff\xd8\xff\xe1" + struct.pack(">H", len(segment) + 2) + segment
-                     + buffer.getvalue()[2:])
+    path.write_bytes(
+        b"\xff\xd8\xff\xe1" + struct.pack(">H", len(segment) + 2) + segment + buffer.getvalue()[2:]
+    )
 
     with bomb_guard():
         pixels = load_image(path, **MNIST28)

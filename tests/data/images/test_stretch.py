@@ -25,9 +25,18 @@ JPEG_LEVELS = 8.0
 EXACT = 1e-3
 
 
-@pytest.mark.parametrize("size, out", [
-    ((20, 18), (16, 16)), ((7, 5), (16, 23)), ((64, 40), (9, 13)), ((3, 3), (3, 3)),
-    ((1, 9), (4, 2)), ((50, 50), (17, 31)), ((33, 12), (33, 24))])
+@pytest.mark.parametrize(
+    "size, out",
+    [
+        ((20, 18), (16, 16)),
+        ((7, 5), (16, 23)),
+        ((64, 40), (9, 13)),
+        ((3, 3), (3, 3)),
+        ((1, 9), (4, 2)),
+        ((50, 50), (17, 31)),
+        ((33, 12), (33, 24)),
+    ],
+)
 def test_bilinear_resize_is_tensorflows(size, out):
     import tensorflow as tf
 
@@ -44,8 +53,9 @@ def write_files(folder: Path) -> list[Path]:
     rng = np.random.default_rng(7)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
-    for index, (size, mode) in enumerate([((20, 18), "RGB"), ((31, 47), "RGB"), ((9, 12), "L"),
-                                          ((25, 25), "RGBA"), ((30, 14), "P")]):
+    for index, (size, mode) in enumerate(
+        [((20, 18), "RGB"), ((31, 47), "RGB"), ((9, 12), "L"), ((25, 25), "RGBA"), ((30, 14), "P")]
+    ):
         channels = {"RGB": 3, "L": 1, "RGBA": 4, "P": 3}[mode]
         pixels = rng.integers(0, 256, (*size, channels), dtype=np.uint8)
         image = Image.fromarray(pixels[..., 0] if channels == 1 else pixels)
@@ -71,12 +81,14 @@ def test_files_read_as_read_like_training_reads_them(tmp_path, color_mode):
             for path, want in zip(paths, expected):
                 if isinstance(want, DataError):  # a format TensorFlow refuses in this mode
                     with pytest.raises(DataError) as refused:
-                        load_like_training(path, height=size[0], width=size[1],
-                                           color_mode=color_mode)
+                        load_like_training(
+                            path, height=size[0], width=size[1], color_mode=color_mode
+                        )
                     assert refused.value.what == want.what
                     continue
-                mine = load_like_training(path, height=size[0], width=size[1],
-                                          color_mode=color_mode)
+                mine = load_like_training(
+                    path, height=size[0], width=size[1], color_mode=color_mode
+                )
                 assert mine.shape == want.shape and mine.dtype == np.float32
                 tolerance = JPEG_LEVELS if path.suffix == ".jpg" else EXACT
                 assert np.abs(mine - want).max() <= tolerance, path.name
@@ -89,20 +101,25 @@ def test_gif_transparency_and_bmp_palettes_are_read_as_tensorflow_reads_them(tmp
     image = Image.fromarray(rng.integers(0, 256, (12, 10, 4), dtype=np.uint8))
     image.save(tmp_path / "clear.gif")  # a transparent palette entry
     Image.fromarray(rng.integers(0, 256, (12, 10, 3), dtype=np.uint8)).convert("P").save(
-        tmp_path / "palette.bmp")
+        tmp_path / "palette.bmp"
+    )
     paths = [tmp_path / "clear.gif", tmp_path / "palette.bmp"]
     assert "transparency" in Image.open(paths[0]).info
     expected = read_like_training(paths, SimpleNamespace(color_mode="rgb", image_size=[12, 10]))
     for path, want in zip(paths, expected):
-        np.testing.assert_allclose(load_like_training(path, height=12, width=10,
-                                                      color_mode="rgb"), want, atol=EXACT)
+        np.testing.assert_allclose(
+            load_like_training(path, height=12, width=10, color_mode="rgb"), want, atol=EXACT
+        )
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("notes.txt", b"hello", "'.txt' files are not read"),
-    ("empty.png", b"", "empty file"),
-    ("fake.gif", b"not a gif at all", "not a PNG, JPEG, BMP or GIF image"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("notes.txt", b"hello", "'.txt' files are not read"),
+        ("empty.png", b"", "empty file"),
+        ("fake.gif", b"not a gif at all", "not a PNG, JPEG, BMP or GIF image"),
+    ],
+)
 def test_bad_files_are_one_error_naming_them(tmp_path, name, content, message):
     path = tmp_path / name
     path.write_bytes(content)
