@@ -52,7 +52,7 @@ def complete_run_dirs(ctx: typer.Context, incomplete: str) -> list[tuple[str, st
     `$KERASCLI_RUNS` or `./runs`), newest first, with their kind and status; then folders."""
     runs_dir = runs_dir_from(ctx.params.get("runs_dir"))
     found = [
-        (str(run_dir), f"{record.get('kind', 'run')}, {record.get('status', 'unknown')}")
+        (str(run_dir), f"{record.kind.value if record.kind else 'run'}, {record.status_name}")
         for run_dir, record in reversed(list_runs(runs_dir))
         if str(run_dir).startswith(incomplete)
     ]

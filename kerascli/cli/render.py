@@ -14,16 +14,18 @@ from rich.text import Text
 
 from kerascli.cli.reporting import out
 from kerascli.runs.layout import REPORT_FILE
+from kerascli.runs.results import Evaluation, Scores
 
 
-def scores(record: dict) -> str:
+def scores(evaluation: Evaluation) -> str:
     """`loss 0.1234 · accuracy 0.9712`: an evaluation's loss and metrics on one line."""
     return " · ".join(
-        f"{key} {value:.4f}" for key, value in {"loss": record["loss"], **record["metrics"]}.items()
+        f"{key} {value:.4f}" if value is not None else f"{key} nan"
+        for key, value in evaluation.scores.items()
     )
 
 
-def print_training(run_dir: Path, evaluation: dict | None) -> None:
+def print_training(run_dir: Path, evaluation: Evaluation | None) -> None:
     """What `train` ends with: the test scores, when evaluated, and the run directory."""
     if evaluation:
         out.print(f"test: {scores(evaluation)}")
@@ -42,25 +44,33 @@ def print_gan(run_dir: Path, final_metrics: dict, samples_dir: Path) -> None:
     out.print(f"run: {run_dir}", markup=False)
 
 
-def print_evaluation(record: dict, written: list[Path]) -> None:
+def _figure(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4f}"
+
+
+def print_evaluation(evaluation: Evaluation, written: list[Path]) -> None:
     """An evaluation: scores, the per-class table of classifiers, and the files written."""
     out.print(
-        f"test ({record['examples']} examples, {record['task']}): {scores(record)}", markup=False
+        f"test ({evaluation.examples} examples, {evaluation.task}): {scores(evaluation)}",
+        markup=False,
     )
-    if record.get("per_class"):
+    if evaluation.per_class:
         table = Table(title="per class")
         for column in ("class", "precision", "recall", "F1", "support"):
             table.add_column(column, justify="left" if column == "class" else "right")
-        rows = [(row["class"], row) for row in record["per_class"]]
-        rows += [("macro avg", record["macro_avg"]), ("weighted avg", record["weighted_avg"])]
+        rows: list[tuple[str, Scores]] = [(row.name, row) for row in evaluation.per_class]
+        rows += [
+            ("macro avg", evaluation.macro_avg or Scores()),
+            ("weighted avg", evaluation.weighted_avg or Scores()),
+        ]
         for index, (label, row) in enumerate(rows):
             table.add_row(
                 Text(label),
-                f"{row['precision']:.4f}",
-                f"{row['recall']:.4f}",
-                f"{row['f1']:.4f}",
-                str(row["support"]),
-                end_section=index == len(record["per_class"]) - 1,
+                _figure(row.precision),
+                _figure(row.recall),
+                _figure(row.f1),
+                str(row.support),
+                end_section=index == len(evaluation.per_class) - 1,
             )
         out.print(table)
     for path in written:

@@ -16,14 +16,9 @@ from rich.text import Text
 
 from kerascli.cli.reporting import out
 from kerascli.runs.compare import MISSING
-from kerascli.runs.summary import (
-    best_metrics,
-    final_metrics,
-    headline,
-    is_score,
-    lower_is_better,
-    read_history,
-)
+from kerascli.runs.record import RunRecord
+from kerascli.runs.results import read_history
+from kerascli.runs.summary import best_metrics, final_metrics, headline, is_score, lower_is_better
 
 # Columns of the runs table, the first ones dropped first when the terminal is narrow.
 _DROPPED_FIRST = ("started (UTC)", "kind", "epochs")
@@ -32,14 +27,14 @@ _SHOWN_METRICS = 3
 _FOLDED = {"run": 16, "metrics": 20}
 
 
-def _cells(run_dir: Path, record: dict) -> dict[str, str]:
+def _cells(run_dir: Path, record: RunRecord) -> dict[str, str]:
     metrics = final_metrics(record)
     return {
         "run": run_dir.name,
-        "kind": str(record.get("kind", "?")),
-        "status": str(record.get("status", "?")),
-        "epochs": str(record.get("epochs", "")),
-        "started (UTC)": str(record.get("started", ""))[:16].replace("T", " "),
+        "kind": record.kind.value if record.kind else "?",
+        "status": record.status.value if record.status else "?",
+        "epochs": "" if record.epochs is None else str(record.epochs),
+        "started (UTC)": (record.started or "")[:16].replace("T", " "),
         "metrics": "\n".join(
             f"{key} {metrics[key]:.4f}" for key in headline(metrics)[:_SHOWN_METRICS]
         ),
@@ -110,7 +105,7 @@ def _folded_widths(rows: list[dict[str, str]], columns: list[str], width: int) -
     return {"run": max(_FOLDED["run"], min(natural["run"], spare - metrics)), "metrics": metrics}
 
 
-def print_runs(directory: Path, found: list[tuple[Path, dict]]) -> None:
+def print_runs(directory: Path, found: list[tuple[Path, RunRecord]]) -> None:
     """The table of runs: name, kind, status, epochs, start, the most telling metrics."""
     if not found:
         out.print(f"no runs in {directory}", markup=False)
@@ -138,7 +133,7 @@ def print_runs(directory: Path, found: list[tuple[Path, dict]]) -> None:
     )
 
 
-def runs_json(found: list[tuple[Path, dict]]) -> None:
+def runs_json(found: list[tuple[Path, RunRecord]]) -> None:
     """One JSON array of the runs for scripts: the record's main fields, final and best metrics."""
     rows = []
     for run_dir, record in found:
@@ -147,10 +142,9 @@ def runs_json(found: list[tuple[Path, dict]]) -> None:
             {
                 "run": str(run_dir),
                 "name": run_dir.name,
-                **{
-                    key: record.get(key)
-                    for key in ("kind", "task", "status", "epochs", "started", "ended")
-                },
+                **record.model_dump(
+                    mode="json", include={"kind", "task", "status", "epochs", "started", "ended"}
+                ),
                 "final_metrics": final_metrics(record),
                 "best_metrics": {
                     key: {"value": value, "epoch": epoch} for key, (value, epoch) in best.items()
@@ -167,7 +161,7 @@ def _value(value) -> Text:
     return Text(json.dumps(value) if not isinstance(value, str) else value)
 
 
-def print_compare(runs: list[tuple[Path, dict]], differences: dict[str, list]) -> None:
+def print_compare(runs: list[tuple[Path, RunRecord]], differences: dict[str, list]) -> None:
     """Runs side by side: the config keys that differ, then final and best metrics.
 
     Args:

@@ -38,10 +38,10 @@ def evaluate(
     load_backend()
     from kerascli.commands.evaluate import evaluate_run
 
-    record = evaluate_run(run)
+    evaluation = evaluate_run(run)
     render.print_evaluation(
-        record,
-        [run_dir / written for written in [EVALUATION_FILE, *record.get("plots", []), REPORT_FILE]],
+        evaluation,
+        [run_dir / written for written in [EVALUATION_FILE, *evaluation.plots, REPORT_FILE]],
     )
 
 

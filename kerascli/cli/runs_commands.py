@@ -5,7 +5,6 @@ Both read run directories only, without TensorFlow.
 
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,24 +16,14 @@ from kerascli.cli.reporting import out, reported
 from kerascli.errors import RunError
 from kerascli.runs.compare import config_differences, read_config
 from kerascli.runs.layout import runs_dir_from
-from kerascli.runs.records import find_run, list_runs, load_run
-from kerascli.runs.summary import read_history
+from kerascli.runs.record import load_run
+from kerascli.runs.records import find_run, list_runs
+from kerascli.runs.results import read_history
+from kerascli.runs.status import RunKind, RunStatus
 
 app = typer.Typer(
     help="List the runs, or compare some of them (runs compare).", no_args_is_help=False
 )
-
-
-class Status(str, Enum):
-    running = "running"
-    completed = "completed"
-    failed = "failed"
-    interrupted = "interrupted"
-
-
-class Kind(str, Enum):
-    train = "train"
-    gan = "gan"
 
 
 @app.callback(invoke_without_command=True)
@@ -43,9 +32,9 @@ def runs(
     ctx: typer.Context,
     runs_dir: RunsDirOption = None,
     status: Annotated[
-        list[Status] | None, typer.Option(help="Only runs with this status (repeatable).")
+        list[RunStatus] | None, typer.Option(help="Only runs with this status (repeatable).")
     ] = None,
-    kind: Annotated[Kind | None, typer.Option(help="Only train or only gan runs.")] = None,
+    kind: Annotated[RunKind | None, typer.Option(help="Only train or only gan runs.")] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help="A JSON array for scripts, with final and best metrics.")
     ] = False,
@@ -58,8 +47,7 @@ def runs(
     found = [
         (run_dir, record)
         for run_dir, record in list_runs(directory)
-        if (not status or record.get("status") in {s.value for s in status})
-        and (kind is None or record.get("kind") == kind.value)
+        if (not status or record.status in status) and (kind is None or record.kind is kind)
     ]
     if json_output:
         render_runs.runs_json(found)

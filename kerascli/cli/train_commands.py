@@ -18,9 +18,10 @@ from kerascli.cli.options import (
 )
 from kerascli.cli.reporting import err, load_backend, out, reported
 from kerascli.runs.layout import SAMPLES_DIR, runs_dir_from
+from kerascli.runs.status import RunKind
 
 
-def _training_command(kind: str, summary: str):
+def _training_command(kind: RunKind, summary: str):
     """The `train` or `gan` command: they take the same options and differ in their story."""
 
     def command(
@@ -38,11 +39,11 @@ def _training_command(kind: str, summary: str):
         from kerascli.config.loading import load_config
         from kerascli.data.sources import check_files
 
-        experiment = load_config(config, set_, require="gan" if kind == "gan" else "model")
+        experiment = load_config(config, set_, require="gan" if kind is RunKind.gan else "model")
         check_files(experiment.data)  # image folders, tables, texts: before TensorFlow
         cluster = read_cluster(experiment.distribute)  # TF_CONFIG checked before TensorFlow
         load_backend()
-        if kind == "gan":
+        if kind is RunKind.gan:
             from kerascli.commands.gan import train_gan as story
         else:
             from kerascli.commands.train import train as story
@@ -60,19 +61,22 @@ def _training_command(kind: str, summary: str):
             out.print(
                 f"worker {cluster.index}: done; the chief (worker 0) writes the run", markup=False
             )
-        elif kind == "gan":
+        elif kind is RunKind.gan:
             render.print_gan(result.run_dir, result.final_metrics, result.run_dir / SAMPLES_DIR)
         else:
             render.print_training(result.run_dir, result.evaluation)
 
-    command.__name__ = command.__qualname__ = kind  # Typer names the command after it
+    command.__name__ = command.__qualname__ = kind.value  # Typer names the command after it
     command.__doc__ = summary
     return reported(command)
 
 
-train = _training_command("train", "Train the model a config describes; leave a run directory.")
+train = _training_command(
+    RunKind.train, "Train the model a config describes; leave a run directory."
+)
 gan = _training_command(
-    "gan", "Train the GAN a config describes (a gan section); leave a run directory with samples."
+    RunKind.gan,
+    "Train the GAN a config describes (a gan section); leave a run directory with samples.",
 )
 
 

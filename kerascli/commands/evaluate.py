@@ -27,20 +27,18 @@ from kerascli.models.loading import load_model
 from kerascli.report import write_report
 from kerascli.runs.layout import utc_now
 from kerascli.runs.lock import locked
+from kerascli.runs.results import Evaluation
 from kerascli.runs.saved import SavedRun
 
 
 def _recorded_classes(run: SavedRun) -> tuple[bool, int | None]:
     """`(trusted, count)`: the class count training recorded, if it is one.
 
-    `None` is recorded for regression data; anything else that is no class count (a run.json
-    edited by hand) is not trusted.
+    `None` is recorded for regression data; a count below one (a run.json edited by hand) is
+    not trusted.
     """
-    count = run.record.get("num_classes")
-    trusted = "num_classes" in run.record and (
-        count is None or (isinstance(count, int) and not isinstance(count, bool) and count > 0)
-    )
-    return trusted, count
+    count = run.record.num_classes
+    return run.record.records_class_count and (count is None or count > 0), count
 
 
 def _test_arrays(run: SavedRun):
@@ -64,14 +62,11 @@ def _test_arrays(run: SavedRun):
 
 
 def _recorded_names(run: SavedRun) -> list[str] | None:
-    """The class names training recorded (image folders), if run.json holds a list of them."""
-    names = run.record.get("class_names")
-    if isinstance(names, list) and names and all(isinstance(name, str) for name in names):
-        return names
-    return None
+    """The class names training recorded (image folders), if it recorded some."""
+    return run.record.class_names or None
 
 
-def evaluate_run(run: SavedRun) -> dict:
+def evaluate_run(run: SavedRun) -> Evaluation:
     """Evaluates an opened run's model on its test data and writes `evaluation.json` and plots.
 
     Args:
@@ -79,7 +74,7 @@ def evaluate_run(run: SavedRun) -> dict:
             (`runs.saved.open_run`).
 
     Returns:
-        The evaluation record, also written to `evaluation.json` (see `evaluate_model`), with
+        The `Evaluation`, also written to `evaluation.json` (see `evaluate_model`), with
         `run`, `overrides` and `evaluated` added. The run's `report.html` is rewritten with it.
 
     Raises:
@@ -89,7 +84,8 @@ def evaluate_run(run: SavedRun) -> dict:
     config = run.config
     if config.data.source in ENCODED_SOURCES:
         # Raw rows or texts: the saved model holds its FeatureSpace or TextVectorization.
-        found = load_own_test(config.data, run.record)
+        record = run.record
+        found = load_own_test(config.data, record.target, record.features, record.class_names)
         if found is None:
             raise DataError(
                 "data.test",

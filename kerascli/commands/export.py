@@ -119,7 +119,7 @@ def describe(run: SavedRun, network: str, model) -> tuple[dict, object]:
     # An image-folder run's files are read as its training read them (`"resize": "stretch"`).
     entry["input"] = ImageInput.for_run(run.config, geometry, dark).to_manifest()
     entry["class_names"] = output_class_names(
-        run.config, int(model.outputs[0].shape[-1] or 1), run.record.get("class_names")
+        run.config, int(model.outputs[0].shape[-1] or 1), run.record.class_names
     )
     return entry, model
 
@@ -134,11 +134,11 @@ def describe_encoded(run: SavedRun, model) -> tuple[dict, object]:
     """
     where = str(run.model_path)
     if run.config.data.source == "csv":
-        network, source = split_table_model(model, run.record["features"], where)
+        network, source = split_table_model(model, run.record.table_features(where), where)
     else:
         network, source = split_text_model(model, where)
     check_encoding(model, network, source, where, TOLERANCE)
-    recorded = run.record.get("class_names")
+    recorded = run.record.class_names
     units = int(network.outputs[0].shape[-1] or 1)
     entry = {
         "kind": "classifier" if recorded is not None else "regressor",

@@ -76,7 +76,9 @@ def encoded_check_inputs(run: SavedRun, count: int):
     data = run.config.data
     if data.source == "csv":
         table = test_table(data) or read_table(data.train or data.path, "data.train")
-        values = feature_columns(table, run.record["features"], lenient=True).values
+        values = feature_columns(
+            table, run.record.table_features(str(run.run_dir)), lenient=True
+        ).values
         return {name: column[:count] for name, column in values.items()}, model_inputs
     test = read_text_test(data)
     texts = test[0] if test is not None else read_text_splits(data)[0][0]

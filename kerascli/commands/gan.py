@@ -22,6 +22,7 @@ from kerascli.models.gan_networks import build_networks, resolve_jit
 from kerascli.models.loading import load_keras_file
 from kerascli.runs.layout import GAN_NETWORKS, PLOTS_DIR, SAMPLES_DIR
 from kerascli.runs.saved import open_run
+from kerascli.runs.status import RunKind
 from kerascli.training.gan_callbacks import JudgeCallback, SampleGrid
 from kerascli.training.lifecycle import run_training
 from kerascli.training.plan import RunResult, TrainingPlan
@@ -37,7 +38,7 @@ def sample_seed(config: ExperimentConfig) -> int:
 class GanPlan(TrainingPlan):
     """A generator and a discriminator from the `gan` section, fitted as one `GAN` model."""
 
-    kind = "gan"
+    kind = RunKind.gan
     networks = GAN_NETWORKS
     loss_keys = ("d_loss", "g_loss")
     diverged = "a loss"

@@ -54,7 +54,7 @@ class _KerasModel:
         self.shapes = input_shapes(model)
         self.preprocess = run.config.data.preprocess
         self.names = output_class_names(
-            run.config, int(model.outputs[0].shape[-1] or 1), run.record.get("class_names")
+            run.config, int(model.outputs[0].shape[-1] or 1), run.record.class_names
         )
 
     def check(self, run: SavedRun, geometry: tuple[int, int, int]) -> None:

@@ -37,5 +37,5 @@ def keras_own_predictor(run: SavedRun) -> OwnPredictor:
         answer = model.predict_on_batch(x)
         return np.asarray(answer[0] if isinstance(answer, (list, tuple)) else answer)
 
-    source = TableInput(run.record["features"]) if table else TextInput()
-    return OwnPredictor(run.run_dir, source, run.record.get("class_names"), outputs, "keras")
+    source = TableInput(run.record.table_features(str(run.run_dir))) if table else TextInput()
+    return OwnPredictor(run.run_dir, source, run.record.class_names, outputs, "keras")

@@ -24,6 +24,7 @@ from kerascli.models.compiling import compile_model
 from kerascli.models.layers import build_augmentation, build_model
 from kerascli.models.loading import load_keras_file
 from kerascli.runs.layout import PLOTS_DIR
+from kerascli.runs.status import RunKind
 from kerascli.training.lifecycle import run_training
 from kerascli.training.plan import Finish, RunResult, TrainingPlan
 from kerascli.visuals.plots import plot_history
@@ -38,7 +39,7 @@ def _numpy(x) -> bool:
 class TrainPlan(TrainingPlan):
     """A model from the `model` and `compile` sections, fitted on the data's training split."""
 
-    kind = "train"
+    kind = RunKind.train
     networks = ("model",)
     loss_keys = ("loss",)
     diverged = "the loss"
@@ -140,9 +141,9 @@ class TrainPlan(TrainingPlan):
             )
         metrics = {}
         if evaluation is not None:
-            metrics = {f"test_{key}": value for key, value in evaluation["metrics"].items()}
-            metrics["test_loss"] = evaluation["loss"]
-            task = evaluation["task"]
+            metrics = {f"test_{key}": value for key, value in evaluation.metrics.items()}
+            metrics["test_loss"] = evaluation.loss
+            task = evaluation.task
         else:
             task = task_of(
                 int(model.outputs[0].shape[-1] or 1), data.y_train[:1000], data.num_classes

@@ -22,7 +22,7 @@ from kerascli.data.table_source import (
 )
 from kerascli.data.tables import feature_columns, require_column
 from kerascli.data.texts import check_text_folder
-from kerascli.errors import clip
+from kerascli.errors import DataError, clip
 
 
 @dataclass
@@ -91,12 +91,19 @@ def load_own_data(config: DataConfig) -> TrainingData:
     return _texts(config)
 
 
-def load_own_test(config: DataConfig, record: dict):
+def load_own_test(
+    config: DataConfig,
+    target: str | None,
+    features: dict[str, str] | None,
+    class_names: list[str] | None,
+):
     """A csv or text source's test split, as the run's saved model takes it (raw rows, texts).
 
     Args:
         config: The run's `data` section (with any `--set` overrides).
-        record: The run's `run.json`: a table's feature kinds and the classes training saw.
+        target: A table's target column, as training recorded it.
+        features: A table's feature columns and their kinds, as training recorded them.
+        class_names: The classes training saw, or `None` (regression).
 
     Returns:
         `(x, y, class_names)`, or `None` when the data has no test split.
@@ -119,10 +126,16 @@ def load_own_test(config: DataConfig, record: dict):
     table = test_table(config)
     if table is None:
         return None
-    names = record.get("class_names")
-    require_column(table, record["target"], "data.target")
-    columns = feature_columns(table, record["features"])
-    y, _ = target_values(table, record["target"], names)
+    if target is None or features is None:
+        raise DataError(
+            str(table.path),
+            "the run recorded no target and feature columns to read it with",
+            "train the run again",
+        )
+    names = class_names
+    require_column(table, target, "data.target")
+    columns = feature_columns(table, features)
+    y, _ = target_values(table, target, names)
     if names:
         y = preprocess_labels(y, config.preprocess, "data.test")
     return model_inputs(columns.values), y, names

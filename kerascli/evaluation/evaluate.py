@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from kerascli.evaluation.metrics import class_indices, classification_report, task_of
-from kerascli.runs.files import atomic_write_json
-from kerascli.runs.layout import CONFUSION_PLOT, EVALUATION_FILE, MISTAKES_PLOT, PLOTS_DIR
+from kerascli.runs.layout import CONFUSION_PLOT, MISTAKES_PLOT, PLOTS_DIR
+from kerascli.runs.results import Evaluation, write_evaluation
 from kerascli.visuals import plots
 
 
@@ -35,7 +35,7 @@ def evaluate_model(
     images: np.ndarray | None = None,
     value_range=(0.0, 1.0),
     extra: dict | None = None,
-) -> dict:
+) -> Evaluation:
     """Evaluates `model` on `(x, y)` and writes `evaluation.json` and its plots.
 
     Classifiers (softmax over the classes, or one sigmoid unit on 0/1 labels) also get per-class
@@ -55,12 +55,12 @@ def evaluate_model(
         extra: More fields for the record (where the data came from, ...). Defaults to `None`.
 
     Returns:
-        The evaluation record written to `evaluation.json`; `plots` lists the plots written,
+        The `Evaluation` written to `evaluation.json`; its `plots` lists the plots written,
         relative to `run_dir`.
     """
     labels = y[0] if isinstance(y, tuple) else y
     scores = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
-    record = {
+    fields = {
         **(extra or {}),
         "examples": int(len(labels)),
         "loss": float(scores.pop("loss", float("nan"))),
@@ -69,8 +69,7 @@ def evaluate_model(
     output = model.outputs[0]
     units = int(output.shape[-1] or 1)
     task = task_of(units, labels, num_classes)
-    record["task"] = task
-    record["plots"] = []
+    drawn: list[str] = []
     if task in ("classification", "binary"):
         probabilities = model.predict(x, batch_size=batch_size, verbose=0)
         # Multi-output models predict a list; every output learns the same labels, and the
@@ -92,11 +91,12 @@ def evaluate_model(
                 else [str(i) for i in range(units)]
             )
         true = class_indices(labels)
-        record.update(classification_report(true, predicted, names))
+        report = classification_report(true, predicted, names)
+        fields.update(report)
         plots_dir = Path(run_dir) / PLOTS_DIR
         plots_dir.mkdir(exist_ok=True)
-        plots.plot_confusion_matrix(record["confusion_matrix"], names, plots_dir / CONFUSION_PLOT)
-        record["plots"].append(f"{PLOTS_DIR}/{CONFUSION_PLOT}")
+        plots.plot_confusion_matrix(report["confusion_matrix"], names, plots_dir / CONFUSION_PLOT)
+        drawn.append(f"{PLOTS_DIR}/{CONFUSION_PLOT}")
         shown = images if images is not None else x
         misclassified = plots_dir / MISTAKES_PLOT
         worst = np.array([], dtype=np.int64)
@@ -109,9 +109,8 @@ def evaluate_model(
             plots.plot_image_grid(
                 shown[worst], misclassified, titles=titles, value_range=tuple(value_range)
             )
-            record["plots"].append(f"{PLOTS_DIR}/{MISTAKES_PLOT}")
+            drawn.append(f"{PLOTS_DIR}/{MISTAKES_PLOT}")
         else:
             # An older evaluation's mistakes would be mistaken for this one's.
             misclassified.unlink(missing_ok=True)
-    atomic_write_json(Path(run_dir) / EVALUATION_FILE, record)
-    return record
+    return write_evaluation(run_dir, {**fields, "task": task, "plots": drawn})

@@ -27,23 +27,16 @@ from kerascli.runs.layout import (
     epoch_of,
     utc_now,
 )
-from kerascli.runs.records import load_run
-from kerascli.runs.summary import (
-    best_metrics,
-    final_metrics,
-    headline,
-    is_score,
-    lower_is_better,
-    read_evaluation,
-    read_history,
-)
+from kerascli.runs.record import RunRecord, load_run
+from kerascli.runs.results import Evaluation, History, read_evaluation, read_history
+from kerascli.runs.summary import best_metrics, final_metrics, headline, is_score, lower_is_better
 from kerascli.visuals.plots import history_families
 from kerascli.visuals.svg import curves_svg
 
 # Past this many classes the confusion matrix is shown as evaluation's picture, not a table.
 _MAX_TABLE_CLASSES = 40
-# run.json fields shown in the header, not again in the record table.
-_HEADLINE = ("name", "kind", "status", "task")
+# run.json fields shown in the header or the summary, not again in the record table.
+_SHOWN_ABOVE = {"name", "kind", "status", "task", "final_metrics"}
 
 
 def _when(value) -> str:
@@ -51,20 +44,26 @@ def _when(value) -> str:
     return str(value).replace("T", " ").replace("+00:00", " UTC")
 
 
-def _meta(record: dict) -> str:
-    status = str(record.get("status", "unknown"))
+def _meta(record: RunRecord) -> str:
+    status = record.status_name
     parts = [
         f'<span class="badge status-{s.text(re.sub(r"[^a-z]", "", status))}">'
         f"{s.text(status)}</span>"
     ]
-    for key in ("kind", "task", "epochs", "started", "ended"):
-        if record.get(key) not in (None, ""):
-            value = _when(record[key]) if key in ("started", "ended") else record[key]
-            parts.append(f'<span class="part">{s.text(key)} {s.text(value)}</span>')
+    facts = {
+        "kind": record.kind.value if record.kind else None,
+        "task": record.task,
+        "epochs": record.epochs,
+        "started": _when(record.started) if record.started else None,
+        "ended": _when(record.ended) if record.ended else None,
+    }
+    for label, value in facts.items():
+        if value not in (None, ""):
+            parts.append(f'<span class="part">{s.text(label)} {s.text(value)}</span>')
     return " · ".join(parts)
 
 
-def _summary(record: dict, history: dict) -> str:
+def _summary(record: RunRecord, history: History) -> str:
     final = final_metrics(record)
     best = best_metrics(history)
     shown = headline(final)[:6]
@@ -87,8 +86,8 @@ def _summary(record: dict, history: dict) -> str:
             )
         parts.append("<h3>Final and best</h3>")
         parts.append(s.table(["metric", "final", "best", "best epoch", "better"], rows))
-    if record.get("error"):
-        parts.append(f'<p class="note">error: {s.text(record["error"])}</p>')
+    if record.error:
+        parts.append(f'<p class="note">error: {s.text(record.error)}</p>')
     return "\n".join(parts) or '<p class="note">No metrics recorded yet.</p>'
 
 
@@ -105,21 +104,20 @@ def _curves(history: dict) -> str:
     return f'<div class="charts">{"".join(f"<figure>{svg}</figure>" for svg in charts)}</div>'
 
 
-def _evaluation(run_dir: Path, evaluation: dict) -> str:
-    scores = {"loss": evaluation.get("loss"), **(evaluation.get("metrics") or {})}
-    when = evaluation.get("evaluated")
+def _evaluation(run_dir: Path, evaluation: Evaluation) -> str:
+    when = evaluation.evaluated
     parts = [
-        s.cards({key: s.number(value) for key, value in scores.items()}),
-        f'<p class="note">{s.number(evaluation.get("examples"))} test examples, '
-        f"task {s.text(evaluation.get('task', '?'))}"
+        s.cards({key: s.number(value) for key, value in evaluation.scores.items()}),
+        f'<p class="note">{s.number(evaluation.examples)} test examples, '
+        f"task {s.text(evaluation.task or '?')}"
         + (f", evaluated {s.text(_when(when))}" if when else "")
         + ".</p>",
     ]
-    if evaluation.get("per_class"):
+    if evaluation.per_class:
         parts += ["<h3>Per class</h3>", s.per_class(evaluation)]
-    matrix = evaluation.get("confusion_matrix")
+    matrix = evaluation.confusion_matrix
     if matrix:
-        names = [str(row.get("class")) for row in evaluation.get("per_class") or []]
+        names = evaluation.class_names()
         names = names if len(names) == len(matrix) else [str(i) for i in range(len(matrix))]
         parts.append("<h3>Confusion matrix</h3>")
         if len(matrix) <= _MAX_TABLE_CLASSES:
@@ -137,10 +135,7 @@ def _evaluation(run_dir: Path, evaluation: dict) -> str:
             )
     misclassified = run_dir / PLOTS_DIR / MISTAKES_PLOT
     # Listed by this evaluation: a file left by an older one would show other mistakes.
-    if (
-        f"{PLOTS_DIR}/{MISTAKES_PLOT}" in (evaluation.get("plots") or [])
-        and misclassified.is_file()
-    ):
+    if f"{PLOTS_DIR}/{MISTAKES_PLOT}" in evaluation.plots and misclassified.is_file():
         parts += [
             "<h3>Mistakes</h3>",
             s.figure(misclassified, "the most confident mistakes: true / predicted class"),
@@ -186,7 +181,7 @@ def build_report(run_dir: Path) -> str:
     record = load_run(run_dir)
     history = read_history(run_dir)
     evaluation = read_evaluation(run_dir)
-    name = str(record.get("name") or run_dir.name)
+    name = record.name or run_dir.name
     found = [("summary", "Summary", _summary(record, history))]
     if history:
         found.append(("curves", "Learning curves", _curves(history)))
@@ -195,11 +190,7 @@ def build_report(run_dir: Path) -> str:
     samples = _samples(run_dir)
     if samples:
         found.append(("samples", "Samples", samples))
-    shown = {
-        key: value
-        for key, value in record.items()
-        if key not in _HEADLINE and key != "final_metrics"
-    }
+    shown = {key: value for key, value in record.as_json().items() if key not in _SHOWN_ABOVE}
     found.append(("record", "Run record", s.key_values(shown)))
     config_file = run_dir / CONFIG_FILE
     config = (

@@ -13,6 +13,8 @@ import math
 from html import escape
 from pathlib import Path
 
+from kerascli.runs.results import Evaluation, Scores
+
 # Larger images are left out of the page (with a note) to keep it quick to open.
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 _MIME = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
@@ -118,19 +120,19 @@ def key_values(record: dict) -> str:
     return table(["field", "value"], rows, classes="record")
 
 
-def per_class(evaluation: dict) -> str:
+def per_class(evaluation: Evaluation) -> str:
     """The per-class precision, recall, F1 and support, with the two averages."""
-    rows = [(row.get("class"), row) for row in evaluation.get("per_class") or []]
+    rows: list[tuple[str, Scores]] = [(row.name, row) for row in evaluation.per_class or []]
     count = len(rows)
     rows += [
-        ("macro avg", evaluation.get("macro_avg") or {}),
-        ("weighted avg", evaluation.get("weighted_avg") or {}),
+        ("macro avg", evaluation.macro_avg or Scores()),
+        ("weighted avg", evaluation.weighted_avg or Scores()),
     ]
     cells = [
         [
             text(label),
-            *(number(row.get(key)) for key in ("precision", "recall", "f1")),
-            number(row.get("support")),
+            *(number(value) for value in (row.precision, row.recall, row.f1)),
+            number(row.support),
         ]
         for label, row in rows
     ]

@@ -1,4 +1,4 @@
-"""Writing a run's files so that a kill never leaves half of one, and reading them back.
+"""Writing a run's files so that a kill never leaves half of one, and reading JSON back.
 
 Every file is written to a temporary name in the same directory and renamed into place, so a
 kill at any moment leaves either the old file or the new one, never half of one. This is the one
@@ -9,8 +9,6 @@ atomic writer: JSON, text, images, plots and Keras models all go through `atomic
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
 import json
 import math
 import os
@@ -20,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from kerascli.errors import RunError
-from kerascli.runs.layout import HISTORY_CSV, HISTORY_JSON, RUN_RECORD
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, exclusive: bool = False) -> None:
@@ -54,22 +51,24 @@ def atomic_write_text(path: Path, text: str, *, exclusive: bool = False) -> None
     atomic_write_bytes(path, text.encode("utf-8"), exclusive=exclusive)
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """`value` with what JSON cannot hold made plain: NaN and infinities as `None`, numpy
+    scalars as numbers, tuples as lists, keys as strings."""
     # JSON has no NaN or infinity; a diverged loss is recorded as null rather than invalid JSON.
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if hasattr(value, "item") and callable(value.item):  # numpy scalars
-        return _json_safe(value.item())
+        return json_safe(value.item())
     return value
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
     """Writes `data` as indented JSON to `path` atomically."""
-    atomic_write_text(path, json.dumps(_json_safe(data), indent=2) + "\n")
+    atomic_write_text(path, json.dumps(json_safe(data), indent=2) + "\n")
 
 
 def atomic_save_model(model, path: Path) -> None:
@@ -100,27 +99,11 @@ def read_json(path: Path) -> Any:
         raise RunError(str(path), f"unreadable: {error}") from None
 
 
-def update_run_json(run_dir: Path, **fields: Any) -> dict:
-    """Merges `fields` into `run.json` (creating it) and returns the result."""
-    path = Path(run_dir) / RUN_RECORD
-    record = read_json(path) if path.exists() else {}
-    record.update(fields)
-    atomic_write_json(path, record)
-    return record
+def update_run_json(run_dir: Path, **fields: Any):
+    """Kept for the callers of its old home: see `kerascli.runs.record.update_run_json`."""
+    from kerascli.runs.record import update_run_json as update  # record.py imports this module
 
-
-def write_history(run_dir: Path, history: dict[str, list]) -> None:
-    """Writes `history.json` and `history.csv` (one row per epoch, like Keras' CSVLogger)."""
-    atomic_write_json(Path(run_dir) / HISTORY_JSON, history)
-    keys = sorted(history)
-    epochs = max((len(values) for values in history.values()), default=0)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["epoch", *keys])
-    for epoch in range(epochs):
-        row = [history[key][epoch] if epoch < len(history[key]) else "" for key in keys]
-        writer.writerow([epoch, *("" if value is None else value for value in row)])
-    atomic_write_text(Path(run_dir) / HISTORY_CSV, buffer.getvalue())
+    return update(run_dir, **fields)
 
 
 def replace_directory(staging: Path, target: Path) -> None:

@@ -1,4 +1,7 @@
-"""Reading runs back: a run's record, the runs of a directory, the newest of a kind, checkpoints."""
+"""Finding runs: the runs of a directory, the newest of a kind, one a user names, checkpoints.
+
+A run's own record is read by `kerascli.runs.record.load_run` (also importable from here).
+"""
 
 from __future__ import annotations
 
@@ -8,53 +11,39 @@ from pathlib import Path
 from kerascli.errors import RunError
 from kerascli.runs.files import read_json
 from kerascli.runs.layout import CHECKPOINT_STATE, CHECKPOINTS_DIR, MODEL_FILE, RUN_RECORD
+from kerascli.runs.record import RunRecord, RunStatus, load_run
+
+__all__ = ["find_run", "latest_run", "list_runs", "load_run", "read_state"]
 
 
-def load_run(run_dir: Path) -> dict:
-    """Reads a run's `run.json`.
-
-    Raises:
-        RunError: When the directory is not a kerascli run.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise RunError(str(run_dir), "no such run directory")
-    if not (run_dir / RUN_RECORD).is_file():
-        raise RunError(str(run_dir), "not a kerascli run (no run.json)")
-    record = read_json(run_dir / RUN_RECORD)
-    if not isinstance(record, dict):
-        raise RunError(str(run_dir / RUN_RECORD), "not a run record")
-    return record
-
-
-def list_runs(runs_dir: Path) -> list[tuple[Path, dict]]:
+def list_runs(runs_dir: Path) -> list[tuple[Path, RunRecord]]:
     """All runs under `runs_dir`, oldest first (by start time), skipping unreadable ones."""
-    runs = []
+    runs: list[tuple[Path, RunRecord]] = []
     if not Path(runs_dir).is_dir():
         return runs
     for child in Path(runs_dir).iterdir():
         if (child / RUN_RECORD).is_file():
             with contextlib.suppress(RunError):
                 runs.append((child, load_run(child)))
-    return sorted(runs, key=lambda item: (item[1].get("started") or "", item[0].name))
+    return sorted(runs, key=lambda item: (item[1].started or "", item[0].name))
 
 
-def latest_run(runs_dir: Path, kind: str = "classification") -> Path:
-    """The newest completed run of `kind` under `runs_dir`.
+def latest_run(runs_dir: Path, task: str = "classification") -> Path:
+    """The newest completed run of `task` (`classification`, `regression`...) under `runs_dir`.
 
     Raises:
         RunError: When there is none.
     """
     for run_dir, record in reversed(list_runs(runs_dir)):
         if (
-            record.get("status") == "completed"
-            and record.get("task", kind) == kind
+            record.status is RunStatus.completed
+            and (record.task or task) == task
             and (run_dir / MODEL_FILE).is_file()
         ):
             return run_dir
     raise RunError(
         str(runs_dir),
-        f"no completed {kind} run found",
+        f"no completed {task} run found",
         "train one with kerascli train, or name one with --run",
     )
 

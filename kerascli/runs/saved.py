@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from kerascli.errors import RunError, clip
 from kerascli.runs.layout import CONFIG_FILE, MODEL_FILE, RUN_RECORD, network_file
 from kerascli.runs.lock import is_locked
-from kerascli.runs.records import load_run
+from kerascli.runs.record import RunRecord, RunStatus, load_run
 
 if TYPE_CHECKING:  # loaded on use: checking a run for its export needs no pydantic
     from kerascli.config.schema import ExperimentConfig
@@ -30,13 +30,13 @@ class SavedRun:
 
     Args:
         run_dir: The run directory.
-        record: Its `run.json`.
+        record: Its `run.json`, typed.
         config: Its `config.yaml`, with any overrides applied.
         overrides: Those overrides, as given. Defaults to none.
     """
 
     run_dir: Path
-    record: dict
+    record: RunRecord
     config: ExperimentConfig
     overrides: tuple[str, ...] = ()
 
@@ -51,7 +51,7 @@ class SavedRun:
     @property
     def task(self) -> str | None:
         """`classification`, `binary` or `regression` as training recorded it, else `None`."""
-        return self.record.get("task")
+        return self.record.task
 
 
 def load_saved_config(
@@ -63,7 +63,7 @@ def load_saved_config(
     return load_config(Path(run_dir) / CONFIG_FILE, overrides, require=require)
 
 
-def check_run(run_dir: str | Path) -> dict:
+def check_run(run_dir: str | Path) -> RunRecord:
     """`open_run`'s checks without loading the config: returns the run's record.
 
     `predict` and `serve` check a run this way before using its export, which needs no config.
@@ -75,7 +75,7 @@ def check_run(run_dir: str | Path) -> dict:
     if run_dir.exists() and not run_dir.is_dir():
         raise RunError(str(run_dir), "is a file, not a run directory", _file_hint(run_dir))
     record = load_run(run_dir)
-    if record.get("kind") == "gan" or record.get("task") == "gan":
+    if record.is_gan:
         raise RunError(
             str(run_dir),
             "is a GAN run, which has no classifier to use",
@@ -86,10 +86,9 @@ def check_run(run_dir: str | Path) -> dict:
     if model.is_symlink():
         raise RunError(str(model), "is a symbolic link; only a model the run wrote is loaded")
     if not model.is_file():
-        status = record.get("status", "unknown")
         raise RunError(
             str(run_dir),
-            f"has no {MODEL_FILE} (status: {status})",
+            f"has no {MODEL_FILE} (status: {record.status_name})",
             "a run has its model once training completes",
         )
     if not (run_dir / CONFIG_FILE).is_file():
@@ -134,13 +133,13 @@ def _file_hint(path: Path) -> str:
     return "name a run directory made by kerascli train"
 
 
-def _check_finished(run_dir: Path, record: dict) -> None:
+def _check_finished(run_dir: Path, record: RunRecord) -> None:
     """Refuses a run whose training did not complete: its model is missing, old or partial."""
-    status = record.get("status")
-    if status == "completed":
+    status = record.status
+    if status is RunStatus.completed:
         return
     resume = f"resume it: kerascli train {run_dir / CONFIG_FILE} --resume {run_dir}"
-    if status == "running":
+    if status is RunStatus.running:
         if is_locked(run_dir):
             raise RunError(
                 str(run_dir),
@@ -149,14 +148,14 @@ def _check_finished(run_dir: Path, record: dict) -> None:
             )
         raise RunError(
             str(run_dir),
-            "did not finish: its status is still 'running' but no "
+            f"did not finish: its status is still {RunStatus.running.value!r} but no "
             "process is training it (killed or crashed)",
             resume,
         )
-    if status == "interrupted":
+    if status is RunStatus.interrupted:
         raise RunError(str(run_dir), "was interrupted before training completed", resume)
-    if status == "failed":
-        reason = record.get("error")
+    if status is RunStatus.failed:
+        reason = record.error
         detail = f": {clip(str(reason), 120)}" if reason else ""
         raise RunError(
             str(run_dir),
@@ -165,7 +164,8 @@ def _check_finished(run_dir: Path, record: dict) -> None:
         )
     raise RunError(
         str(run_dir / RUN_RECORD),
-        f"the run's status is {status!r}, not 'completed'",
+        f"the run's status is {status.value if status else None!r}, "
+        f"not {RunStatus.completed.value!r}",
         "use a run that kerascli train completed",
     )
 
@@ -185,7 +185,7 @@ def open_gan_run(run_dir: str | Path) -> SavedRun:
     return SavedRun(run_dir, record, load_saved_config(run_dir, require="gan"))
 
 
-def check_gan_run(run_dir: str | Path) -> dict:
+def check_gan_run(run_dir: str | Path) -> RunRecord:
     """`open_gan_run`'s checks without loading the config: returns the run's record.
 
     Raises:
@@ -193,13 +193,13 @@ def check_gan_run(run_dir: str | Path) -> dict:
     """
     run_dir = Path(run_dir)
     record = load_run(run_dir)
-    if record.get("kind") != "gan":
+    if not record.is_gan:
         raise RunError(str(run_dir), "is not a GAN run", "name a run made by kerascli gan")
     path = run_dir / network_file("generator")
     if path.is_symlink() or not path.is_file():
         raise RunError(
             str(run_dir),
-            f"has no {path.name} (status: {record.get('status', 'unknown')})",
+            f"has no {path.name} (status: {record.status_name})",
             "a GAN run has it once training completes",
         )
     return record

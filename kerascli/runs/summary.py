@@ -7,11 +7,20 @@ The one home of "which way is better" for a metric, shared by the report, `runs`
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
-from kerascli.errors import RunError
-from kerascli.runs.files import read_json
-from kerascli.runs.layout import EVALUATION_FILE, HISTORY_JSON
+from kerascli.runs.record import RunRecord
+from kerascli.runs.results import read_evaluation, read_history
+
+# Read here by earlier callers; their home is `kerascli.runs.results`.
+__all__ = [
+    "best_metrics",
+    "final_metrics",
+    "headline",
+    "is_score",
+    "lower_is_better",
+    "read_evaluation",
+    "read_history",
+]
 
 # Metrics where lower is better; every other metric (accuracy, AUC, F1, ...) is higher-better.
 _LOWER_IS_BETTER = (
@@ -83,25 +92,7 @@ def headline(metrics: dict) -> list[str]:
     )
 
 
-def final_metrics(record: dict) -> dict[str, float]:
-    """The numeric final metrics `run.json` records (last epoch's logs and test figures)."""
-    metrics = record.get("final_metrics") or {}
+def final_metrics(record: RunRecord) -> dict[str, float]:
+    """The finite final metrics a run recorded (last epoch's logs and test figures)."""
+    metrics = record.final_metrics or {}
     return {key: number for key, value in metrics.items() if (number := _number(value)) is not None}
-
-
-def read_history(run_dir: Path) -> dict[str, list]:
-    """A run's `history.json`, or `{}` when it has none (yet) or it is unreadable."""
-    try:
-        history = read_json(Path(run_dir) / HISTORY_JSON)
-    except RunError:
-        return {}
-    return history if isinstance(history, dict) else {}
-
-
-def read_evaluation(run_dir: Path) -> dict | None:
-    """A run's `evaluation.json`, or `None` when it has none or it is unreadable."""
-    try:
-        evaluation = read_json(Path(run_dir) / EVALUATION_FILE)
-    except RunError:
-        return None
-    return evaluation if isinstance(evaluation, dict) else None

@@ -30,7 +30,7 @@ from kerascli.errors import ConfigError, Interrupted, RunError, TrainingFailed
 from kerascli.models.callbacks import build_callbacks
 from kerascli.models.tensorboard import RunTensorBoard
 from kerascli.report import write_report
-from kerascli.runs.files import atomic_save_model, atomic_write_text, update_run_json
+from kerascli.runs.files import atomic_save_model, atomic_write_text
 from kerascli.runs.layout import (
     CHECKPOINTS_DIR,
     CONFIG_FILE,
@@ -40,7 +40,8 @@ from kerascli.runs.layout import (
     utc_now,
 )
 from kerascli.runs.lock import locked
-from kerascli.runs.records import load_run, read_state
+from kerascli.runs.record import RunKind, RunStatus, load_run, update_run_json
+from kerascli.runs.records import read_state
 from kerascli.runs.saved import load_saved_config
 from kerascli.training.distribute import Placement, place
 from kerascli.training.plan import RunResult, TrainingPlan
@@ -94,10 +95,10 @@ def run_training(
 def _resume_state(plan: TrainingPlan, run_dir: Path) -> dict:
     """Checks that `run_dir` can be resumed with the plan's config; returns its checkpoint state."""
     record = load_run(run_dir)
-    if (record.get("kind") == "gan" or record.get("task") == "gan") != (plan.kind == "gan"):
+    if record.is_gan != (plan.kind is RunKind.gan):
         raise RunError(str(run_dir), *plan.wrong_kind)
     config = plan.config
-    saved = load_saved_config(run_dir, require="gan" if plan.kind == "gan" else "model")
+    saved = load_saved_config(run_dir, require="gan" if plan.kind is RunKind.gan else "model")
     section = rules.resume_difference(saved, config)
     if section is not None:
         raise ConfigError(
@@ -147,7 +148,7 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
     for callback in callbacks:
         if isinstance(callback, RunTensorBoard):
             callback.images = plan.epoch_images
-    started = load_run(run_dir).get("started") if state else utc_now()
+    started = load_run(run_dir).started if state else utc_now()
     with locked(run_dir) if resume is None else contextlib.nullcontext():
         try:
             return _fit(
@@ -233,7 +234,7 @@ def _fit(
         run_dir,
         name=run_dir.name,
         kind=plan.kind,
-        status="running",
+        status=RunStatus.running,
         command=command if command is not None else sys.argv,
         versions=versions(),
         seed=config.seed,
@@ -267,7 +268,7 @@ def _fit(
     if recorder.diverged_at is not None:
         update_run_json(
             run_dir,
-            status="failed",
+            status=RunStatus.failed,
             ended=utc_now(),
             epochs=epochs_done(),
             error=f"{plan.diverged} became NaN or infinite in epoch {recorder.diverged_at}",
@@ -289,7 +290,7 @@ def _fit(
     final.update(finish.metrics)
     update_run_json(
         run_dir,
-        status="completed",
+        status=RunStatus.completed,
         ended=utc_now(),
         epochs=epochs_done(),
         epoch_seconds=recorder.epoch_seconds,

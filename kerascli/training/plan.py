@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from kerascli.config.schema import ExperimentConfig
+from kerascli.runs.record import RunKind
+from kerascli.runs.results import Evaluation
 
 
 @dataclass
@@ -20,7 +22,7 @@ class Finish:
 
     fields: dict = field(default_factory=dict)
     metrics: dict = field(default_factory=dict)
-    evaluation: dict | None = None
+    evaluation: Evaluation | None = None
 
 
 @dataclass
@@ -39,7 +41,7 @@ class RunResult:
     epochs: int
     history: dict[str, list] = field(default_factory=dict)
     final_metrics: dict = field(default_factory=dict)
-    evaluation: dict | None = None
+    evaluation: Evaluation | None = None
 
 
 class TrainingPlan(abc.ABC):
@@ -52,7 +54,7 @@ class TrainingPlan(abc.ABC):
         config: The validated experiment config.
     """
 
-    kind: ClassVar[str]  # run.json's `kind`: "train" or "gan"
+    kind: ClassVar[RunKind]  # the run's kind, as its record says
     networks: ClassVar[tuple[str, ...]]  # what each checkpoint and the finished run save
     loss_keys: ClassVar[tuple[str, ...]]  # logs that stop the run when NaN or infinite
     diverged: ClassVar[str]  # "the loss" or "a loss", in the divergence message

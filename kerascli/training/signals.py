@@ -10,8 +10,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kerascli.errors import Interrupted
-from kerascli.runs.files import update_run_json
 from kerascli.runs.layout import utc_now
+from kerascli.runs.record import RunStatus, update_run_json
 
 
 @contextmanager
@@ -68,12 +68,14 @@ def recording_outcome(
     except KeyboardInterrupt:
         if on_interrupt is not None:
             on_interrupt()
-        update_run_json(run_dir, status="interrupted", ended=utc_now(), epochs=epochs_done())
+        update_run_json(
+            run_dir, status=RunStatus.interrupted, ended=utc_now(), epochs=epochs_done()
+        )
         raise Interrupted(run_dir) from None
     except BaseException as error:
         update_run_json(
             run_dir,
-            status="failed",
+            status=RunStatus.failed,
             ended=utc_now(),
             error=f"{type(error).__name__}: {error}"[:500],
         )

@@ -327,7 +327,9 @@ BAD_RUNS = [
         status("interrupted"), "was interrupted before training completed", id="interrupted"
     ),
     pytest.param(
-        status("exploded"), "the run's status is 'exploded', not 'completed'", id="unknown-status"
+        status("exploded"),
+        "not a valid run record: status: Input should be 'running', 'completed', 'failed'",
+        id="unknown-status",
     ),
     pytest.param(status(None), "the run's status is None", id="no-status"),
     pytest.param(gan_run, "is a GAN run", id="gan-run"),

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from kerascli.runs.record import RunRecord
+from kerascli.runs.results import Evaluation
 from kerascli.runs.summary import (
     best_metrics,
     final_metrics,
@@ -51,19 +53,12 @@ def test_best_metrics_pick_the_right_end_and_its_epoch():
     }
 
 
-def test_final_metrics_keep_numbers_only():
-    record = {
-        "final_metrics": {
-            "loss": 0.25,
-            "accuracy": 1,
-            "bad": None,
-            "flag": True,
-            "text": "x",
-            "inf": float("inf"),
-        }
-    }
+def test_final_metrics_keep_finite_numbers_only():
+    record = RunRecord(
+        final_metrics={"loss": 0.25, "accuracy": 1, "bad": None, "inf": float("inf")}
+    )
     assert final_metrics(record) == {"loss": 0.25, "accuracy": 1.0}
-    assert final_metrics({}) == {}
+    assert final_metrics(RunRecord()) == {}
 
 
 @pytest.mark.parametrize("content", [None, "not json", "[1, 2]"])
@@ -77,4 +72,5 @@ def test_missing_or_broken_files_read_as_nothing(tmp_path, content):
 def test_files_read_back(tmp_path):
     (tmp_path / "history.json").write_text(json.dumps({"loss": [1.0]}))
     (tmp_path / "evaluation.json").write_text(json.dumps({"loss": 1.0}))
-    assert read_history(tmp_path) == {"loss": [1.0]} and read_evaluation(tmp_path) == {"loss": 1.0}
+    assert read_history(tmp_path) == {"loss": [1.0]}
+    assert read_evaluation(tmp_path) == Evaluation(loss=1.0)
