@@ -1,9 +1,18 @@
-"""Errors that kerascli reports to the user as one line.
+"""Errors that kerascli reports to the user as one line, and the exit code of each.
 
-Every failure the user can fix (a bad config, a bad data file, a missing run) is raised as a
-`KerascliError` subclass carrying *where* (a file path with line:column, or a config key path) and
-*what*, plus an optional *hint*. The CLI prints `error: <where>: <what> (<hint>)` and exits with
-the error's `exit_code`; nothing below the CLI prints or exits.
+Every way a command can end other than success is a `KerascliError` subclass carrying *where* (a
+file path with line:column, or a config key path) and *what*, plus an optional *hint*, and the
+exit code the SPEC gives it as a class attribute:
+
+    KerascliError            2  (a problem the user can fix)
+    ├── ConfigError          2  the config or an override
+    ├── DataError            2  a data file or source
+    ├── RunError             2  a run directory
+    ├── TrainingFailed       1  training started but could not finish
+    └── Interrupted        130  Ctrl-C or SIGTERM; the run is resumable
+
+The CLI (`kerascli.cli.reporting`) prints `error: <where>: <what> (<hint>)` and exits with the
+error's `exit_code`; nothing below the CLI prints or exits.
 """
 
 from __future__ import annotations
@@ -11,18 +20,19 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
+EXIT_OK = 0  # success
+EXIT_FAILURE = 1  # a runtime failure: training diverged, an export disagrees, a bug
+EXIT_USAGE = 2  # bad usage, config or input
+EXIT_INTERRUPTED = 130  # stopped by Ctrl-C or SIGTERM (128 + SIGINT, as shells report it)
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _KERAS_CALL = re.compile(r"^Exception encountered when calling [\w.]+\(\)\.\s*")
 
 
 class KerascliError(Exception):
-    """A problem the user can fix, reported as one line.
+    """The base of kerascli's errors: one line, and the exit code it ends the command with.
 
     Args:
         where: A file path (optionally with `:line:column`) or a config key path such as
@@ -31,7 +41,7 @@ class KerascliError(Exception):
         hint: How to fix it. Defaults to `None` (no hint).
     """
 
-    exit_code = EXIT_USAGE
+    exit_code: int = EXIT_USAGE
 
     def __init__(self, where: str, what: str, hint: str | None = None):
         self.where = str(where)
@@ -67,7 +77,7 @@ class TrainingFailed(KerascliError):
     exit_code = EXIT_FAILURE
 
 
-class Interrupted(Exception):
+class Interrupted(KerascliError):
     """Training was stopped by Ctrl-C or SIGTERM; the run is resumable.
 
     Args:
@@ -76,9 +86,9 @@ class Interrupted(Exception):
 
     exit_code = EXIT_INTERRUPTED
 
-    def __init__(self, run_dir):
-        self.run_dir = run_dir
-        super().__init__(f"interrupted: {run_dir}")
+    def __init__(self, run_dir: str | Path):
+        self.run_dir = Path(run_dir)
+        super().__init__(str(run_dir), "interrupted; the run is saved and resumable")
 
 
 def article(word: str) -> str:

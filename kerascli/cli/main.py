@@ -17,6 +17,7 @@ from kerascli.cli import (
     train_commands,
 )
 from kerascli.cli.reporting import out
+from kerascli.errors import EXIT_OK
 
 app = typer.Typer(
     name="kerascli",
@@ -29,7 +30,7 @@ app = typer.Typer(
 def _version(value: bool):
     if value:
         out.print(f"kerascli {__version__}")
-        raise typer.Exit()
+        raise typer.Exit(EXIT_OK)
 
 
 @app.callback()

@@ -1,9 +1,10 @@
 """Known errors become one line and the SPEC's exit codes, in this one place.
 
 Nothing below the CLI prints or exits: the library raises `KerascliError`s (with where, what and a
-hint) or `Interrupted`, and `reported` turns them into `error: <where>: <what> (<hint>)` lines on
-stderr. Anything else is the last line of defence: one line naming the exception, never a
-traceback unless `KERASCLI_DEBUG=1`.
+hint), and `reported` turns them into `error: <where>: <what> (<hint>)` lines on stderr and the
+exit code of their type (`kerascli.errors` draws the tree); an `Interrupted` run says where it is
+saved and how to resume it instead. Anything else is the last line of defence: one line naming
+the exception, never a traceback unless `KERASCLI_DEBUG=1`.
 """
 
 from __future__ import annotations
@@ -46,18 +47,18 @@ def reported(command):
             return command(*args, **kwargs)
         except (typer.Exit, typer.Abort):
             raise
-        except KerascliError as error:
-            if _debugging():
-                raise
-            print_error(error)
-            raise typer.Exit(error.exit_code) from None
         except Interrupted as interrupted:
             err.print(f"interrupted: the run is saved in {interrupted.run_dir}", markup=False)
             err.print(
                 f"resume with: kerascli {command.__name__} CONFIG --resume {interrupted.run_dir}",
                 markup=False,
             )
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            raise typer.Exit(interrupted.exit_code) from None
+        except KerascliError as error:
+            if _debugging():
+                raise
+            print_error(error)
+            raise typer.Exit(error.exit_code) from None
         except KeyboardInterrupt:
             err.print("interrupted", markup=False)
             raise typer.Exit(EXIT_INTERRUPTED) from None
