@@ -21,8 +21,8 @@ import yaml
 from PIL import Image
 
 from kerascli.commands import init_templates
-from kerascli.config import rules, spec_checks
-from kerascli.config.schema import DataConfig, ExperimentConfig
+from kerascli.config.loading import load_config_text
+from kerascli.config.schema import DataConfig
 from kerascli.data.images.decode import bomb_guard
 from kerascli.data.images.files import open_regular
 from kerascli.data.images.folders import (
@@ -278,15 +278,14 @@ STARTERS: dict[str, Callable[[Path, Path, str | None], tuple[str, str]]] = {
 
 
 def _check(text: str, out: Path) -> None:
-    """Validates a starter as `kerascli train` will: a template bug is not the user's to find."""
+    """Validates a starter through `kerascli train`'s own loader, before it is written: a
+    template bug is not the user's to find."""
     try:
-        config = ExperimentConfig.model_validate(yaml.safe_load(text))
-        spec_checks.check_experiment(config)
-        rules.check_input_shape(config)
-    except Exception as error:  # noqa: BLE001 - pydantic's and the spec checks' errors alike
+        load_config_text(text, out)
+    except ConfigError as error:
         raise ConfigError(
             str(out),
-            f"the starter config does not validate: {error}",
+            f"the starter config does not validate: {error.format()}",
             "please report this as a kerascli bug",
         ) from None
 

@@ -1,7 +1,8 @@
 """Loading a config: read (and compose) the YAML, apply `--set`, validate, check every rule,
 all before TensorFlow.
 
-`load_config` is the one way a command gets an `ExperimentConfig`; every problem becomes a
+`load_config` is the one way a command gets an `ExperimentConfig` (and `load_config_text` the same
+way for a config not yet written, such as `kerascli init`'s starter); every problem becomes a
 `ConfigError` whose *where* is `file:line:column` or the `--set` that caused it.
 """
 
@@ -18,7 +19,7 @@ from kerascli.config.diagnostics import Blame, check_finite, schema_errors
 from kerascli.config.keys import KeyPath
 from kerascli.config.overrides import apply_overrides
 from kerascli.config.schema import ExperimentConfig
-from kerascli.config.yaml_source import YamlDocument
+from kerascli.config.yaml_source import YamlDocument, parse_yaml
 
 
 def validate_data(
@@ -74,7 +75,27 @@ def load_config(
     Raises:
         ConfigError: For any problem in the file, an override or the schema.
     """
-    doc = read_configs(path)
+    return _checked(read_configs(path), overrides, require)
+
+
+def load_config_text(text: str, path: str | Path, *, require: str = "model") -> ExperimentConfig:
+    """Validates a config's YAML text exactly as `load_config` validates the file it would be.
+
+    Args:
+        text: The YAML text.
+        path: The file it is meant for, named in errors (`file:line:column`).
+        require: As `load_config`. Defaults to `"model"`.
+
+    Returns:
+        The validated `ExperimentConfig`.
+
+    Raises:
+        ConfigError: For any problem in the text or the schema.
+    """
+    return _checked(parse_yaml(text, str(path)), None, require)
+
+
+def _checked(doc: YamlDocument, overrides: list[str] | None, require: str) -> ExperimentConfig:
     applied = apply_overrides(doc.data, list(overrides or []))
     config = validate_data(doc.data, doc, applied)
     rules.check_command(config, require, doc.path)

@@ -239,3 +239,23 @@ def test_init_target_must_be_a_column(tmp_path):
         f"error: {tmp_path / 't.csv'}:1: column knd: not in the header "
         "(--target: did you mean 'kind'?)\n"
     )
+
+
+def test_a_starter_is_validated_by_trains_own_loader_before_it_is_written(tmp_path, monkeypatch):
+    """A template bug is caught as `kerascli train` would catch it (file:line:column), and
+    nothing is written."""
+    from kerascli.commands import init_templates
+
+    monkeypatch.setattr(
+        init_templates, "IMAGES", init_templates.IMAGES.replace("MaxPooling2D", "MaxPool2d")
+    )
+    write_images(tmp_path / "p", 2)
+    out = tmp_path / "starter.yaml"
+    result = invoke("init", tmp_path / "p", "--out", out)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {out}: the starter config does not validate: {out}:22:7: "
+        "model.layers[1].MaxPool2d: unknown layer 'MaxPool2d' (did you mean 'MaxPool2D'?) "
+        "(please report this as a kerascli bug)\n"
+    )
+    assert not out.exists()
