@@ -142,11 +142,14 @@ def one_line(error: BaseException | str, limit: int = 200) -> str:
     """
     if isinstance(error, BaseException):
         fallback = type(error).__name__
-        while error.__cause__ is not None or (
-            error.__context__ is not None and not error.__suppress_context__
-        ):
-            error = error.__cause__ or error.__context__
-        text = str(error)
+        innermost = error
+        # Down the chain of causes (and of contexts, unless `raise ... from None` hid them).
+        while (
+            below := innermost.__cause__
+            or (None if innermost.__suppress_context__ else innermost.__context__)
+        ) is not None:
+            innermost = below
+        text = str(innermost)
     else:
         fallback, text = "no reason given", error
     text = _ANSI.sub("", text)

@@ -13,7 +13,7 @@ from kerascli.runs.layout import CONFIG_FILE
 MISSING = object()  # a key one run's config does not have
 
 
-def flatten(value: Any, path: tuple = ()) -> dict[str, Any]:
+def flatten(value: Any, path: tuple[str | int, ...] = ()) -> dict[str, Any]:
     """Every leaf of a nested config by its dotted path (`model.layers[1].Dense.units`).
 
     Empty mappings and lists are leaves, so `augment: []` is still a key.
@@ -33,7 +33,7 @@ def flatten(value: Any, path: tuple = ()) -> dict[str, Any]:
     return {format_key_path(path): value}
 
 
-def read_config(run_dir: Path) -> dict:
+def read_config(run_dir: Path) -> dict[str, Any]:
     """A run's saved `config.yaml` as plain data (`{}` when missing or unreadable)."""
     try:
         config = yaml.safe_load((Path(run_dir) / CONFIG_FILE).read_text(encoding="utf-8"))
@@ -42,7 +42,7 @@ def read_config(run_dir: Path) -> dict:
     return config if isinstance(config, dict) else {}
 
 
-def config_differences(configs: list[dict]) -> dict[str, list[Any]]:
+def config_differences(configs: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """The dotted keys whose values are not the same in every config, in first-seen order.
 
     Returns:

@@ -15,9 +15,12 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kerascli.errors import RunError
+
+if TYPE_CHECKING:  # record.py imports this module
+    from kerascli.runs.record import RunRecord
 
 
 def atomic_write_bytes(path: Path, data: bytes, *, exclusive: bool = False) -> None:
@@ -71,7 +74,7 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(json_safe(data), indent=2) + "\n")
 
 
-def atomic_save_model(model, path: Path) -> None:
+def atomic_save_model(model: Any, path: Path) -> None:
     """Saves a Keras model (`.keras`) through a temporary file and a rename."""
     path = Path(path)
     # Keras picks the format from the suffix, so the temporary name keeps `.keras`.
@@ -99,7 +102,7 @@ def read_json(path: Path) -> Any:
         raise RunError(str(path), f"unreadable: {error}") from None
 
 
-def update_run_json(run_dir: Path, **fields: Any):
+def update_run_json(run_dir: Path, **fields: Any) -> RunRecord:
     """Kept for the callers of its old home: see `kerascli.runs.record.update_run_json`."""
     from kerascli.runs.record import update_run_json as update  # record.py imports this module
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from kerascli.errors import RunError
@@ -12,7 +13,7 @@ from kerascli.runs.layout import LOCK_FILE
 
 
 @contextlib.contextmanager
-def locked(run_dir: Path):
+def locked(run_dir: Path) -> Iterator[None]:
     """Holds an exclusive lock on a run directory for the duration of the block.
 
     Raises:

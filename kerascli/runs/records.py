@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import Any
 
 from kerascli.errors import RunError
 from kerascli.runs.files import read_json
@@ -48,7 +49,7 @@ def latest_run(runs_dir: Path, task: str = "classification") -> Path:
     )
 
 
-def read_state(run_dir: Path) -> dict | None:
+def read_state(run_dir: Path) -> dict[str, Any] | None:
     """The newest checkpoint state of a run, or `None` when it has no complete checkpoint.
 
     Returns:
@@ -60,6 +61,8 @@ def read_state(run_dir: Path) -> dict | None:
     if not path.is_file():
         return None
     state = read_json(path)
+    if not isinstance(state, dict):
+        return None
     files = state.get("checkpoints") or {"model": state.get("checkpoint", "")}
     if not all((directory / str(name)).is_file() for name in files.values()):
         return None

@@ -17,7 +17,9 @@ from kerascli.errors import RunError
 from kerascli.runs.files import atomic_write_json, atomic_write_text, json_safe, read_json
 from kerascli.runs.layout import EVALUATION_FILE, HISTORY_CSV, HISTORY_JSON
 
-History = dict[str, list]  # every epoch's logs by key (`loss`, `val_accuracy`, ...); NaN is null
+History = dict[
+    str, list[Any]
+]  # every epoch's logs by key (`loss`, `val_accuracy`, ...); NaN is null
 
 
 def write_history(run_dir: Path, history: History) -> None:

@@ -7,6 +7,7 @@ The one home of "which way is better" for a metric, shared by the report, `runs`
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from kerascli.runs.record import RunRecord
 from kerascli.runs.results import read_evaluation, read_history
@@ -53,13 +54,13 @@ def lower_is_better(key: str) -> bool:
     return any(part in name for part in _LOWER_IS_BETTER)
 
 
-def _number(value) -> float | None:
+def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) else None
 
 
-def best_metrics(history: dict[str, list]) -> dict[str, tuple[float, int]]:
+def best_metrics(history: dict[str, list[Any]]) -> dict[str, tuple[float, int]]:
     """The best value of each score in a history, and the epoch (1-based) it was reached.
 
     Loss-like metrics are best at their minimum, the others at their maximum; the learning rate
@@ -83,7 +84,7 @@ def best_metrics(history: dict[str, list]) -> dict[str, tuple[float, int]]:
     return best
 
 
-def headline(metrics: dict) -> list[str]:
+def headline(metrics: dict[str, Any]) -> list[str]:
     """The most telling of a run's metrics: its test figures, else validation ones, else all."""
     return (
         [key for key in metrics if key.startswith("test_")]
