@@ -16,7 +16,6 @@ from rich.text import Text
 from kerascli.cli.options import complete_run_dirs
 from kerascli.cli.reporting import err, load_backend, out, reported
 from kerascli.errors import EXIT_FAILURE, RunError
-from kerascli.runs.record import load_run
 from kerascli.runs.saved import check_run, open_gan_run, open_run
 
 RunDirArgument = Annotated[
@@ -31,6 +30,8 @@ RunDirArgument = Annotated[
 
 def _open_any(run_dir: Path):
     """Opens a trained run, or a GAN run (whose generator is what gets used)."""
+    from kerascli.runs.record import load_run
+
     if load_run(run_dir).is_gan:
         return open_gan_run(run_dir), "generator"
     return open_run(run_dir), "model"

@@ -8,13 +8,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
 from kerascli.cli.reporting import out
 from kerascli.runs.layout import REPORT_FILE
-from kerascli.runs.results import Evaluation, Scores
+
+if TYPE_CHECKING:  # annotations only: the CLI starts without pydantic
+    from kerascli.runs.results import Evaluation, Scores
 
 
 def scores(evaluation: Evaluation) -> str:
@@ -60,8 +63,12 @@ def print_evaluation(evaluation: Evaluation, written: list[Path]) -> None:
             table.add_column(column, justify="left" if column == "class" else "right")
         rows: list[tuple[str, Scores]] = [(row.name, row) for row in evaluation.per_class]
         rows += [
-            ("macro avg", evaluation.macro_avg or Scores()),
-            ("weighted avg", evaluation.weighted_avg or Scores()),
+            (label, average)
+            for label, average in (
+                ("macro avg", evaluation.macro_avg),
+                ("weighted avg", evaluation.weighted_avg),
+            )
+            if average is not None
         ]
         for index, (label, row) in enumerate(rows):
             table.add_row(

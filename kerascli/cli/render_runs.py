@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
 from kerascli.cli.reporting import out
 from kerascli.runs.compare import MISSING
-from kerascli.runs.record import RunRecord
-from kerascli.runs.results import read_history
+from kerascli.runs.history import read_history
 from kerascli.runs.summary import best_metrics, final_metrics, headline, is_score, lower_is_better
+
+if TYPE_CHECKING:  # annotations only: the CLI starts without pydantic
+    from kerascli.runs.record import RunRecord
 
 # Columns of the runs table, the first ones dropped first when the terminal is narrow.
 _DROPPED_FIRST = ("started (UTC)", "kind", "epochs")

@@ -15,10 +15,9 @@ from kerascli.cli.options import RunsDirOption, complete_run_dirs
 from kerascli.cli.reporting import out, reported
 from kerascli.errors import RunError
 from kerascli.runs.compare import config_differences, read_config
+from kerascli.runs.history import read_history
 from kerascli.runs.layout import runs_dir_from
-from kerascli.runs.record import load_run
 from kerascli.runs.records import find_run, list_runs
-from kerascli.runs.results import read_history
 from kerascli.runs.status import RunKind, RunStatus
 
 app = typer.Typer(
@@ -82,6 +81,8 @@ def compare(
             "names fewer than two different runs",
             "name two or more runs to compare",
         )
+    from kerascli.runs.record import load_run
+
     found = [(run_dir, load_run(run_dir)) for run_dir in run_dirs]
     render_runs.print_compare(found, config_differences([read_config(d) for d in run_dirs]))
     if plot is not None:

@@ -16,6 +16,7 @@ from kerascli.errors import RunError
 from kerascli.report import sections as s
 from kerascli.report.template import PAGE
 from kerascli.runs.files import atomic_write_text
+from kerascli.runs.history import History, read_history
 from kerascli.runs.layout import (
     CONFIG_FILE,
     CONFUSION_PLOT,
@@ -28,7 +29,7 @@ from kerascli.runs.layout import (
     utc_now,
 )
 from kerascli.runs.record import RunRecord, load_run
-from kerascli.runs.results import Evaluation, History, read_evaluation, read_history
+from kerascli.runs.results import Evaluation, read_evaluation
 from kerascli.runs.summary import best_metrics, final_metrics, headline, is_score, lower_is_better
 from kerascli.visuals.plots import history_families
 from kerascli.visuals.svg import curves_svg

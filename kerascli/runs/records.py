@@ -1,24 +1,34 @@
 """Finding runs: the runs of a directory, the newest of a kind, one a user names, checkpoints.
 
-A run's own record is read by `kerascli.runs.record.load_run` (also importable from here).
+A run's own record is read by `kerascli.runs.record` (which imports pydantic: loaded on use).
 """
 
 from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kerascli.errors import RunError
 from kerascli.runs.files import read_json
 from kerascli.runs.layout import CHECKPOINT_STATE, CHECKPOINTS_DIR, MODEL_FILE, RUN_RECORD
-from kerascli.runs.record import RunRecord, RunStatus, load_run
+from kerascli.runs.status import RunStatus
 
-__all__ = ["find_run", "latest_run", "list_runs", "load_run", "read_state"]
+if TYPE_CHECKING:  # loaded on use: the CLI starts without pydantic
+    from kerascli.runs.record import RunRecord
+
+
+def load_run(run_dir: Path) -> RunRecord:
+    """Kept for the callers of its old home: see `kerascli.runs.record.load_run`."""
+    from kerascli.runs.record import load_run as load
+
+    return load(run_dir)
 
 
 def list_runs(runs_dir: Path) -> list[tuple[Path, RunRecord]]:
     """All runs under `runs_dir`, oldest first (by start time), skipping unreadable ones."""
+    from kerascli.runs.record import load_run
+
     runs: list[tuple[Path, RunRecord]] = []
     if not Path(runs_dir).is_dir():
         return runs

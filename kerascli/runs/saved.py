@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 from kerascli.errors import RunError, clip
 from kerascli.runs.layout import CONFIG_FILE, MODEL_FILE, RUN_RECORD, network_file
 from kerascli.runs.lock import is_locked
-from kerascli.runs.record import RunRecord, RunStatus, load_run
+from kerascli.runs.status import RunStatus
 
-if TYPE_CHECKING:  # loaded on use: checking a run for its export needs no pydantic
+if TYPE_CHECKING:  # loaded on use: the CLI starts without pydantic
     from kerascli.config.schema import ExperimentConfig
+    from kerascli.runs.record import RunRecord
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,8 @@ def check_run(run_dir: str | Path) -> RunRecord:
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise RunError(str(run_dir), "is a file, not a run directory", _file_hint(run_dir))
+    from kerascli.runs.record import load_run
+
     record = load_run(run_dir)
     if record.is_gan:
         raise RunError(
@@ -192,6 +195,8 @@ def check_gan_run(run_dir: str | Path) -> RunRecord:
         RunError: As `open_gan_run`.
     """
     run_dir = Path(run_dir)
+    from kerascli.runs.record import load_run
+
     record = load_run(run_dir)
     if not record.is_gan:
         raise RunError(str(run_dir), "is not a GAN run", "name a run made by kerascli gan")

@@ -7,19 +7,20 @@ The one home of "which way is better" for a metric, shared by the report, `runs`
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kerascli.runs.record import RunRecord
-from kerascli.runs.results import read_evaluation, read_history
+from kerascli.runs.history import read_history
 
-# Read here by earlier callers; their home is `kerascli.runs.results`.
+if TYPE_CHECKING:  # annotations only: `runs` lists runs before it loads pydantic's models
+    from kerascli.runs.record import RunRecord
+
+# `read_history` was read from here by earlier callers; its home is `kerascli.runs.history`.
 __all__ = [
     "best_metrics",
     "final_metrics",
     "headline",
     "is_score",
     "lower_is_better",
-    "read_evaluation",
     "read_history",
 ]
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import keras
 
 from kerascli.runs.files import atomic_save_model, atomic_write_json
+from kerascli.runs.history import write_history
 from kerascli.runs.layout import CHECKPOINT_STATE, CHECKPOINTS_DIR, checkpoint_file, epoch_of
-from kerascli.runs.results import write_history
 
 
 def _float(value) -> float | None:

@@ -15,6 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from kerascli.errors import RunError
+from kerascli.runs.history import read_history
 from kerascli.runs.record import (
     RunKind,
     RunRecord,
@@ -26,7 +27,7 @@ from kerascli.runs.record import (
     update_run_json,
 )
 from kerascli.runs.records import latest_run, list_runs
-from kerascli.runs.results import read_evaluation, read_history
+from kerascli.runs.results import read_evaluation
 from kerascli.runs.summary import final_metrics
 
 FIXTURES = Path(__file__).parent / "fixtures"

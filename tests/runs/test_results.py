@@ -5,13 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from kerascli.runs.results import (
-    Evaluation,
-    read_evaluation,
-    read_history,
-    write_evaluation,
-    write_history,
-)
+from kerascli.runs.history import read_history, write_history
+from kerascli.runs.results import Evaluation, read_evaluation, write_evaluation
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -6,15 +6,10 @@ import json
 
 import pytest
 
+from kerascli.runs.history import read_history
 from kerascli.runs.record import RunRecord
-from kerascli.runs.results import Evaluation
-from kerascli.runs.summary import (
-    best_metrics,
-    final_metrics,
-    lower_is_better,
-    read_evaluation,
-    read_history,
-)
+from kerascli.runs.results import Evaluation, read_evaluation
+from kerascli.runs.summary import best_metrics, final_metrics, lower_is_better
 
 
 @pytest.mark.parametrize(
