@@ -46,7 +46,7 @@ _MAX_TABLE_CLASSES = 40
 _HEADLINE = ("name", "kind", "status", "task")
 
 
-def _when(value) -> str:
+def _when(value: object) -> str:
     """`2026-11-23T11:58:13+00:00` as `2026-11-23 11:58:13 UTC`."""
     return str(value).replace("T", " ").replace("+00:00", " UTC")
 
