@@ -314,8 +314,8 @@ class ExperimentConfig(_Section):
     distribute: DistributeConfig = Field(
         default=DistributeConfig(),
         description=(
-            "Data-parallel training over GPUs or machines (tf.distribute); see README "
-            "'Scaling out'."
+            "Data-parallel training over GPUs or machines (tf.distribute); see the docs' "
+            "Scaling page (docs/scaling.md)."
         ),
     )
 
