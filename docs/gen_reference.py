@@ -105,12 +105,17 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def _sections(model: type[BaseModel], path: str) -> Iterator[tuple[str, type[BaseModel]]]:
-    """Every section under `model` (itself first), depth first, with its dotted path."""
-    yield path, model
+def _sections(
+    model: type[BaseModel], path: str = "", form: str = ""
+) -> Iterator[tuple[str, type[BaseModel], str]]:
+    """Every section under `model` (itself first), depth first: its dotted path, its model, and
+    its form's name where its key takes several sections (`data.test`), else `""`."""
+    yield path, model, form
     for name, field in model.model_fields.items():
-        for sub in _models_in(field.annotation):
-            yield from _sections(sub, f"{path}.{name}" if path else name)
+        subs = _models_in(field.annotation)
+        for sub in subs:
+            key = f"{path}.{name}" if path else name
+            yield from _sections(sub, key, sub.__name__ if len(subs) > 1 else "")
 
 
 def configuration_page() -> str:
@@ -130,15 +135,11 @@ def configuration_page() -> str:
         "(`schema/kerascli.schema.json`, `kerascli schema`).",
         "",
     ]
-    seen: set[tuple[str, type[BaseModel]]] = set()
-    for path, model in _sections(ExperimentConfig, ""):
-        if (path, model) in seen:
-            continue
-        seen.add((path, model))
+    for path, model, form in _sections(ExperimentConfig):
         doc = inspect.cleandoc(model.__doc__ or "")
         heading = f"`{path}`" if path else "The root"
-        if path and _several(ExperimentConfig, path):  # one heading per form it takes
-            heading += f" as {model.__name__}"
+        if form:  # one heading per form the key takes
+            heading += f" as {form}"
         lines += [f"## {heading}", "", doc, ""]
         lines += ["| Key | Type | Default | Description |", "|---|---|---|---|"]
         for name, field in model.model_fields.items():
@@ -153,19 +154,6 @@ def configuration_page() -> str:
             )
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _several(root: type[BaseModel], path: str) -> bool:
-    """Whether the field at `path` may be more than one section (`data.test`)."""
-    model: type[BaseModel] | None = root
-    field = None
-    for part in path.split("."):
-        if model is None:
-            return False
-        field = model.model_fields[part]
-        models = _models_in(field.annotation)
-        model = models[0] if models else None
-    return field is not None and len(_models_in(field.annotation)) > 1
 
 
 # --- the command reference --------------------------------------------------------------------
