@@ -34,10 +34,10 @@ schema: $(STAMP)
 
 # The docs' reference pages (docs/reference/: every config key, every command and option),
 # generated from the code: regenerate them after changing the config or a command; a test checks
-# that they are up to date. `$(BIN)/mkdocs serve` previews the site.
+# that they are up to date. `$(BIN)/python -m mkdocs serve` previews the site.
 docs: $(STAMP)
 	$(BIN)/python docs/gen_reference.py
-	$(BIN)/mkdocs build --strict --site-dir .site
+	$(BIN)/python -m mkdocs build --strict --site-dir .site
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_step.py
