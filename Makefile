@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kerascli-installed
 CONFIG ?= configs/mnist_cnn.yaml
 
-.PHONY: install train test test-all bench schema clean
+.PHONY: install train test test-all bench schema docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,15 @@ schema: $(STAMP)
 	$(BIN)/kerascli schema --out schema/kerascli.schema.json
 	$(BIN)/kerascli schema --partial --out schema/kerascli.partial.schema.json
 
+# The docs' reference pages (docs/reference/: every config key, every command and option),
+# generated from the code: regenerate them after changing the config or a command; a test checks
+# that they are up to date. `$(BIN)/python -m mkdocs serve` previews the site.
+docs: $(STAMP)
+	$(BIN)/python docs/gen_reference.py
+	$(BIN)/python -m mkdocs build --strict --site-dir .site
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/train_step.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .site

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-CHECKED = ["kerascli", "tests", "benchmarks"]
+CHECKED = ["kerascli", "tests", "benchmarks", "docs"]
 
 
 def _ruff(*args: str) -> subprocess.CompletedProcess:

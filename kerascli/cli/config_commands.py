@@ -42,7 +42,7 @@ def schema(
         ),
     ] = False,
 ):
-    """Print the JSON Schema of a config, for editors (see README "Writing configs")."""
+    """Print the JSON Schema of a config, for editors (see docs/writing-configs.md)."""
     from kerascli.config.json_schema import config_schema
 
     text = json.dumps(config_schema(partial), indent=2) + "\n"

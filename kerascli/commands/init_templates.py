@@ -9,7 +9,7 @@ from __future__ import annotations
 IMAGES = """\
 # A starter config written by `kerascli init {source_path}`: a small CNN for your image folders.
 # Run it with:  kerascli train {config_name}
-# Every key is documented in README.md; change what you like and run `kerascli validate` first.
+# Every key is in the docs (docs/reference/configuration.md); edit, then `kerascli validate` it.
 name: {name}
 seed: 42
 data:
@@ -48,7 +48,7 @@ fit:
 CSV = """\
 # A starter config written by `kerascli init {source_path}`: a small dense network for your table.
 # Run it with:  kerascli train {config_name}
-# Every key is documented in README.md; change what you like and run `kerascli validate` first
+# Every key is in the docs (docs/reference/configuration.md); edit, then `kerascli validate` it
 # (it lists the kind it infers for every column).
 name: {name}
 seed: 42                        # the same split and weights every run
@@ -79,7 +79,7 @@ fit:
 TEXT = """\
 # A starter config written by `kerascli init {source_path}`: a bag-of-words classifier for your
 # text folders. Run it with:  kerascli train {config_name}
-# Every key is documented in README.md; change what you like and run `kerascli validate` first.
+# Every key is in the docs (docs/reference/configuration.md); edit, then `kerascli validate` it.
 name: {name}
 seed: 42                        # the same split and weights every run
 data:

@@ -6,12 +6,12 @@ descriptions are the section's reference documentation, as there.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
 from kerascli.config.section import Section
-from kerascli.config.sources import COLOR_CHANNELS, SOURCES
+from kerascli.config.sources import ColorMode, Source
 
 
 class SplitFiles(Section):
@@ -41,7 +41,7 @@ class ValidationConfig(Section):
     labels: str | None = Field(default=None, description="Validation labels from a file.")
 
     @model_validator(mode="after")
-    def _exactly_one(self):
+    def _exactly_one(self) -> ValidationConfig:
         given = [
             self.split is not None,
             self.first is not None,
@@ -87,7 +87,7 @@ class PreprocessConfig(Section):
 
     @field_validator("reshape")
     @classmethod
-    def _positive_dims(cls, value):
+    def _positive_dims(cls, value: list[int] | None) -> list[int] | None:
         if value is not None and (not value or any(d == 0 or d < -1 for d in value)):
             raise ValueError("dimensions must be positive (or -1 once)")
         if value is not None and value.count(-1) > 1:
@@ -96,7 +96,7 @@ class PreprocessConfig(Section):
 
     @field_validator("range")
     @classmethod
-    def _ordered(cls, value):
+    def _ordered(cls, value: list[float] | None) -> list[float] | None:
         if value is not None and not value[0] < value[1]:
             raise ValueError("range must be [low, high] with low < high")
         return value
@@ -112,7 +112,7 @@ class LimitConfig(Section):
 class DataConfig(Section):
     """Where the data comes from and how it is prepared."""
 
-    source: Literal[SOURCES] = Field(
+    source: Source = Field(
         description=(
             "A built-in dataset (mnist, fashion_mnist, cifar10) or the format of your files "
             "(idx, npz, images: class folders of images, csv: a table, text: class folders of "
@@ -157,9 +157,7 @@ class DataConfig(Section):
         max_length=2,
         description="images: [height, width] every image is resized to.",
     )
-    color_mode: Literal[tuple(COLOR_CHANNELS)] = Field(
-        default="rgb", description="images: rgb, grayscale or rgba."
-    )
+    color_mode: ColorMode = Field(default="rgb", description="images: rgb, grayscale or rgba.")
     validation: ValidationConfig | None = Field(
         default=None,
         description=("Validation data: a split of train, its first examples, or files."),
@@ -191,7 +189,7 @@ class DataConfig(Section):
     )
 
     @model_validator(mode="after")
-    def _paths_fit_source(self):
+    def _paths_fit_source(self) -> DataConfig:
         if self.source != "images" and self.image_size is not None:
             raise ValueError("image_size is for source images")
         if self.source != "csv" and (self.target or self.features):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from kerascli.config.keys import KeyPath, format_key_path
 from kerascli.config.schema import ExperimentConfig
@@ -82,7 +83,7 @@ def _section_fields(loc: tuple) -> list[str]:
     return list(model.model_fields) if model is not None else []
 
 
-def _describe(error: dict) -> tuple[str, str | None]:
+def _describe(error: ErrorDetails) -> tuple[str, str | None]:
     """Turns one pydantic error into (what, hint)."""
     kind, loc, value = error["type"], error["loc"], error.get("input")
     if kind == "extra_forbidden":
@@ -135,5 +136,5 @@ def schema_errors(error: ValidationError, blame: Blame) -> ConfigError:
         what, hint = _describe(item)
         problems.append(blame.error(loc, what, hint, inside=True))
     first = problems[0]
-    first.others = problems[1:]
+    first.others.extend(problems[1:])
     return first

@@ -12,13 +12,14 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kerascli.errors import ConfigError
 
-STRATEGIES = ("none", "mirrored", "multi_worker")
+Strategy = Literal["none", "mirrored", "multi_worker"]
+STRATEGIES: tuple[str, ...] = get_args(Strategy)
 TF_CONFIG_HINT = (
     'set TF_CONFIG to {"cluster": {"worker": ["host:port", ...]}, '
     '"task": {"type": "worker", "index": I}} on every worker'
@@ -33,7 +34,7 @@ class DistributeConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    strategy: Literal[STRATEGIES] = Field(
+    strategy: Strategy = Field(
         default="none",
         description=(
             "none: one device (TensorFlow's default placement); mirrored: every GPU TensorFlow "
@@ -60,7 +61,7 @@ class DistributeConfig(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _devices_for_mirrored(self):
+    def _devices_for_mirrored(self) -> DistributeConfig:
         if self.devices is not None and self.strategy != "mirrored":
             raise ValueError(
                 "devices is for strategy: mirrored (logical CPU devices); a "
@@ -121,14 +122,14 @@ def read_cluster(
         )
     try:
         data = json.loads(text)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         raise ConfigError(
             "TF_CONFIG", f"is not valid JSON ({error.msg} at character {error.pos})", TF_CONFIG_HINT
         ) from None
     return _cluster_of(data)
 
 
-def _cluster_of(data) -> Cluster:
+def _cluster_of(data: object) -> Cluster:
     cluster = data.get("cluster") if isinstance(data, dict) else None
     task = data.get("task") if isinstance(data, dict) else None
     if not isinstance(cluster, dict) or not isinstance(task, dict):

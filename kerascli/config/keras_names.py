@@ -120,13 +120,13 @@ def schedule_names() -> set[str]:
 
 def loss_names() -> set[str]:
     """Loss classes and functions, with the snake-case and short aliases Keras accepts."""
-    names = _exports("losses") - {"Loss", "get", "serialize", "deserialize", "Reduction"}
+    names = set(_exports("losses")) - {"Loss", "get", "serialize", "deserialize", "Reduction"}
     return names | {_snake_case(n) for n in names} | _SHORT_NAMES
 
 
 def metric_names() -> set[str]:
     """Metric classes and functions, with the aliases `compile` accepts."""
-    names = _exports("metrics") - {"Metric", "get", "serialize", "deserialize"}
+    names = set(_exports("metrics")) - {"Metric", "get", "serialize", "deserialize"}
     return names | {_snake_case(n) for n in names} | _SHORT_NAMES | _COMPILE_METRIC_ALIASES
 
 
@@ -142,7 +142,7 @@ def activation_names() -> set[str]:
 
 def initializer_names() -> set[str]:
     """Initializer classes and their snake-case aliases."""
-    names = _exports("initializers") - {"Initializer", "get", "serialize", "deserialize"}
+    names = set(_exports("initializers")) - {"Initializer", "get", "serialize", "deserialize"}
     return names | {_snake_case(n) for n in names}
 
 

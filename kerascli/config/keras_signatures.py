@@ -173,6 +173,8 @@ def _signature(module: str, cls: ast.ClassDef, depth: int = 0) -> Signature:
     call = _forwarding_call(init)
     if call is None:  # **kwargs not passed on: only what __init__ reads from them
         return Signature(arguments, complete=True)
+    # `_forwarding_call` only returns calls of an attribute (`<target>.__init__(...)`).
+    assert isinstance(call.func, ast.Attribute)
     target = call.func.value
     if isinstance(target, ast.Name) and target.id != "super":
         base = _find_class(module, target.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-KeyPath = tuple  # of str (mapping keys) and int (list indices)
+KeyPath = tuple[str | int, ...]  # mapping keys and list indices
 
 _INDEX = re.compile(r"\[(\d+)\]")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kerascli.config.keys import KeyPath, format_key_path, split_key_path
 from kerascli.config.yaml_source import parse_yaml
 from kerascli.errors import ConfigError, article
@@ -28,7 +30,7 @@ def is_spec_slot(key_path: KeyPath) -> bool:
     )
 
 
-def _spec_arguments(container, key, next_part):
+def _spec_arguments(container: Any, key: str | int, next_part: str | int) -> Any:
     """Descends into a spec for an override: `optimizer.learning_rate` and
     `optimizer.Adam.learning_rate` both reach the arguments of `optimizer: adam`."""
     spec = container[key]

@@ -147,7 +147,9 @@ def resume_hint(config: ExperimentConfig) -> str:
     )
 
 
-def check_resumed_precision(saved: ExperimentConfig, config: ExperimentConfig, run_dir) -> None:
+def check_resumed_precision(
+    saved: ExperimentConfig, config: ExperimentConfig, run_dir: object
+) -> None:
     """Refuses to resume a run in another precision: its networks were saved in their own.
 
     Raises:

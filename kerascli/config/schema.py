@@ -7,10 +7,10 @@ names live in `rules` and `specs`.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 # The data section's models live in their own module; re-exported here, the schema's one home.
 from kerascli.config.data_schema import DataConfig
@@ -23,11 +23,13 @@ from kerascli.config.distribute import DistributeConfig
 from kerascli.config.section import Section as _Section
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
-GAN_LOSSES = ("bce", "wgan-gp")
-GAN_UPDATES = ("simultaneous", "alternating")
+GanLoss = Literal["bce", "wgan-gp"]
+GanUpdate = Literal["simultaneous", "alternating"]
+GAN_LOSSES: tuple[str, ...] = get_args(GanLoss)
+GAN_UPDATES: tuple[str, ...] = get_args(GanUpdate)
 
 
-def _named(value, kind: str):
+def _named(value: Any, kind: str) -> Any:
     """Refuses `null` where a Keras object must be named (`optimizer:` left empty)."""
     if value is None:
         raise ValueError(f"must name a Keras {kind}, not null")
@@ -65,7 +67,7 @@ class ModelConfig(_Section):
     )
 
     @model_validator(mode="after")
-    def _one_kind(self):
+    def _one_kind(self) -> ModelConfig:
         if self.input_shape is not None and self.inputs is not None:
             raise ValueError("give input_shape (Sequential) or inputs (Functional), not both")
         if self.inputs is None and self.outputs is not None:
@@ -209,7 +211,7 @@ class GanConfig(_Section):
         default=_GAN_OPTIMIZER,
         description=("The discriminator's optimizer (default as the generator's)."),
     )
-    loss: Literal[GAN_LOSSES] = Field(
+    loss: GanLoss = Field(
         default="bce",
         description=("bce (the DCGAN loss) or wgan-gp (Wasserstein loss with gradient penalty)."),
     )
@@ -221,7 +223,7 @@ class GanConfig(_Section):
             "Discriminator updates per generator update (default: 5 for wgan-gp, else 1)."
         ),
     )
-    update: Literal[GAN_UPDATES] | None = Field(
+    update: GanUpdate | None = Field(
         default=None,
         description=(
             "simultaneous (one forward pass serves both losses) or alternating (default: "
@@ -265,7 +267,7 @@ class GanConfig(_Section):
     )
 
     @model_validator(mode="after")
-    def _settings_fit_loss(self):
+    def _settings_fit_loss(self) -> GanConfig:
         resolve_update(self.loss, self.critic_steps, self.update)
         if self.label_smoothing and self.loss != "bce":
             raise ValueError("label_smoothing is for loss bce: a WGAN critic has no labels")
@@ -312,13 +314,13 @@ class ExperimentConfig(_Section):
     distribute: DistributeConfig = Field(
         default=DistributeConfig(),
         description=(
-            "Data-parallel training over GPUs or machines (tf.distribute); see README "
-            "'Scaling out'."
+            "Data-parallel training over GPUs or machines (tf.distribute); see the docs' "
+            "Scaling page (docs/scaling.md)."
         ),
     )
 
     @model_validator(mode="after")
-    def _model_or_gan(self):
+    def _model_or_gan(self) -> ExperimentConfig:
         if self.gan is not None and (self.model is not None or self.compile is not None):
             raise ValueError(
                 "give model and compile (kerascli train) or gan (kerascli gan), not both"
@@ -327,7 +329,7 @@ class ExperimentConfig(_Section):
 
     @field_validator("deterministic")
     @classmethod
-    def _deterministic_needs_seed(cls, value, info):
+    def _deterministic_needs_seed(cls, value: bool, info: ValidationInfo) -> bool:
         if value and info.data.get("seed") is None:
             raise ValueError("needs a seed (deterministic runs repeat a seeded run)")
         return value

@@ -7,6 +7,10 @@ The one list of sources: the schema's `data.source` choices, the data package's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    from kerascli.config.data_schema import DataConfig
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,13 @@ class BuiltinDataset:
     dark_background: bool
 
 
-BUILTIN_DATASETS = {
+# The names the schema accepts as `data.source` (types for the schema; tuples for the code).
+BuiltinName = Literal["mnist", "fashion_mnist", "cifar10"]
+FileSource = Literal["idx", "npz", "images", "csv", "text"]
+Source = Literal[BuiltinName, FileSource]
+ColorMode = Literal["grayscale", "rgb", "rgba"]
+
+BUILTIN_DATASETS: dict[str, BuiltinDataset] = {
     "mnist": BuiltinDataset(
         tuple(str(digit) for digit in range(10)),
         (28, 28, 1),
@@ -63,7 +73,7 @@ BUILTIN_DATASETS = {
     ),
 }
 # Sources that read the user's own files, named in the config.
-FILE_SOURCES = ("idx", "npz", "images", "csv", "text")
+FILE_SOURCES: tuple[str, ...] = get_args(FileSource)
 # Sources read through `data.own`: their data decides the model's input entirely (a table's
 # encoded features, one string per text), so `model.input_shape` must be left out; it decides
 # the class names too, and the saved model takes raw rows or texts.
@@ -72,11 +82,12 @@ ENCODED_SOURCES = ("csv", "text")
 # (`files_input_shape` for images; `data.own` for the encoded ones).
 DATA_SHAPED_SOURCES = ("images", *ENCODED_SOURCES)
 # `data.color_mode` -> channels, as keras.utils.image_dataset_from_directory reads them.
-COLOR_CHANNELS = {"grayscale": 1, "rgb": 3, "rgba": 4}
-SOURCES = (*BUILTIN_DATASETS, *FILE_SOURCES)
+# (its keys are ColorMode's names: tests/config/test_sources.py checks both lists agree)
+COLOR_CHANNELS: dict[str, int] = {"grayscale": 1, "rgb": 3, "rgba": 4}
+SOURCES: tuple[str, ...] = get_args(Source)
 
 
-def files_input_shape(data) -> list[int] | None:
+def files_input_shape(data: DataConfig) -> list[int] | None:
     """One example's shape as the data's files decide it, for a model without input_shape.
 
     Args:
@@ -91,4 +102,5 @@ def files_input_shape(data) -> list[int] | None:
     reshape = data.preprocess.reshape
     if reshape is not None and -1 not in reshape:
         return list(reshape)
+    assert data.image_size is not None  # the schema requires it for source images
     return [*data.image_size, COLOR_CHANNELS[data.color_mode]]

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from kerascli.config import keras_names as catalog
 from kerascli.config.specs import SpecError, check_layer, check_object, split_spec
 from kerascli.config.wiring import functional_wiring
 from kerascli.errors import did_you_mean
 
+if TYPE_CHECKING:
+    from kerascli.config.keys import KeyPath
+    from kerascli.config.schema import ExperimentConfig
 
-def check_experiment(config) -> None:
+
+def check_experiment(config: ExperimentConfig) -> None:
     """Checks every spec in a validated `ExperimentConfig` (duck-typed to stay import-light).
 
     Raises:
@@ -90,14 +96,20 @@ def check_experiment(config) -> None:
                             else "metrics per output are for Functional models with outputs"
                         ),
                     )
-        for key, loss in losses.items() if per_output else [(None, losses)]:
-            path = ("compile", "loss") + ((key,) if key else ())
+        # (output name or None, spec): one loss per output, or one for the whole model.
+        loss_specs: list[tuple[str | None, Any]] = (
+            list(losses.items()) if per_output else [(None, losses)]
+        )
+        for output, loss in loss_specs:
+            path: KeyPath = ("compile", "loss", *((output,) if output else ()))
             check_object(loss, path, "loss", catalog.loss_names())
         metrics = config.compile.metrics
-        groups = metrics.items() if isinstance(metrics, dict) else [(None, metrics)]
-        for key, group in groups:
+        groups: list[tuple[str | None, list[Any]]] = (
+            list(metrics.items()) if isinstance(metrics, dict) else [(None, metrics)]
+        )
+        for output, group in groups:
             for index, metric in enumerate(group):
-                path = ("compile", "metrics") + ((key,) if key else ()) + (index,)
+                path = ("compile", "metrics", *((output,) if output else ()), index)
                 check_object(metric, path, "metric", catalog.metric_names())
     for index, callback in enumerate(config.fit.callbacks):
         check_object(

@@ -8,8 +8,14 @@ before the slow import.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from kerascli.config.specs import SpecError, split_spec
 from kerascli.errors import did_you_mean
+
+if TYPE_CHECKING:
+    from kerascli.config.keys import KeyPath
+    from kerascli.config.schema import ExperimentConfig
 
 # FeatureSpace kind -> (the type of value its column holds, the arguments it cannot do without).
 FEATURE_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -24,7 +30,7 @@ FEATURE_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def feature_kind(spec, key_path: tuple = ()) -> tuple[str, dict]:
+def feature_kind(spec: Any, key_path: KeyPath = ()) -> tuple[str, dict]:
     """Splits a feature spec (`float_normalized` or `{float_discretized: {num_bins: 8}}`).
 
     Args:
@@ -52,12 +58,12 @@ def feature_kind(spec, key_path: tuple = ()) -> tuple[str, dict]:
     return kind, args
 
 
-def value_type(spec) -> str:
+def value_type(spec: Any) -> str:
     """`float`, `integer` or `string`: what a column of this feature kind holds."""
     return FEATURE_KINDS[feature_kind(spec)[0]][0]
 
 
-def check_features(config) -> None:
+def check_features(config: ExperimentConfig) -> None:
     """Checks a validated config's `data.features` (duck-typed to stay import-light).
 
     Raises:

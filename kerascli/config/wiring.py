@@ -7,9 +7,14 @@ The one home of the naming and wiring rule, read by the checks before TensorFlow
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kerascli.config.specs import SpecError, split_spec
 from kerascli.errors import did_you_mean
+
+if TYPE_CHECKING:
+    from kerascli.config.keys import KeyPath
+    from kerascli.config.schema import ModelConfig
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,7 @@ class LayerWiring:
     sources: str | list
 
 
-def functional_wiring(model, key_path: tuple = ("model",)) -> list[LayerWiring]:
+def functional_wiring(model: ModelConfig, key_path: KeyPath = ("model",)) -> list[LayerWiring]:
     """Resolves a Functional model's graph: the one home of its naming and wiring rule.
 
     Each layer takes `inputs:` (a name or a list of names of model inputs or earlier layers; by
@@ -47,7 +52,8 @@ def functional_wiring(model, key_path: tuple = ("model",)) -> list[LayerWiring]:
         SpecError: When a layer names an unknown input, a name is used twice, or an output names
             no layer.
     """
-    known = set(model.inputs)
+    inputs = model.inputs or {}  # called for Functional models, which have inputs
+    known = set(inputs)
     previous = None
     wiring = []
     for index, layer in enumerate(model.layers):
@@ -58,7 +64,7 @@ def functional_wiring(model, key_path: tuple = ("model",)) -> list[LayerWiring]:
             raise SpecError(
                 here + (name,),
                 "the first layer must name its inputs",
-                f"add inputs: {next(iter(model.inputs))}",
+                f"add inputs: {next(iter(inputs))}",
             )
         if not (isinstance(sources, str) or (isinstance(sources, list) and sources)):
             raise SpecError(

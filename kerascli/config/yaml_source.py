@@ -49,12 +49,14 @@ class YamlDocument:
         return self.path
 
 
-def _mark(node_or_mark) -> tuple[int, int]:
-    mark = getattr(node_or_mark, "start_mark", node_or_mark)
+def _mark(node_or_mark: yaml.Node | yaml.Mark) -> tuple[int, int]:
+    mark = node_or_mark.start_mark if isinstance(node_or_mark, yaml.Node) else node_or_mark
     return mark.line + 1, mark.column + 1
 
 
-def _walk(node: yaml.Node, key_path: KeyPath, positions: dict, path: str, budget: list[int]):
+def _walk(
+    node: yaml.Node, key_path: KeyPath, positions: dict, path: str, budget: list[int]
+) -> None:
     budget[0] -= 1
     if budget[0] < 0:
         raise ConfigError(
@@ -65,7 +67,9 @@ def _walk(node: yaml.Node, key_path: KeyPath, positions: dict, path: str, budget
     if isinstance(node, yaml.MappingNode):
         seen: dict[str, yaml.Node] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key_node, yaml.ScalarNode):
+                continue  # a complex key has no key path; the YAML loader refuses it
+            key = str(key_node.value)
             if key == "<<":
                 raise ConfigError(
                     f"{path}:{_mark(key_node)[0]}:{_mark(key_node)[1]}",

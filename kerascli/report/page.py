@@ -40,7 +40,7 @@ _MAX_TABLE_CLASSES = 40
 _SHOWN_ABOVE = {"name", "kind", "status", "task", "final_metrics"}
 
 
-def _when(value) -> str:
+def _when(value: object) -> str:
     """`2026-11-23T11:58:13+00:00` as `2026-11-23 11:58:13 UTC`."""
     return str(value).replace("T", " ").replace("+00:00", " UTC")
 

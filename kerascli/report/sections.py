@@ -20,12 +20,12 @@ MAX_IMAGE_BYTES = 8 * 1024 * 1024
 _MIME = {".png": "image/png", ".gif": "image/gif", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 
-def text(value) -> str:
+def text(value: object) -> str:
     """Any value as escaped text (quotes included, so it is also safe in attributes)."""
     return escape(str(value), quote=True)
 
 
-def number(value, digits: int = 4) -> str:
+def number(value: object, digits: int = 4) -> str:
     """A metric for people: 4 decimals, integers as they are, non-numbers escaped."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return text("—" if value is None else value)
