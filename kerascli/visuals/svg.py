@@ -12,9 +12,11 @@ from __future__ import annotations
 import io
 import re
 from html import escape
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
+from cycler import cycler  # matplotlib's own dependency, which its stubs do not re-export
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
@@ -33,7 +35,7 @@ _COLOURS = [
     "#bcbd22",
     "#17becf",
 ]
-_STYLE = {
+_STYLE: dict[Any, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "kerascli",
     "text.color": _INK,
@@ -47,7 +49,7 @@ _STYLE = {
     "legend.framealpha": 0.0,
     "font.family": "sans-serif",
     "font.size": 11,
-    "axes.prop_cycle": mpl.cycler(color=_COLOURS),
+    "axes.prop_cycle": cycler(color=_COLOURS),
 }
 _ID = re.compile(r'id="([^"]+)"')
 _MARKER_MAX_EPOCHS = 30  # past this, markers clutter the line (as in the PNG plots)
@@ -129,7 +131,9 @@ def curves_svg(series: dict[str, list], *, title: str, prefix: str, xlabel: str 
         fig = Figure(figsize=(5.0, 3.3))
         FigureCanvasSVG(fig)
         ax = fig.add_subplot()
-        longest, finite, points = 1, [], []
+        longest = 1
+        finite: list[np.ndarray] = []
+        points: list[tuple[str, list]] = []
         for index, (label, values) in enumerate(series.items()):
             y = _series(values)
             x = np.arange(1, len(y) + 1)
@@ -147,8 +151,8 @@ def curves_svg(series: dict[str, list], *, title: str, prefix: str, xlabel: str 
             line.set_gid(f"kerascli-s{index}")
             if marked:
                 points.append((label, list(zip(x[ok].tolist(), y[ok].tolist()))))
-        values = np.concatenate(finite) if finite else np.array([])
-        if values.size and values.min() > 0 and values.max() / values.min() > 100:
+        drawn = np.concatenate(finite) if finite else np.array([])
+        if drawn.size and drawn.min() > 0 and drawn.max() / drawn.min() > 100:
             ax.set_yscale("log")
         ax.set_xlim(0.5, longest + 0.5)
         # MaxNLocator falls back to fractional ticks when the axis spans one epoch.
