@@ -169,9 +169,13 @@ class ImageInput:
         takes."""
         return preprocess_images(pixels, self.preprocess, "image")
 
+    def unavailable(self) -> str | None:
+        """Why this machine cannot read the images (never: Pillow is enough)."""
+        return None
+
     def to_manifest(self) -> dict:
         """The JSON object the export manifest records under `input`."""
-        entry = {
+        entry: dict = {
             "kind": self.kind,
             "height": self.height,
             "width": self.width,
@@ -210,12 +214,41 @@ class ImageInput:
         )
 
 
+@dataclass(frozen=True)
+class NoiseInput:
+    """A GAN generator's input: float32 noise of `latent_dim` values per example.
+
+    Args:
+        latent_dim: The noise size.
+    """
+
+    latent_dim: int
+
+    kind = "noise"
+
+    def unavailable(self) -> str | None:
+        """Why this machine cannot make noise (never)."""
+        return None
+
+    def to_manifest(self) -> dict:
+        """The JSON object the export manifest records under `input`."""
+        return {"kind": self.kind, "latent_dim": self.latent_dim}
+
+    @classmethod
+    def from_manifest(cls, entry: dict) -> NoiseInput:
+        """Rebuilds a `NoiseInput` from the manifest's `input` object."""
+        return cls(int(entry["latent_dim"]))
+
+
+InputKind = ImageInput | TableInput | TextInput | NoiseInput
 # The data kinds an export can take, by the manifest's `input.kind`: each a class with
-# `to_manifest`, `from_manifest` and `prepare` (rows and texts also `read` their files).
-INPUT_KINDS = {"image": ImageInput, "table": TableInput, "text": TextInput}
+# `to_manifest`, `from_manifest` and `unavailable` (data also `prepare`, rows and texts `read`).
+INPUT_KINDS: dict[str, type[InputKind]] = {
+    kind.kind: kind for kind in (ImageInput, TableInput, TextInput, NoiseInput)
+}
 
 
-def input_from_manifest(entry: dict, where: str):
+def input_from_manifest(entry: dict, where: str) -> InputKind:
     """The input preparer a manifest's `input` object names.
 
     Raises:
