@@ -20,7 +20,7 @@ from kerascli.data.images.decode import load_image
 from kerascli.data.images.files import EXTENSIONS, SUPPORTED
 from kerascli.data.images.folders import FOLDER_EXTENSIONS, FOLDER_SUPPORTED
 from kerascli.data.images.stretch import load_like_training
-from kerascli.data.preprocess import preprocess_images
+from kerascli.data.preprocess import ScalingSpec, preprocess_images
 from kerascli.errors import RunError
 from kerascli.inference.own_inputs import TableInput, TextInput
 
@@ -120,7 +120,7 @@ class ImageInput:
     width: int
     channels: int
     dark_background: bool
-    preprocess: object
+    preprocess: ScalingSpec
     resize: str = "pad"
     color_mode: str | None = None
 
@@ -134,6 +134,12 @@ class ImageInput:
         if config.data.source == "images":
             return cls(*geometry, False, config.data.preprocess, "stretch", config.data.color_mode)
         return cls(*geometry, dark_background, config.data.preprocess)
+
+    def __post_init__(self) -> None:
+        if self.resize not in ("pad", "stretch"):
+            raise ValueError(f"unknown resize {self.resize!r}")
+        if self.resize == "stretch" and self.color_mode is None:
+            raise ValueError("a stretched read needs the run's color_mode")
 
     @property
     def stretched(self) -> bool:
@@ -159,6 +165,7 @@ class ImageInput:
             DataError: Naming the file, when it cannot be read (see `resize`'s readers).
         """
         if self.stretched:
+            assert self.color_mode is not None  # `__post_init__` holds it
             return load_like_training(
                 path, height=self.height, width=self.width, color_mode=self.color_mode
             )

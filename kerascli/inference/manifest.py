@@ -23,7 +23,7 @@ from kerascli.inference.formats import ExportFormat
 from kerascli.runs.files import atomic_write_json
 from kerascli.runs.layout import EXPORT_DIR, EXPORT_MANIFEST, network_file
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION: Literal[1] = 1
 _AGAIN = "export the run again"
 
 
