@@ -126,7 +126,8 @@ def stale(data: dict) -> dict:
     [
         (None, (), None),  # never exported: Keras, silently
         (manifest(saved_model="model.savedmodel"), (), None),  # needs TensorFlow anyway
-        (stale(manifest(onnx="model.onnx")), (), "the export in {export} is older than model.keras"),
+        (stale(manifest(onnx="model.onnx")), (),
+         "the export in {export} is older than model.keras"),
         ("{", (), "{export}/manifest.json: unreadable: Expecting property name enclosed in double "
          "quotes: line 1 column 2 (char 1) (export the run again)"),
         (manifest(onnx="model.onnx"), (ExportFormat.ONNX,),
@@ -137,10 +138,10 @@ def stale(data: dict) -> dict:
     ],
 )  # fmt: skip
 def test_each_reason_to_use_keras_is_one_line(run_dir, monkeypatch, data, hidden, reason):
-    if data is not None:
-        write_manifest(run_dir, data) if not isinstance(data, str) else (
-            run_dir / "export" / "manifest.json"
-        ).write_text(data)
+    if isinstance(data, str):
+        (run_dir / "export" / "manifest.json").write_text(data)
+    elif data is not None:
+        write_manifest(run_dir, data)
     without_runtimes(monkeypatch, *hidden)
 
     choice = choose_engine(run_dir)
