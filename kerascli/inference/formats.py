@@ -186,4 +186,4 @@ def parse_formats(values: list[str] | None) -> list[ExportFormat]:
 def format_help() -> str:
     """`--format`'s help: each format with its summary."""
     listed = "; ".join(f"{item.format.value}: {item.summary}" for item in FORMATS.values())
-    return f"{listed}. Repeat it or give a comma list [default: {DEFAULT_FORMAT.value}]."
+    return f"{listed}. Repeat it or give a comma list (default: {DEFAULT_FORMAT.value})."
