@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import ROOT
 
 # The packages mypy keeps clean: each fully annotated (pyproject's [tool.mypy] overrides).
-CHECKED = ["kerascli/config", "kerascli/report", "kerascli/runs", "kerascli/errors.py"]
+CHECKED = ["kerascli/config", "kerascli/report", "kerascli/runs", "kerascli/errors.py", "kerascli/inference"]
 
 
 def test_mypy_is_clean():

@@ -13,9 +13,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from kerascli.cli.fallback import use_keras
 from kerascli.cli.options import complete_run_dirs
 from kerascli.cli.reporting import err, load_backend, out, reported
 from kerascli.errors import EXIT_FAILURE, RunError
+from kerascli.inference.formats import FORMATS, format_help, parse_formats
 from kerascli.runs.saved import check_run, open_gan_run, open_run
 
 RunDirArgument = Annotated[
@@ -49,7 +51,8 @@ def export(
         typer.Option(
             "--format",
             "-f",
-            help="onnx, litert or saved_model; repeat it or give a comma list [default: onnx].",
+            help=format_help(),
+            autocompletion=lambda: [item.value for item in FORMATS],
         ),
     ] = None,
     check: Annotated[
@@ -72,12 +75,11 @@ def export(
     --format, the run's current export is checked as it is (ONNX is exported
     first when the run has none).
     """
-    from kerascli.commands.export import parse_formats
-    from kerascli.inference.manifest import usable_export
+    from kerascli.inference.manifest import current_export
 
     chosen = parse_formats(formats)
     run, network = _open_any(run_dir)
-    if check and not formats and usable_export(run.run_dir, network)[0]:
+    if check and not formats and current_export(run.run_dir, network)[0]:
         chosen = []
     load_backend()
     from kerascli.commands.export import export_run
@@ -129,21 +131,23 @@ def serve(
         from kerascli.inference.server import make_app
     except ImportError as error:
         raise RunError("serve", f"needs {error.name}", "pip install kerascli[serve]") from None
-    from kerascli.inference.exported import exported_predictor
+    from kerascli.inference.engine import choose_engine
 
     check_run(run_dir)
-    classifier, why_not = exported_predictor(run_dir)
-    if classifier is None:
+    choice = choose_engine(run_dir)
+    if choice.exported is not None:
+        from kerascli.inference.exported import exported_predictor
+
+        predictor = exported_predictor(choice.exported)
+    else:
         run = open_run(run_dir)
-        if why_not:
-            err.print(f"note: serving with Keras: {why_not}", markup=False)
-        load_backend()
+        use_keras(choice, "serving")
         from kerascli.commands.predict import keras_predictor
 
-        classifier = keras_predictor(run)
+        predictor = keras_predictor(run)
     err.print(
-        f"serving {run_dir} ({classifier.engine}) on http://{host}:{port} "
+        f"serving {run_dir} ({predictor.engine}) on http://{host}:{port} "
         "(docs at /docs; Ctrl-C stops)",
         markup=False,
     )
-    uvicorn.run(make_app(classifier), host=host, port=port, log_level="warning")
+    uvicorn.run(make_app(predictor), host=host, port=port, log_level="warning")

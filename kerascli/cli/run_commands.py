@@ -13,8 +13,9 @@ from typing import Annotated, Literal
 import typer
 
 from kerascli.cli import render
+from kerascli.cli.fallback import use_keras
 from kerascli.cli.options import RunsDirOption, SetOption, complete_run_dirs
-from kerascli.cli.reporting import err, load_backend, out, print_error, reported
+from kerascli.cli.reporting import load_backend, out, print_error, reported
 from kerascli.errors import EXIT_USAGE
 from kerascli.runs.layout import EVALUATION_FILE, REPORT_FILE, runs_dir_from
 from kerascli.runs.records import latest_run
@@ -87,19 +88,20 @@ def predict(
     """
     run_dir = run if run is not None else latest_run(runs_dir_from(runs_dir))
     from kerascli.inference.classify import check_invert
-    from kerascli.inference.exported import exported_predictor
-    from kerascli.inference.own import predict_with
+    from kerascli.inference.engine import choose_engine
 
     check_run(run_dir)  # the checks of open_run, without the config the export does not need
     check_invert(invert)
-    predictor, why_not = exported_predictor(run_dir)
-    if predictor is not None:  # the exported model: no TensorFlow, no config
+    choice = choose_engine(run_dir)
+    if choice.exported is not None:  # the exported model: no TensorFlow, no config
+        from kerascli.inference.exported import exported_predictor
+        from kerascli.inference.own import predict_with
+
+        predictor = exported_predictor(choice.exported)
         report = predict_with(predictor, images, top_k=top_k, invert=invert)
     else:
         opened = open_run(run_dir)
-        if why_not:
-            err.print(f"note: predicting with Keras: {why_not}", markup=False)
-        load_backend()
+        use_keras(choice, "predicting")
         from kerascli.commands.predict import predict_files
 
         report = predict_files(images, opened, top_k=top_k, invert=invert)
@@ -130,22 +132,21 @@ def sample(
 ):
     """Draw new images from a trained GAN's generator into one grid image."""
     check_gan_run(run_dir)
-    from kerascli.inference.exported import exported_generator
+    from kerascli.inference.engine import choose_engine
 
-    exported, why_not = exported_generator(run_dir)
-    if exported is not None:  # the exported generator: no TensorFlow, no config
+    choice = choose_engine(run_dir, "generator")
+    if choice.exported is not None:  # the exported generator: no TensorFlow, no config
+        from kerascli.inference.exported import exported_generator
         from kerascli.inference.generate import sample_grid
 
-        generate, scaling, latent_dim = exported
+        generate, scaling, latent_dim = exported_generator(choice.exported)
         seed = seed if seed is not None else secrets.randbelow(2**31)
         written = sample_grid(
             generate, scaling, latent_dim=latent_dim, count=count, out=out_file, seed=seed
         )
     else:
         run = open_gan_run(run_dir)
-        if why_not:
-            err.print(f"note: sampling with Keras: {why_not}", markup=False)
-        load_backend()
+        use_keras(choice, "sampling")
         from kerascli.commands.sample import sample as draw
 
         written = draw(run, count=count, out=out_file, seed=seed)

@@ -30,20 +30,24 @@ import numpy as np
 from kerascli.commands.export_inputs import check_encoding, split_table_model, split_text_model
 from kerascli.config.sources import ENCODED_SOURCES
 from kerascli.data.meta import output_class_names, trained_on_dark_background
-from kerascli.errors import ConfigError, RunError, one_line
-from kerascli.inference.inputs import ImageInput, Scaling, image_geometry
-from kerascli.inference.manifest import MANIFEST_VERSION, file_digest, read_manifest
-from kerascli.inference.runtimes import load_runtime, runtime_installed
-from kerascli.models.loading import load_model
-from kerascli.runs.files import atomic_write_json, replace_directory
-from kerascli.runs.layout import (
-    EXPORT_DIR,
-    EXPORT_FORMATS,
-    EXPORT_MANIFEST,
-    EXPORT_STAGING,
-    export_file,
-    utc_now,
+from kerascli.errors import RunError, one_line
+from kerascli.inference.formats import ExportFormat, FormatSpec, spec
+from kerascli.inference.inputs import ImageInput, NoiseInput, Scaling, image_geometry
+from kerascli.inference.manifest import (
+    ExportedFile,
+    ExportManifest,
+    NetworkExport,
+    NetworkKind,
+    OutputSpec,
+    ScalingRecord,
+    TensorSpec,
+    file_digest,
+    read_manifest,
+    write_manifest,
 )
+from kerascli.models.loading import load_model
+from kerascli.runs.files import replace_directory
+from kerascli.runs.layout import EXPORT_DIR, EXPORT_MANIFEST, EXPORT_STAGING, utc_now
 from kerascli.runs.lock import locked
 from kerascli.runs.saved import SavedRun
 
@@ -55,24 +59,9 @@ TOLERANCE = 1e-4
 class Exported:
     """One exported file: its format, path and size in bytes."""
 
-    export_format: str
+    export_format: ExportFormat
     path: Path
     size: int
-
-
-def parse_formats(values: list[str] | None) -> list[str]:
-    """`--format` values (repeated, or comma-separated) as a list of known formats, in order.
-
-    Raises:
-        ConfigError: For an unknown format.
-    """
-    names = [name.strip() for value in (values or ["onnx"]) for name in value.split(",")]
-    for name in names:
-        if name not in EXPORT_FORMATS:
-            raise ConfigError(
-                "--format", f"unknown format {name!r}", f"use {', '.join(EXPORT_FORMATS)}"
-            )
-    return list(dict.fromkeys(name for name in names if name))
 
 
 def size_of(path: Path) -> int:
@@ -83,7 +72,7 @@ def size_of(path: Path) -> int:
     return path.stat().st_size
 
 
-def describe(run: SavedRun, network: str, model) -> tuple[dict, object]:
+def describe(run: SavedRun, network: str, model) -> tuple[NetworkExport, object]:
     """The manifest entry of one network, without its formats, and the model to export.
 
     An image classifier or a generator is exported whole; a CSV or text run's model without the
@@ -101,14 +90,17 @@ def describe(run: SavedRun, network: str, model) -> tuple[dict, object]:
             f"the model has {len(model.inputs)} inputs; export takes models with one input",
         )
     shape = [None, *(int(d) if d is not None else None for d in model.inputs[0].shape[1:])]
-    entry = {
-        "kind": "classifier" if network == "model" else network,
-        "source_sha256": file_digest(run.network_path(network)),
-        "tensor": {"shape": shape, "dtype": "float32"},
-    }
+    source_sha256 = file_digest(run.network_path(network))
+    tensor = TensorSpec(shape=shape, dtype="float32")
     if network == "generator":
-        entry["input"] = {"kind": "noise", "latent_dim": int(run.config.gan.latent_dim)}
-        entry["output"] = {"preprocess": Scaling.of(run.config.data.preprocess).to_manifest()}
+        scaling = Scaling.of(run.config.data.preprocess).to_manifest()
+        entry = NetworkExport(
+            kind=NetworkKind.GENERATOR,
+            source_sha256=source_sha256,
+            tensor=tensor,
+            input=NoiseInput(int(run.config.gan.latent_dim)).to_manifest(),
+            output=OutputSpec(preprocess=ScalingRecord.model_validate(scaling)),
+        )
         return entry, model
     if run.task not in (None, "classification", "binary"):
         raise RunError(
@@ -116,15 +108,20 @@ def describe(run: SavedRun, network: str, model) -> tuple[dict, object]:
         )
     geometry = image_geometry(run.config, tuple(shape[1:]))
     dark = geometry[2] == 1 and trained_on_dark_background(run.config, geometry)
-    # An image-folder run's files are read as its training read them (`"resize": "stretch"`).
-    entry["input"] = ImageInput.for_run(run.config, geometry, dark).to_manifest()
-    entry["class_names"] = output_class_names(
-        run.config, int(model.outputs[0].shape[-1] or 1), run.record.class_names
+    entry = NetworkExport(
+        kind=NetworkKind.CLASSIFIER,
+        source_sha256=source_sha256,
+        tensor=tensor,
+        # An image-folder run's files are read as its training read them (`"resize": "stretch"`).
+        input=ImageInput.for_run(run.config, geometry, dark).to_manifest(),
+        class_names=output_class_names(
+            run.config, int(model.outputs[0].shape[-1] or 1), run.record.class_names
+        ),
     )
     return entry, model
 
 
-def describe_encoded(run: SavedRun, model) -> tuple[dict, object]:
+def describe_encoded(run: SavedRun, model) -> tuple[NetworkExport, object]:
     """A CSV or text run's entry and network: the encoders are recorded, the network exported.
 
     The numpy encoding is checked against the whole Keras model before anything is written.
@@ -140,18 +137,18 @@ def describe_encoded(run: SavedRun, model) -> tuple[dict, object]:
     check_encoding(model, network, source, where, TOLERANCE)
     recorded = run.record.class_names
     units = int(network.outputs[0].shape[-1] or 1)
-    entry = {
-        "kind": "classifier" if recorded is not None else "regressor",
-        "source_sha256": file_digest(run.model_path),
-        "tensor": {
-            "shape": [None, *(int(d) for d in network.inputs[0].shape[1:])],
-            "dtype": str(network.inputs[0].dtype),
-        },
-        "input": source.to_manifest(),
-        "class_names": (
+    entry = NetworkExport(
+        kind=NetworkKind.CLASSIFIER if recorded is not None else NetworkKind.REGRESSOR,
+        source_sha256=file_digest(run.model_path),
+        tensor=TensorSpec(
+            shape=[None, *(int(d) for d in network.inputs[0].shape[1:])],
+            dtype=str(network.inputs[0].dtype),
+        ),
+        input=source.to_manifest(),
+        class_names=(
             output_class_names(run.config, units, recorded) if recorded is not None else None
         ),
-    }
+    )
     return entry, network
 
 
@@ -181,63 +178,68 @@ def _layer_named_in(model, message: str) -> str | None:
     return None
 
 
-def export_one(model, export_format: str, path: Path, shape: list, dtype: str = "float32") -> None:
+def _export_arguments(item: FormatSpec, shape: list, dtype: str) -> dict:
+    """`model.export`'s arguments for a format, from its registry entry."""
+    import keras
+
+    arguments: dict = {"format": item.keras_format, "verbose": False}
+    if item.input_signature:
+        batch = item.fixed_batch if item.fixed_batch is not None else shape[0]
+        arguments["input_signature"] = [keras.InputSpec(shape=(batch, *shape[1:]), dtype=dtype)]
+    if item.builtin_ops_only:
+        import tensorflow as tf
+
+        arguments["target_spec"] = {"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]}
+    return arguments
+
+
+def export_one(
+    model, export_format: ExportFormat | str, path: Path, shape: list, dtype: str = "float32"
+) -> None:
     """Exports a model to one format at `path` with `model.export`.
 
     Raises:
         RunError: When the format cannot take the model (naming the layer when the converter
             does), or the exporter's package is not installed.
+        ConfigError: For an unknown format.
     """
-    import keras
-
+    item = spec(export_format)
+    name = item.format.value
     try:
         with _quiet():
-            if export_format == "onnx":
-                spec = keras.InputSpec(shape=tuple(shape), dtype=dtype)
-                model.export(str(path), format="onnx", verbose=False, input_signature=[spec])
-            elif export_format == "litert":
-                import tensorflow as tf
-
-                spec = keras.InputSpec(shape=(1, *shape[1:]), dtype=dtype)
-                model.export(
-                    str(path),
-                    format="litert",
-                    verbose=False,
-                    input_signature=[spec],
-                    target_spec={"supported_ops": [tf.lite.OpsSet.TFLITE_BUILTINS]},
-                )
-            else:
-                model.export(str(path), format="tf_saved_model", verbose=False)
+            model.export(str(path), **_export_arguments(item, shape, dtype))
     except ImportError as error:
         raise RunError(
-            f"--format {export_format}",
-            f"the exporter needs {error.name}",
-            "pip install kerascli[export]",
+            f"--format {name}", f"the exporter needs {error.name}", "pip install kerascli[export]"
         ) from None
     except Exception as error:  # noqa: BLE001 - converters raise their own exception types
         message = str(error)
         layer = _layer_named_in(model, message)
-        if export_format == "litert" and layer:
+        if item.builtin_ops_only and layer:
             raise RunError(
-                "--format litert",
+                f"--format {name}",
                 f"layer {layer!r} needs TensorFlow ops that "
                 "LiteRT's built-in kernels lack (the standalone interpreter refuses "
                 "them)",
-                "export it as onnx",
+                f"export it as {ExportFormat.ONNX.value}",
             ) from None
         where = f"layer {layer!r}" if layer else "the model"
         raise RunError(
-            f"--format {export_format}", f"cannot export {where}: {one_line(message, 160)}"
+            f"--format {name}", f"cannot export {where}: {one_line(message, 160)}"
         ) from None
 
 
-def verify(model, export_format: str, path: Path, shape: list, dtype: str = "float32") -> None:
-    """Loads an exported file in its runtime and compares it with Keras on one example.
+def verify(
+    model, export_format: ExportFormat | str, path: Path, shape: list, dtype: str = "float32"
+) -> None:
+    """Loads an exported file in its runtime and compares it with Keras on one example (a
+    format without a TensorFlow-free runtime, or whose runtime is not installed, is not run).
 
     Raises:
         RunError: When the runtime refuses the file or answers differently.
     """
-    if export_format not in ("onnx", "litert") or not runtime_installed(export_format):
+    item = spec(export_format)
+    if not item.runs_without_tensorflow or not item.installed():
         return
     rng = np.random.default_rng(0)
     example = (
@@ -246,23 +248,25 @@ def verify(model, export_format: str, path: Path, shape: list, dtype: str = "flo
         else rng.random((1, *shape[1:]), dtype=np.float32)
     )
     expected = np.asarray(model(example, training=False))
-    got = load_runtime(export_format, path)(example)
+    got = item.load(path)(example)
     if got.shape != expected.shape or np.abs(got - expected).max() > TOLERANCE:
         raise RunError(
             str(path.name),
-            f"the exported {export_format} model answers differently from the Keras model",
+            f"the exported {item.format.value} model answers differently from the Keras model",
             "report this as a bug",
         )
 
 
-def export_run(run: SavedRun, formats: list[str], network: str = "model") -> list[Exported]:
+def export_run(
+    run: SavedRun, formats: list[ExportFormat], network: str = "model"
+) -> list[Exported]:
     """Exports one network of a run to each format into `RUN_DIR/export/`.
 
     Formats exported earlier from the same model file are kept; the new files replace theirs.
 
     Args:
         run: The opened run (`open_run`, or `open_gan_run` for a generator).
-        formats: Formats from `EXPORT_FORMATS`.
+        formats: Formats of `inference.formats.FORMATS`.
         network: `"model"` or `"generator"`. Defaults to `"model"`.
 
     Returns:
@@ -280,20 +284,18 @@ def export_run(run: SavedRun, formats: list[str], network: str = "model") -> lis
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
-            manifest = _carried_over(run_dir, staging, network, entry["source_sha256"], formats)
-            entry["formats"] = {}
-            written = []
+            manifest = _carried_over(run_dir, staging, network, entry.source_sha256, formats)
+            written, files = [], {}
+            shape, dtype = entry.tensor.shape, entry.tensor.dtype
             for export_format in formats:
-                path = staging / export_file(export_format, network)
-                tensor = entry["tensor"]
-                export_one(exported_model, export_format, path, tensor["shape"], tensor["dtype"])
-                verify(exported_model, export_format, path, tensor["shape"], tensor["dtype"])
-                entry["formats"][export_format] = {"file": path.name, "bytes": size_of(path)}
+                path = staging / spec(export_format).file(network)
+                export_one(exported_model, export_format, path, shape, dtype)
+                verify(exported_model, export_format, path, shape, dtype)
+                files[export_format] = ExportedFile(file=path.name, bytes=size_of(path))
                 written.append(Exported(export_format, target / path.name, size_of(path)))
-            previous = manifest["networks"].get(network, {}).get("formats", {})
-            entry["formats"] = {**previous, **entry["formats"]}
-            manifest["networks"][network] = entry
-            atomic_write_json(staging / EXPORT_MANIFEST, manifest)
+            previous = manifest.networks[network].formats if network in manifest.networks else {}
+            manifest.networks[network] = entry.model_copy(update={"formats": {**previous, **files}})
+            write_manifest(staging / EXPORT_MANIFEST, manifest)
             replace_directory(staging, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -301,34 +303,29 @@ def export_run(run: SavedRun, formats: list[str], network: str = "model") -> lis
 
 
 def _carried_over(
-    run_dir: Path, staging: Path, network: str, digest: str, formats: list[str]
-) -> dict:
+    run_dir: Path, staging: Path, network: str, digest: str, formats: list[ExportFormat]
+) -> ExportManifest:
     """Copies the current export's files into `staging`, except those about to be replaced
     and those of a network whose model file changed since; returns the manifest to extend."""
     import keras
 
     try:
-        old = read_manifest(run_dir) or {}
+        old = read_manifest(run_dir)
     except RunError:
-        old = {}
-    manifest = {
-        "version": MANIFEST_VERSION,
-        "exported": utc_now(),
-        "keras": keras.__version__,
-        "networks": {},
-    }
-    for name, entry in old.get("networks", {}).items():
-        if name == network and entry.get("source_sha256") != digest:
+        old = None
+    manifest = ExportManifest(exported=utc_now(), keras=keras.__version__)
+    for name, entry in (old.networks if old else {}).items():
+        if name == network and entry.source_sha256 != digest:
             continue  # exported from an older model: dropped with its files
         kept = {
             fmt: item
-            for fmt, item in entry.get("formats", {}).items()
+            for fmt, item in entry.formats.items()
             if not (name == network and fmt in formats)
-            and (run_dir / EXPORT_DIR / item["file"]).exists()
+            and (run_dir / EXPORT_DIR / item.file).exists()
         }
         for item in kept.values():
-            source = run_dir / EXPORT_DIR / item["file"]
-            (shutil.copytree if source.is_dir() else shutil.copy2)(source, staging / item["file"])
+            source = run_dir / EXPORT_DIR / item.file
+            (shutil.copytree if source.is_dir() else shutil.copy2)(source, staging / item.file)
         if kept or name != network:
-            manifest["networks"][name] = {**entry, "formats": kept}
+            manifest.networks[name] = entry.model_copy(update={"formats": kept})
     return manifest

@@ -23,9 +23,9 @@ from kerascli.data.table_source import test_table
 from kerascli.data.tables import feature_columns, read_table
 from kerascli.data.texts import read_text_splits, read_text_test
 from kerascli.errors import RunError
+from kerascli.inference.formats import FORMATS, ExportFormat
 from kerascli.inference.inputs import input_from_manifest
 from kerascli.inference.manifest import read_manifest
-from kerascli.inference.runtimes import load_runtime, runtime_installed
 from kerascli.models.loading import load_model
 from kerascli.runs.layout import EXPORT_DIR
 from kerascli.runs.saved import SavedRun
@@ -37,7 +37,8 @@ class FormatCheck:
     """How one exported format compares with the Keras model.
 
     Args:
-        export_format: The format. file: Its path. size: Its size in bytes.
+        export_format: The format (`"keras"` for the reference row). file: Its path.
+            size: Its size in bytes.
         examples: How many examples were compared.
         agreement: The fraction of examples with the same predicted class (`None` for a
             generator, which predicts no class).
@@ -45,7 +46,7 @@ class FormatCheck:
         ms_per_example: The exported model's time per example, in milliseconds.
     """
 
-    export_format: str
+    export_format: ExportFormat | str
     file: Path
     size: int
     examples: int
@@ -98,7 +99,8 @@ def _count(examples) -> int:
     return len(next(iter(examples.values())) if isinstance(examples, dict) else examples)
 
 
-def _saved_model_runner(path: Path):
+def _tensorflow_runner(path: Path):
+    """A SavedModel (a format without a TensorFlow-free runtime), loaded through TensorFlow."""
     import tensorflow as tf
 
     loaded = tf.saved_model.load(str(path))  # kept alive: its endpoint references its variables
@@ -125,8 +127,9 @@ def check_export(run: SavedRun, network: str = "model", count: int = 200) -> lis
     Raises:
         RunError: When the run has no export of the network, or a runtime is missing.
     """
-    entry = (read_manifest(run.run_dir) or {}).get("networks", {}).get(network)
-    if not entry or not entry.get("formats"):
+    manifest = read_manifest(run.run_dir)
+    entry = manifest.networks.get(network) if manifest else None
+    if entry is None or not entry.formats:
         raise RunError(
             str(run.run_dir), f"has no export of its {network}", f"kerascli export {run.run_dir}"
         )
@@ -134,11 +137,11 @@ def check_export(run: SavedRun, network: str = "model", count: int = 200) -> lis
     encoded = run.config.data.source in ENCODED_SOURCES and network == "model"
     if encoded:  # raw rows or texts: Keras takes them whole, an export after numpy encoding
         x, to_keras = encoded_check_inputs(run, count)
-        prepare = input_from_manifest(entry["input"], str(run.run_dir / EXPORT_DIR)).prepare
+        prepare = input_from_manifest(entry.input, str(run.run_dir / EXPORT_DIR)).prepare
     else:
         x, to_keras, prepare = check_inputs(run, network, count), (lambda batch: batch), None
     reference, keras_ms = _timed(lambda batch: model.predict_on_batch(to_keras(batch)), x)
-    classes = reference.argmax(axis=-1) if network == "model" and entry.get("class_names") else None
+    classes = reference.argmax(axis=-1) if network == "model" and entry.class_names else None
     checks = [
         FormatCheck(
             "keras",
@@ -150,17 +153,18 @@ def check_export(run: SavedRun, network: str = "model", count: int = 200) -> lis
             keras_ms,
         )
     ]
-    for export_format, item in entry["formats"].items():
-        path = run.run_dir / EXPORT_DIR / item["file"]
-        if export_format == "saved_model":
-            runner = _saved_model_runner(path)
-        elif runtime_installed(export_format):
-            runner = load_runtime(export_format, path)
+    for export_format, item in entry.formats.items():
+        path = run.run_dir / EXPORT_DIR / item.file
+        spec = FORMATS[export_format]
+        if not spec.runs_without_tensorflow:
+            runner = _tensorflow_runner(path)
+        elif spec.installed():
+            runner = spec.load(path)
         else:
             raise RunError(
-                f"--check {export_format}",
+                f"--check {export_format.value}",
                 "its runtime is not installed",
-                f"pip install kerascli[{export_format}]",
+                spec.install_hint(),
             )
         if prepare is not None:
             runner = (lambda run_network: lambda batch: run_network(prepare(batch)))(runner)

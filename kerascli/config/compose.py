@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kerascli.config.keys import KeyPath
-from kerascli.config.overrides import is_spec_slot
+from kerascli.config.spec_places import is_spec_slot
 from kerascli.config.yaml_source import YamlDocument, read_yaml
 
 

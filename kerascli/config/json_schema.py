@@ -17,6 +17,7 @@ from typing import Any
 from kerascli.config import keras_names as catalog
 from kerascli.config import keras_signatures
 from kerascli.config.schema import ExperimentConfig
+from kerascli.config.spec_places import SPEC_PLACES, SpecKind, SpecPlace
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 # Argument types read from the first words of a Keras docstring entry ("Positive integer, ...",
@@ -245,6 +246,31 @@ def _place(properties: dict, field: str, schema: dict) -> None:
     properties[field] = {**kept, **schema}
 
 
+# How each place's schema describes its mapping per output name.
+_PER_OUTPUT = {
+    SpecKind.LOSS: "A loss per output name.",
+    SpecKind.METRIC: "Metrics per output name.",
+}
+
+
+def _place_schema(place: SpecPlace) -> dict:
+    """The schema of one place of Keras specs (`spec_places`): a spec of its kind, or a list of
+    them, or either per output name."""
+    schema: dict = _ref(place.kind.value)
+    if place.many:
+        schema = {"type": "array", "items": schema}
+        if place.at_least_one:
+            schema["minItems"] = 1
+    if place.per_output:
+        per_output = {
+            "type": "object",
+            "description": _PER_OUTPUT[place.kind],
+            "additionalProperties": schema,
+        }
+        schema = {"anyOf": [schema, per_output]}
+    return schema
+
+
 def config_schema(partial: bool = False) -> dict[str, Any]:
     """The JSON Schema of an experiment config.
 
@@ -258,49 +284,8 @@ def config_schema(partial: bool = False) -> dict[str, Any]:
     """
     schema = ExperimentConfig.model_json_schema()
     definitions = schema["$defs"]
-    layers = {"type": "array", "items": _ref("layer")}
-    _place(definitions["ModelConfig"]["properties"], "layers", {**layers, "minItems": 1})
-    _place(definitions["DataConfig"]["properties"], "augment", layers)
-    _place(
-        definitions["FitConfig"]["properties"],
-        "callbacks",
-        {"type": "array", "items": _ref("callback")},
-    )
-    compile_fields = definitions["CompileConfig"]["properties"]
-    _place(compile_fields, "optimizer", _ref("optimizer"))
-    _place(
-        compile_fields,
-        "loss",
-        {
-            "anyOf": [
-                _ref("loss"),
-                {
-                    "type": "object",
-                    "description": "A loss per output name.",
-                    "additionalProperties": _ref("loss"),
-                },
-            ]
-        },
-    )
-    metrics = {"type": "array", "items": _ref("metric")}
-    _place(
-        compile_fields,
-        "metrics",
-        {
-            "anyOf": [
-                metrics,
-                {
-                    "type": "object",
-                    "description": "Metrics per output name.",
-                    "additionalProperties": metrics,
-                },
-            ]
-        },
-    )
-    gan_fields = definitions["GanConfig"]["properties"]
-    for network in ("generator", "discriminator"):
-        _place(gan_fields, network, {**layers, "minItems": 1})
-        _place(gan_fields, f"{network}_optimizer", _ref("optimizer"))
+    for place in SPEC_PLACES:
+        _place(definitions[place.schema]["properties"], place.field, _place_schema(place))
     if partial:
         # The config's own sections only: a layer's required arguments stay required, because a
         # later file replaces a list of layers whole.

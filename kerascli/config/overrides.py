@@ -1,33 +1,17 @@
-"""The `--set KEY.PATH=VALUE` engine: overrides applied to raw config data before validation."""
+"""The `--set KEY.PATH=VALUE` engine: overrides applied to raw config data before validation.
+
+At the places that hold Keras specs (`spec_places.SPEC_PLACES`), a key path goes on into the
+spec's arguments: `compile.optimizer.learning_rate=0.01` on `optimizer: adam`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kerascli.config.keys import KeyPath, format_key_path, split_key_path
+from kerascli.config.spec_places import is_spec_slot
 from kerascli.config.yaml_source import parse_yaml
 from kerascli.errors import ConfigError, article
-
-_SPEC_SLOTS = (
-    ("compile", "optimizer"),
-    ("compile", "loss"),
-    ("model", "layers", int),
-    ("fit", "callbacks", int),
-    ("data", "augment", int),
-    ("gan", "generator", int),
-    ("gan", "discriminator", int),
-    ("gan", "generator_optimizer"),
-    ("gan", "discriminator_optimizer"),
-)
-
-
-def is_spec_slot(key_path: KeyPath) -> bool:
-    """Whether `key_path` is a place that holds a Keras spec (an optimizer, a layer, ...)."""
-    return any(
-        len(slot) == len(key_path)
-        and all((isinstance(k, int) if s is int else k == s) for s, k in zip(slot, key_path))
-        for slot in _SPEC_SLOTS
-    )
 
 
 def _spec_arguments(container: Any, key: str | int, next_part: str | int) -> Any:

@@ -7,8 +7,9 @@ epoch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -17,6 +18,20 @@ from kerascli.errors import DataError
 
 if TYPE_CHECKING:  # pydantic's import is a third of a TensorFlow-free predict's start-up
     from kerascli.config.schema import DataConfig, PreprocessConfig
+
+
+class ScalingSpec(Protocol):
+    """What `preprocess_images` reads: the config's `data.preprocess` section, or the export
+    manifest's copy of it (`inference.inputs.Scaling`)."""
+
+    @property
+    def reshape(self) -> Sequence[int] | None: ...
+
+    @property
+    def scale(self) -> float | None: ...
+
+    @property
+    def range(self) -> Sequence[float] | None: ...
 
 
 @dataclass
@@ -36,7 +51,7 @@ class Prepared:
     num_classes: int | None
 
 
-def preprocess_images(x: np.ndarray, config: PreprocessConfig, where: str = "data") -> np.ndarray:
+def preprocess_images(x: np.ndarray, config: ScalingSpec, where: str = "data") -> np.ndarray:
     """Reshapes and rescales a batch of inputs as the config says.
 
     Args:
@@ -69,14 +84,14 @@ def preprocess_images(x: np.ndarray, config: PreprocessConfig, where: str = "dat
     return x.astype(np.float32, copy=False)
 
 
-def display_range(config: PreprocessConfig) -> tuple[float, float]:
+def display_range(config: ScalingSpec) -> tuple[float, float]:
     """The value range of preprocessed images: what maps back to black and white."""
     if config.range:
         return tuple(config.range)
     return (0.0, 255.0 / config.scale) if config.scale else (0.0, 255.0)
 
 
-def to_pixels(x: np.ndarray, config: PreprocessConfig) -> np.ndarray:
+def to_pixels(x: np.ndarray, config: ScalingSpec) -> np.ndarray:
     """Maps preprocessed images (or a generator's output) back to uint8 pixels, clipped."""
     low, high = display_range(config)
     return np.clip(

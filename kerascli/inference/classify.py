@@ -8,9 +8,10 @@ that maps a float32 batch to the model's outputs differs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -51,12 +52,17 @@ class Prediction:
         }
 
 
+# A report's kind of prediction: an image's `Prediction`, or a row's or text's `OwnPrediction`.
+P = TypeVar("P")
+
+
 @dataclass
-class PredictionReport:
-    """What a `classify_files` call produced: predictions in file order, and per-file errors."""
+class PredictionReport(Generic[P]):
+    """What a `classify_files` (or `own.predict_own`) call produced: predictions in file order,
+    and per-file errors."""
 
     run_dir: Path
-    predictions: list[Prediction] = field(default_factory=list)
+    predictions: list[P] = field(default_factory=list)
     errors: list[DataError] = field(default_factory=list)
 
 
@@ -83,7 +89,12 @@ class Classifier:
         return as_probabilities(np.asarray(self.outputs(self.image.prepare(pixels))))
 
     def rank(
-        self, files: list[str], pixels: np.ndarray, *, top_k: int = 1, invert: str = "auto"
+        self,
+        files: Sequence[str | Path],
+        pixels: np.ndarray,
+        *,
+        top_k: int = 1,
+        invert: str = "auto",
     ) -> list[Prediction]:
         """Inverts the images that need it, predicts, and ranks each image's classes.
 
@@ -127,7 +138,7 @@ def classify_files(
     invert: str = "auto",
     batch_size: int = 256,
     workers: int | None = None,
-) -> PredictionReport:
+) -> PredictionReport[Prediction]:
     """Classifies image files and directories of them, a batch at a time.
 
     Args:
@@ -169,10 +180,10 @@ def classify_found(
     invert: str = "auto",
     batch_size: int = 256,
     workers: int | None = None,
-) -> PredictionReport:
+) -> PredictionReport[Prediction]:
     """`classify_files` on files already found (`data.images.files.find_images`) and the errors
     found with them."""
-    report = PredictionReport(classifier.run_dir, errors=list(errors))
+    report: PredictionReport[Prediction] = PredictionReport(classifier.run_dir, errors=list(errors))
     image = classifier.image
     with ImageReader(
         height=image.height,

@@ -88,7 +88,7 @@ def _vocabulary_index(step: dict) -> dict:
     vocabulary = step["vocabulary"]
     cached = _INDEXES.get(id(vocabulary))
     if cached is None or cached[0] is not vocabulary:
-        index = {}
+        index: dict = {}
         for position, token in enumerate(vocabulary):
             index.setdefault(_token(token), position)
         cached = _INDEXES[id(vocabulary)] = (vocabulary, index)
@@ -198,11 +198,11 @@ def vectorize_texts(step: dict, texts: list[str]) -> np.ndarray:
     ids = [[index.get(token, unknown) for token in text_tokens(step, text)] for text in texts]
     if mode == "int":
         length = int(step["output_sequence_length"])
-        batch = np.zeros((len(texts), length), np.int64)
+        token_ids = np.zeros((len(texts), length), np.int64)
         for row, tokens in enumerate(ids):
             tokens = tokens[:length]
-            batch[row, : len(tokens)] = tokens
-        return batch
+            token_ids[row, : len(tokens)] = tokens
+        return token_ids
     width = int(step["width"])
     batch = np.zeros((len(texts), width), np.float32)
     for row, tokens in enumerate(ids):

@@ -1,105 +1,74 @@
-"""Opening a run's export for `predict`, `serve` and `sample`, or saying why Keras must do it.
-
-A run with a current export (`manifest.usable_export`) whose runtime is installed is used without
-TensorFlow, ONNX first, then LiteRT. Otherwise the caller falls back to Keras, and gets the reason
-in one line when there was an export it could not use (a runtime not installed, a stale export);
-a run that was never exported falls back silently.
-"""
+"""A run's export, opened by `engine.choose_engine`, made ready for `predict`, `serve` and
+`sample`: the same predictors and generator function as the Keras path builds."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import numpy as np
 
 from kerascli.errors import RunError
 from kerascli.inference.classify import Classifier
-from kerascli.inference.inputs import ImageInput, Scaling, input_from_manifest
-from kerascli.inference.manifest import usable_export
+from kerascli.inference.engine import OpenExport
+from kerascli.inference.inputs import ImageInput, NoiseInput, Scaling
+from kerascli.inference.manifest import NetworkKind
 from kerascli.inference.own import OwnPredictor
-from kerascli.inference.runtimes import PREFERRED, RUNTIME_PACKAGES, load_runtime, runtime_installed
-from kerascli.runs.layout import EXPORT_DIR
+from kerascli.inference.own_inputs import TableInput, TextInput
+
+_AGAIN = "export the run again"
+# Noise is run through the generator in chunks of this many examples.
+_CHUNK = 256
 
 
-def open_exported(run_dir: Path, network: str = "model"):
-    """The fastest usable exported runtime of a network.
-
-    Args:
-        run_dir: The run directory.
-        network: `"model"` or `"generator"`. Defaults to `"model"`.
-
-    Returns:
-        `(entry, runtime, None)` with the manifest entry and an `OnnxModel` or `LiteRTModel`;
-        or `(None, None, reason)` where `reason` is `None` when the run has no export, else why
-        its export cannot be used here.
-
-    Raises:
-        RunError: When the exported file is there but its runtime refuses it.
-    """
-    entry, problem = usable_export(run_dir, network)
-    if entry is None:
-        return None, None, problem
-    formats = [name for name in PREFERRED if name in entry.get("formats", {})]
-    if not formats:
-        return None, None, None  # only a SavedModel: that needs TensorFlow anyway
-    for name in formats:
-        if runtime_installed(name):
-            path = Path(run_dir) / EXPORT_DIR / entry["formats"][name]["file"]
-            return entry, load_runtime(name, path), None
-    extras = " or ".join(f"kerascli[{RUNTIME_PACKAGES[name][1]}]" for name in formats)
-    packages = " or ".join(RUNTIME_PACKAGES[name][0] for name in formats)
-    return None, None, f"{packages} is not installed (pip install {extras})"
-
-
-def exported_predictor(run_dir: Path) -> tuple[Classifier | OwnPredictor | None, str | None]:
+def exported_predictor(exported: OpenExport) -> Classifier | OwnPredictor:
     """The run's exported model, ready to predict: a `Classifier` for an image run, an
-    `OwnPredictor` for a CSV or text run; or `(None, why not)`.
+    `OwnPredictor` for a CSV or text run.
 
     Raises:
-        RunError: When the export is damaged.
+        RunError: When the export is not a classifier's (images) or a regressor's (rows, texts).
     """
-    entry, runtime, reason = open_exported(run_dir)
-    if entry is None:
-        return None, reason
-    where = str(Path(run_dir) / EXPORT_DIR)
-    source = input_from_manifest(entry["input"], where)
+    entry, source, runtime = exported.entry, exported.source, exported.runtime
     if isinstance(source, ImageInput):
-        if entry.get("kind") != "classifier" or not entry.get("class_names"):
-            raise RunError(where, "the export is not a classifier's", "export the run again")
+        if entry.kind != NetworkKind.CLASSIFIER or not entry.class_names:
+            raise RunError(exported.where, "the export is not a classifier's", _AGAIN)
         return Classifier(
-            Path(run_dir), source, list(entry["class_names"]), runtime, runtime.engine
-        ), None
-    if entry.get("kind") not in ("classifier", "regressor"):
-        raise RunError(
-            where, "the export is not a classifier's or a regressor's", "export the run again"
+            exported.run_dir, source, list(entry.class_names), runtime, runtime.engine
         )
-    missing = source.unavailable()
-    if missing is not None:
-        return None, missing
-    names = list(entry["class_names"]) if entry.get("class_names") else None
+    if entry.kind not in (NetworkKind.CLASSIFIER, NetworkKind.REGRESSOR) or not isinstance(
+        source, (TableInput, TextInput)
+    ):
+        raise RunError(exported.where, "the export is not a classifier's or a regressor's", _AGAIN)
+    prepare = source.prepare
     return OwnPredictor(
-        Path(run_dir),
+        exported.run_dir,
         source,
-        names,
-        lambda examples: runtime(source.prepare(examples)),
+        list(entry.class_names) if entry.class_names else None,
+        lambda examples: runtime(prepare(examples)),
         runtime.engine,
-    ), None
+    )
 
 
-def exported_generator(run_dir: Path):
-    """The exported generator of a GAN run: `(generate, output scaling, latent_dim)`, or
-    `(None, why)`.
+def exported_generator(
+    exported: OpenExport,
+) -> tuple[Callable[[np.ndarray], np.ndarray], Scaling, int]:
+    """The exported generator of a GAN run: `(generate, output scaling, latent_dim)`.
 
     `generate` maps float32 noise `(n, latent_dim)` to images in the data's preprocessed range.
+
+    Raises:
+        RunError: When the export is not a generator's.
     """
-    entry, runtime, reason = open_exported(run_dir, "generator")
-    if entry is None:
-        return None, reason
-    scaling = Scaling.of(entry["output"]["preprocess"])
+    entry, runtime = exported.entry, exported.runtime
+    if (
+        entry.kind != NetworkKind.GENERATOR
+        or entry.output is None
+        or not isinstance(exported.source, NoiseInput)
+    ):
+        raise RunError(exported.where, "the export is not a generator's", _AGAIN)
 
     def generate(noise: np.ndarray) -> np.ndarray:
         return np.concatenate(
-            [runtime(noise[start : start + 256]) for start in range(0, len(noise), 256)]
+            [runtime(noise[start : start + _CHUNK]) for start in range(0, len(noise), _CHUNK)]
         )
 
-    return (generate, scaling, int(entry["input"]["latent_dim"])), None
+    return generate, Scaling.of(entry.output.preprocess), exported.source.latent_dim

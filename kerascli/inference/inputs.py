@@ -20,7 +20,7 @@ from kerascli.data.images.decode import load_image
 from kerascli.data.images.files import EXTENSIONS, SUPPORTED
 from kerascli.data.images.folders import FOLDER_EXTENSIONS, FOLDER_SUPPORTED
 from kerascli.data.images.stretch import load_like_training
-from kerascli.data.preprocess import preprocess_images
+from kerascli.data.preprocess import ScalingSpec, preprocess_images
 from kerascli.errors import RunError
 from kerascli.inference.own_inputs import TableInput, TextInput
 
@@ -120,7 +120,7 @@ class ImageInput:
     width: int
     channels: int
     dark_background: bool
-    preprocess: object
+    preprocess: ScalingSpec
     resize: str = "pad"
     color_mode: str | None = None
 
@@ -134,6 +134,12 @@ class ImageInput:
         if config.data.source == "images":
             return cls(*geometry, False, config.data.preprocess, "stretch", config.data.color_mode)
         return cls(*geometry, dark_background, config.data.preprocess)
+
+    def __post_init__(self) -> None:
+        if self.resize not in ("pad", "stretch"):
+            raise ValueError(f"unknown resize {self.resize!r}")
+        if self.resize == "stretch" and self.color_mode is None:
+            raise ValueError("a stretched read needs the run's color_mode")
 
     @property
     def stretched(self) -> bool:
@@ -159,6 +165,7 @@ class ImageInput:
             DataError: Naming the file, when it cannot be read (see `resize`'s readers).
         """
         if self.stretched:
+            assert self.color_mode is not None  # `__post_init__` holds it
             return load_like_training(
                 path, height=self.height, width=self.width, color_mode=self.color_mode
             )
@@ -169,9 +176,13 @@ class ImageInput:
         takes."""
         return preprocess_images(pixels, self.preprocess, "image")
 
+    def unavailable(self) -> str | None:
+        """Why this machine cannot read the images (never: Pillow is enough)."""
+        return None
+
     def to_manifest(self) -> dict:
         """The JSON object the export manifest records under `input`."""
-        entry = {
+        entry: dict = {
             "kind": self.kind,
             "height": self.height,
             "width": self.width,
@@ -210,12 +221,41 @@ class ImageInput:
         )
 
 
+@dataclass(frozen=True)
+class NoiseInput:
+    """A GAN generator's input: float32 noise of `latent_dim` values per example.
+
+    Args:
+        latent_dim: The noise size.
+    """
+
+    latent_dim: int
+
+    kind = "noise"
+
+    def unavailable(self) -> str | None:
+        """Why this machine cannot make noise (never)."""
+        return None
+
+    def to_manifest(self) -> dict:
+        """The JSON object the export manifest records under `input`."""
+        return {"kind": self.kind, "latent_dim": self.latent_dim}
+
+    @classmethod
+    def from_manifest(cls, entry: dict) -> NoiseInput:
+        """Rebuilds a `NoiseInput` from the manifest's `input` object."""
+        return cls(int(entry["latent_dim"]))
+
+
+InputKind = ImageInput | TableInput | TextInput | NoiseInput
 # The data kinds an export can take, by the manifest's `input.kind`: each a class with
-# `to_manifest`, `from_manifest` and `prepare` (rows and texts also `read` their files).
-INPUT_KINDS = {"image": ImageInput, "table": TableInput, "text": TextInput}
+# `to_manifest`, `from_manifest` and `unavailable` (data also `prepare`, rows and texts `read`).
+INPUT_KINDS: dict[str, type[InputKind]] = {
+    kind.kind: kind for kind in (ImageInput, TableInput, TextInput, NoiseInput)
+}
 
 
-def input_from_manifest(entry: dict, where: str):
+def input_from_manifest(entry: dict, where: str) -> InputKind:
     """The input preparer a manifest's `input` object names.
 
     Raises:

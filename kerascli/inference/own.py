@@ -15,7 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from kerascli.evaluation.metrics import as_probabilities
-from kerascli.inference.classify import Classifier, PredictionReport, classify_files
+from kerascli.inference.classify import (
+    Classifier,
+    Prediction,
+    PredictionReport,
+    classify_files,
+)
 from kerascli.inference.own_inputs import TableInput, TextInput
 
 
@@ -104,7 +109,7 @@ class OwnPredictor:
 
 def predict_own(
     paths: list[str | Path], predictor: OwnPredictor, *, top_k: int = 1, batch_size: int = 256
-) -> PredictionReport:
+) -> PredictionReport[OwnPrediction]:
     """Predicts CSV rows (a csv run) or text files (a text run).
 
     Args:
@@ -117,7 +122,7 @@ def predict_own(
         A `PredictionReport`: one prediction per good row or file, in order, and one error per
         bad one.
     """
-    report = PredictionReport(predictor.run_dir)
+    report: PredictionReport[OwnPrediction] = PredictionReport(predictor.run_dir)
     for labels, examples in predictor.input.read(paths, report.errors):
         report.predictions.extend(
             predictor.predict(labels, examples, top_k=top_k, batch_size=batch_size)
@@ -131,7 +136,7 @@ def predict_with(
     *,
     top_k: int = 1,
     invert: str = "auto",
-) -> PredictionReport:
+) -> PredictionReport[Prediction] | PredictionReport[OwnPrediction]:
     """Predicts what a user named with a ready model: image files through a `Classifier`
     (`classify_files`), CSV rows or texts through an `OwnPredictor` (`invert` does not apply)."""
     if isinstance(predictor, OwnPredictor):

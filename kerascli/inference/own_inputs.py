@@ -101,7 +101,13 @@ class TableInput:
         return [([f"{REQUEST}:{line}" for line in columns.lines], columns.values)]
 
     def prepare(self, values: dict[str, np.ndarray]) -> np.ndarray:
-        """Columns of raw values to the network's float32 input `(n, width)`."""
+        """Columns of raw values to the network's float32 input `(n, width)`.
+
+        Raises:
+            EncoderError: Through Keras (no recorded encoders: the model encodes by itself).
+        """
+        if self.columns is None:
+            raise EncoderError("no recorded encoders: the Keras model encodes its columns")
         return encode_columns(self.columns, values)
 
     def unavailable(self) -> str | None:
@@ -120,7 +126,7 @@ class TableInput:
     @classmethod
     def from_manifest(cls, entry: dict) -> TableInput:
         """Rebuilds a `TableInput` from the manifest's `input` object."""
-        columns = [
+        columns: list[dict] = [
             {"column": str(column["column"]), "steps": [dict(step) for step in column["steps"]]}
             for column in entry["columns"]
         ]
@@ -158,7 +164,13 @@ class TextInput:
         return [([f"{REQUEST}:{index}" for index in range(1, len(texts) + 1)], list(texts))]
 
     def prepare(self, texts: list[str]) -> np.ndarray:
-        """Texts to the network's input: int64 token ids, or float32 counts per word."""
+        """Texts to the network's input: int64 token ids, or float32 counts per word.
+
+        Raises:
+            EncoderError: Through Keras (no recorded vectorization: the model has its own).
+        """
+        if self.vectorization is None:
+            raise EncoderError("no recorded vectorization: the Keras model vectorizes its texts")
         return vectorize_texts(self.vectorization, list(texts))
 
     def unavailable(self) -> str | None:

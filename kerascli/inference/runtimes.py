@@ -1,32 +1,33 @@
 """Running an exported model without TensorFlow: ONNX through onnxruntime, LiteRT through
-ai-edge-litert. Both are optional extras (`pip install kerascli[onnx]`, `kerascli[litert]`).
+ai-edge-litert. Both are optional extras (`pip install kerascli[onnx]`, `kerascli[litert]`); which
+format each class runs, and which package it needs, is said once in `inference.formats`.
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from kerascli.errors import RunError, one_line
+from kerascli.inference.formats import ExportFormat
 
-# Which package each format needs, and the extra that installs it.
-RUNTIME_PACKAGES = {"onnx": ("onnxruntime", "onnx"), "litert": ("ai_edge_litert", "litert")}
-# predict prefers ONNX: its session takes any batch size and is safe to call from many threads.
-PREFERRED = ("onnx", "litert")
 # onnxruntime's names of the input types an export has: float32 values, int64 token ids.
 _ONNX_TYPES = {"tensor(float)": np.float32, "tensor(int64)": np.int64, "tensor(int32)": np.int32}
 
 
-def runtime_installed(export_format: str) -> bool:
-    """Whether the package that runs `export_format` imports (it is then used at once anyway)."""
-    try:
-        importlib.import_module(RUNTIME_PACKAGES[export_format][0])
-    except ImportError:
-        return False
-    return True
+class Runtime(Protocol):
+    """An exported network, loaded: called on a batch, it answers its first output.
+
+    Attributes:
+        engine: The format that runs it (`"onnx"`, `"litert"`), as `serve`'s /health names it.
+    """
+
+    engine: str
+
+    def __call__(self, x: np.ndarray) -> np.ndarray: ...
 
 
 class OnnxModel:
@@ -36,7 +37,7 @@ class OnnxModel:
         path: The `.onnx` file.
     """
 
-    engine = "onnx"
+    engine = ExportFormat.ONNX.value
 
     def __init__(self, path: Path):
         import onnxruntime
@@ -73,7 +74,7 @@ class LiteRTModel:
         path: The `.tflite` file.
     """
 
-    engine = "litert"
+    engine = ExportFormat.LITERT.value
 
     def __init__(self, path: Path):
         from ai_edge_litert.interpreter import Interpreter
@@ -102,12 +103,3 @@ class LiteRTModel:
                 self.interpreter.invoke()
                 rows.append(self.interpreter.get_tensor(self.output)[0].copy())
         return np.stack(rows) if rows else np.zeros((0,), np.float32)
-
-
-def load_runtime(export_format: str, path: Path):
-    """Opens an exported file in its runtime: an `OnnxModel` or a `LiteRTModel`.
-
-    Raises:
-        RunError: When the runtime cannot load the file.
-    """
-    return {"onnx": OnnxModel, "litert": LiteRTModel}[export_format](Path(path))

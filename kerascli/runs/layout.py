@@ -37,7 +37,6 @@ REPORT_FILE = "report.html"
 EXPORT_DIR = "export"
 EXPORT_MANIFEST = "manifest.json"
 EXPORT_STAGING = ".export.staging"  # the next export, written in full before it replaces export/
-EXPORT_FORMATS = ("onnx", "litert", "saved_model")
 # A GAN run keeps each network in its own file, with its optimizer.
 GAN_NETWORKS = ("generator", "discriminator")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
@@ -53,12 +52,6 @@ def checkpoint_file(epoch: int, network: str = "model") -> str:
     return (
         f"epoch_{epoch:04d}.keras" if network == "model" else f"epoch_{epoch:04d}.{network}.keras"
     )
-
-
-def export_file(export_format: str, network: str = "model") -> str:
-    """An exported network inside `export/`: `model.onnx`, `model.tflite`, `model.savedmodel`."""
-    suffix = {"onnx": "onnx", "litert": "tflite", "saved_model": "savedmodel"}[export_format]
-    return f"{network}.{suffix}"
 
 
 def sample_grid_file(epoch: int) -> str:

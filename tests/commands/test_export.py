@@ -125,13 +125,13 @@ def test_exported_runtimes_answer_as_keras_does(run_dir, exported):
     import keras
 
     from kerascli.data.idx import read_idx
-    from kerascli.inference.runtimes import load_runtime
+    from kerascli.inference.formats import spec
     from tests.conftest import MNIST_DIR
 
     x = read_idx(MNIST_DIR / "t10k-images-idx3-ubyte.gz")[-64:].astype(np.float32)[..., None] / 255
     expected = keras.saving.load_model(run_dir / "model.keras").predict(x, verbose=0)
     for name, file in [("onnx", "model.onnx"), ("litert", "model.tflite")]:
-        got = load_runtime(name, run_dir / "export" / file)(x)
+        got = spec(name).load(run_dir / "export" / file)(x)
         np.testing.assert_allclose(got, expected, atol=1e-5)
         assert (got.argmax(axis=1) == expected.argmax(axis=1)).all()
 
@@ -146,7 +146,7 @@ def test_exported_runtimes_answer_as_keras_does(run_dir, exported):
     ],
 )
 def test_format_lists(values, expected):
-    from kerascli.commands.export import parse_formats
+    from kerascli.inference.formats import parse_formats
 
     assert parse_formats(values) == expected
 
@@ -159,7 +159,7 @@ def test_format_lists(values, expected):
     ],
 )
 def test_unknown_format_is_one_line(run_dir, value, message):
-    from kerascli.commands.export import parse_formats
+    from kerascli.inference.formats import parse_formats
 
     with pytest.raises(ConfigError) as raised:
         parse_formats([value])
@@ -194,7 +194,7 @@ def test_recurrent_layers_export_to_litert_builtin_kernels(tmp_path):
     import keras
 
     from kerascli.commands.export import export_one
-    from kerascli.inference.runtimes import load_runtime
+    from kerascli.inference.formats import FORMATS, ExportFormat
 
     model = keras.Sequential(
         [
@@ -203,10 +203,10 @@ def test_recurrent_layers_export_to_litert_builtin_kernels(tmp_path):
             keras.layers.Dense(10, activation="softmax"),
         ]
     )
-    export_one(model, "litert", tmp_path / "model.tflite", [None, 28, 28])
+    export_one(model, ExportFormat.LITERT, tmp_path / "model.tflite", [None, 28, 28])
     x = np.random.default_rng(1).random((3, 28, 28), dtype=np.float32)
 
-    got = load_runtime("litert", tmp_path / "model.tflite")(x)
+    got = FORMATS[ExportFormat.LITERT].load(tmp_path / "model.tflite")(x)
 
     np.testing.assert_allclose(got, model.predict(x, verbose=0), atol=1e-5)
 

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -113,14 +114,13 @@ def test_predict_uses_litert_when_onnxruntime_is_missing(run_dir, digits, keras_
 def test_table_output_is_the_keras_paths(run_dir, digits, monkeypatch):
     """The rich table, as a user reads it, from both paths: identical."""
     from kerascli.cli import reporting
+    from kerascli.inference import formats
 
     monkeypatch.setattr(reporting.out, "width", 250)
     one = digits / "00000.png"
     exported = CliRunner().invoke(app, ["predict", str(one), "--run", str(run_dir)])
-    monkeypatch.setattr(
-        "kerascli.inference.runtimes.RUNTIME_PACKAGES",
-        {"onnx": ("no_such_runtime", "onnx"), "litert": ("no_such_runtime", "litert")},
-    )
+    for key, item in formats.FORMATS.items():  # as if no runtime were installed
+        monkeypatch.setitem(formats.FORMATS, key, replace(item, package="no_such_runtime"))
     keras_path = CliRunner().invoke(app, ["predict", str(one), "--run", str(run_dir)])
 
     assert exported.exit_code == keras_path.exit_code == 0

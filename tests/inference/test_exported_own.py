@@ -233,10 +233,11 @@ def test_bad_rows_and_files_are_reported_as_on_the_keras_path(runs, data, tmp_pa
 def test_serve_takes_csv_and_text_uploads(runs, data):
     from fastapi.testclient import TestClient
 
+    from kerascli.inference.engine import choose_engine
     from kerascli.inference.exported import exported_predictor
     from kerascli.inference.server import make_app
 
-    table, _ = exported_predictor(runs["inferred"])
+    table = exported_predictor(choose_engine(runs["inferred"]).exported)
     with TestClient(make_app(table)) as client:
         answer = client.post(
             "/predict",
@@ -274,7 +275,7 @@ def test_serve_takes_csv_and_text_uploads(runs, data):
             == 422
         )
         assert client.get("/health").json()["classes"] == 3
-    text, _ = exported_predictor(runs["text"])
+    text = exported_predictor(choose_engine(runs["text"]).exported)
     with TestClient(make_app(text)) as client:
         answer = client.post(
             "/predict", files={"file": ("review.txt", b"great fun, lovely", "text/plain")}
@@ -347,10 +348,13 @@ ROW = {"temp": 30.5, "humidity": 85, "wind": "calm", "weekday": 3, "fahrenheit":
 def test_serve_takes_rows_as_json(runs, body, status, expected):
     from fastapi.testclient import TestClient
 
+    from kerascli.inference.engine import choose_engine
     from kerascli.inference.exported import exported_predictor
     from kerascli.inference.server import make_app
 
-    with TestClient(make_app(exported_predictor(runs["inferred"])[0])) as client:
+    with TestClient(
+        make_app(exported_predictor(choose_engine(runs["inferred"]).exported))
+    ) as client:
         answer = client.post("/predict", json=body, params={"top_k": 2})
         assert answer.status_code == status, answer.text
         got = answer.json()
@@ -368,11 +372,12 @@ def test_serve_takes_rows_as_json(runs, body, status, expected):
 def test_serve_takes_texts_as_json_and_answers_as_the_file_would_be(runs, data):
     from fastapi.testclient import TestClient
 
+    from kerascli.inference.engine import choose_engine
     from kerascli.inference.exported import exported_predictor
     from kerascli.inference.server import make_app
 
     text = (data / "odd" / "shout.txt").read_text(encoding="utf-8")
-    with TestClient(make_app(exported_predictor(runs["text"])[0])) as client:
+    with TestClient(make_app(exported_predictor(choose_engine(runs["text"]).exported))) as client:
         one = client.post("/predict", json={"text": text}, params={"top_k": 2}).json()
         upload = client.post(
             "/predict",
@@ -424,6 +429,7 @@ def test_the_keras_path_serves_rows_and_texts_the_same(runs, data):
     from fastapi.testclient import TestClient
 
     from kerascli.commands.predict import keras_predictor
+    from kerascli.inference.engine import choose_engine
     from kerascli.inference.exported import exported_predictor
     from kerascli.inference.server import make_app
 
@@ -432,7 +438,7 @@ def test_the_keras_path_serves_rows_and_texts_the_same(runs, data):
         ("text", {"texts": ["great fun", "dull, awful plot", ""]}),
     ):
         keras_app = make_app(keras_predictor(open_run(runs[name])))
-        onnx_app = make_app(exported_predictor(runs[name])[0])
+        onnx_app = make_app(exported_predictor(choose_engine(runs[name]).exported))
         with TestClient(keras_app) as keras_client, TestClient(onnx_app) as onnx_client:
             assert keras_client.get("/health").json()["engine"] == "keras"
             got = onnx_client.post("/predict", json=body, params={"top_k": 2}).json()

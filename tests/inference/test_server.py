@@ -136,12 +136,13 @@ def test_health_and_docs(server, run_dir):
 
 def test_light_background_uploads_are_inverted_as_predict_does(server, run_dir, digits):
     from kerascli.inference.classify import classify_files
+    from kerascli.inference.engine import choose_engine
     from kerascli.inference.exported import exported_predictor
 
     files, _ = digits
     paper = files[0].with_name("paper.png")
     paper.write_bytes(png_bytes(255 - np.asarray(Image.open(files[0]))))
-    classifier, _ = exported_predictor(run_dir)
+    classifier = exported_predictor(choose_engine(run_dir).exported)
     expected = classify_files([paper], classifier).predictions[0]
     assert expected.inverted
     response = post(server, paper.read_bytes(), "paper.png")
@@ -152,10 +153,11 @@ def test_light_background_uploads_are_inverted_as_predict_does(server, run_dir, 
 def test_predict_answers_as_predict_json(server, run_dir, digits):
     """Each upload's answer is the object `kerascli predict --json` prints for the same file."""
     from kerascli.inference.classify import classify_files
+    from kerascli.inference.engine import choose_engine
     from kerascli.inference.exported import exported_predictor
 
     files, _ = digits
-    classifier, _ = exported_predictor(run_dir)
+    classifier = exported_predictor(choose_engine(run_dir).exported)
     expected = classify_files(files, classifier, top_k=3).predictions
     for path, want in zip(files, expected):
         response = post(server, path.read_bytes(), path.name, top_k=3)
@@ -225,6 +227,7 @@ def test_the_keras_path_serves_the_same_answers(run_dir, digits):
     from fastapi.testclient import TestClient
 
     from kerascli.commands.predict import keras_classifier
+    from kerascli.inference.engine import choose_engine
     from kerascli.inference.exported import exported_predictor
     from kerascli.inference.server import make_app
     from kerascli.runs.saved import open_run
@@ -232,7 +235,7 @@ def test_the_keras_path_serves_the_same_answers(run_dir, digits):
     files, _ = digits
     with (
         TestClient(make_app(keras_classifier(open_run(run_dir)))) as keras_client,
-        TestClient(make_app(exported_predictor(run_dir)[0])) as onnx_client,
+        TestClient(make_app(exported_predictor(choose_engine(run_dir).exported))) as onnx_client,
     ):
         assert keras_client.get("/health").json()["engine"] == "keras"
         for path in files[:4]:

@@ -25,6 +25,7 @@ from kerascli.data.images.files import (
     EXTENSIONS,
     FORMATS,
     SUPPORTED,
+    UnsupportedImage,
     file_size,
     open_regular,
     signature,
@@ -200,7 +201,7 @@ def decoding_errors(path: Path, supported: str = SUPPORTED):
         kind = signature(path)
         if kind:
             raise DataError(str(path), f"truncated or corrupt {kind} image") from None
-        raise DataError(
+        raise UnsupportedImage(
             str(path), f"not a {supported} image (the content is not one of those formats)"
         ) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):

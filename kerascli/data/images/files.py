@@ -23,6 +23,14 @@ SUPPORTED = "PNG, JPEG or BMP"
 _MAGIC = {"PNG": b"\x89PNG\r\n\x1a\n", "JPEG": b"\xff\xd8\xff", "BMP": b"BM"}
 
 
+class UnsupportedImage(DataError):
+    """A file that is not an image of a format the reader takes (by its name or its content).
+
+    Its own type so that `serve` answers it as an unsupported media type (415), where a damaged
+    image of a supported format is unprocessable (422).
+    """
+
+
 def find_images(
     paths: list[str | Path], extensions=EXTENSIONS, supported: str = SUPPORTED
 ) -> tuple[list[Path], list[DataError]]:
@@ -139,9 +147,10 @@ def not_regular(mode: int) -> str:
     return f"{kind}, not an image file" if kind.startswith("a ") else kind
 
 
-def unsupported(path: Path, supported: str = SUPPORTED) -> DataError:
+def unsupported(path: Path, supported: str = SUPPORTED) -> UnsupportedImage:
+    """The error for a file whose name says it is not an image of the `supported` formats."""
     kind = f"'{path.suffix}' files" if path.suffix else "files without an extension"
-    return DataError(str(path), f"{kind} are not read", f"kerascli reads {supported} images")
+    return UnsupportedImage(str(path), f"{kind} are not read", f"kerascli reads {supported} images")
 
 
 def signature(path: Path) -> str | None:
