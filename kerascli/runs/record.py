@@ -107,8 +107,9 @@ class RunRecord(BaseModel):
         default=None, description="The class names training saw (folders, CSV, texts)."
     )
     target: str | None = Field(default=None, description="A table's target column.")
-    features: dict[str, str] | None = Field(
-        default=None, description="A table's feature columns and their kinds."
+    features: dict[str, str | dict[str, Any]] | None = Field(
+        default=None,
+        description="A table's feature columns and their kinds (a name or `{kind: {options}}`).",
     )
     epochs: int | None = Field(default=None, description="Epochs completed in all.")
     epoch_seconds: list[float] | None = Field(
@@ -145,7 +146,7 @@ class RunRecord(BaseModel):
         """Whether training recorded `num_classes` (`null` for regression is a record too)."""
         return "num_classes" in self.model_fields_set
 
-    def table_features(self, where: str) -> dict[str, str]:
+    def table_features(self, where: str) -> dict[str, str | dict[str, Any]]:
         """A table run's feature columns and kinds, as training read them.
 
         Raises:
