@@ -7,7 +7,9 @@ asks a `RunRecord`; nothing reads `run.json`'s keys by string. The statuses are 
 
 Old run directories must keep loading, and a newer kerascli may write keys this one does not
 know: every field is optional, and unknown keys are kept (read, and written back unchanged by
-`update_run_json`), so a record is never narrowed to what this version understands.
+`update_run_json`), so a record is never narrowed to what this version understands. A known key
+whose value this version cannot read (a status it does not know, a count that is text) makes
+the record invalid: `load_run` says which key, and `kerascli runs` leaves that run out.
 """
 
 from __future__ import annotations

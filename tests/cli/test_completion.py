@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 def workspace(tmp_path) -> Path:
     """A folder with two runs, config files, and other files completion must leave out."""
     for name, kind, status, started in [
-        ("mnist-20260101T000000Z", "classification", "completed", "2026-01-01T00:00:00+00:00"),
+        ("mnist-20260101T000000Z", "train", "completed", "2026-01-01T00:00:00+00:00"),
         ("dcgan-20260102T000000Z", "gan", "interrupted", "2026-01-02T00:00:00+00:00"),
     ]:
         run = tmp_path / "runs" / name
@@ -119,7 +119,7 @@ def test_runs_come_from_kerascli_runs(workspace):
 def test_zsh_completion_describes_each_run(workspace):
     got = "\n".join(complete(workspace, "kerascli evaluate runs/", shell="zsh"))
     assert f'"{DCGAN}":"gan, interrupted"' in got
-    assert f'"{MNIST}":"classification, completed"' in got
+    assert f'"{MNIST}":"train, completed"' in got
 
 
 def test_show_completion_prints_the_shell_script():

@@ -120,10 +120,11 @@ def test_evaluate_run_writes_per_class_figures_and_plots(mnist_run, tmp_path):
     from kerascli.commands.evaluate import evaluate_run
 
     run = fresh_copy(mnist_run, tmp_path)
-    record = evaluate_run(open_run(run))
+    evaluation = evaluate_run(open_run(run))
 
     saved = json.loads((run / "evaluation.json").read_text())
-    assert saved == json.loads(json.dumps(record))
+    assert saved == evaluation.as_json()
+    assert evaluation.class_names() == [str(d) for d in range(10)]
     assert saved["task"] == "classification" and saved["examples"] == TEST_COUNT
     matrix = np.array(saved["confusion_matrix"])
     assert matrix.shape == (10, 10) and matrix.sum() == TEST_COUNT

@@ -181,7 +181,7 @@ def test_every_user_string_is_escaped(classifier, tmp_path):
     evaluation["per_class"][0]["class"] = hostile
     (run / "evaluation.json").write_text(json.dumps(evaluation))
     record = json.loads((run / "run.json").read_text())
-    record.update(status='failed"><b>', error=hostile, command=[hostile])
+    record.update(status="failed", error=f'"><b>{hostile}', command=[hostile])
     (run / "run.json").write_text(json.dumps(record))
     config = (run / "config.yaml").read_text()
     (run / "config.yaml").write_text(config + f"# {hostile}\n")
@@ -217,10 +217,17 @@ def test_report_command_writes_where_asked(classifier, tmp_path):
     [
         ("missing", "error: {tmp}/missing: no such run directory"),
         ("empty", "error: {tmp}/empty: not a kerascli run (no run.json)"),
+        (
+            "hostile",
+            "error: {tmp}/hostile/run.json: not a valid run record: status: Input should be "
+            "'running', 'completed', 'failed', 'interrupted' or 'pruned'",
+        ),
     ],
 )
 def test_report_of_a_non_run_is_one_line(tmp_path, target, message):
     (tmp_path / "empty").mkdir()
+    (tmp_path / "hostile").mkdir()  # a status that is none never reaches the page
+    (tmp_path / "hostile" / "run.json").write_text(json.dumps({"status": 'failed"><b>'}))
     result = runner.invoke(app, ["report", str(tmp_path / target)])
     assert result.exit_code == 2
     assert result.output.strip() == message.format(tmp=tmp_path)

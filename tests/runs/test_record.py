@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,7 @@ from kerascli.runs.record import (
 from kerascli.runs.records import latest_run, list_runs
 from kerascli.runs.results import read_evaluation
 from kerascli.runs.summary import final_metrics
+from tests.conftest import ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -189,3 +192,14 @@ def test_a_bad_record_is_one_clear_error(tmp_path, content, message):
 
 def test_a_record_needs_no_field():
     assert RunRecord().as_json() == {} and RunRecord().status_name == "unknown"
+
+
+def test_the_cli_starts_without_the_records_pydantic_models():
+    """`--help`, completion and `train` before its config load pydantic only when they read a
+    record: its import is most of a TensorFlow-free command's start-up."""
+    code = (
+        "import sys, kerascli.cli.main, kerascli.runs.saved, kerascli.runs.records, "
+        "kerascli.runs.summary, kerascli.runs.history; "
+        "assert 'pydantic' not in sys.modules, 'pydantic imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=120)
