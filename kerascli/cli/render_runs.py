@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kerascli.cli.reporting import out
-from kerascli.runs.compare import MISSING
+from kerascli.runs.compare import MISSING, shown
 from kerascli.runs.summary import (
     best_metrics,
     final_metrics,
@@ -23,6 +23,7 @@ from kerascli.runs.summary import (
     is_score,
     lower_is_better,
     read_history,
+    tracking_link,
 )
 
 # Columns of the runs table, the first ones dropped first when the terminal is narrow.
@@ -136,6 +137,11 @@ def print_runs(directory: Path, found: list[tuple[Path, dict]]) -> None:
         _runs_table(directory, rows, columns, _folded_widths(rows, columns, out.width)),
         soft_wrap=False,
     )
+    # Links are whole or useless, so they come under the table rather than in a column.
+    links = [(run_dir.name, tracking_link(record)) for run_dir, record in found]
+    for name, link in links:
+        if link:
+            out.print(f"mlflow: {name}: {link}", markup=False)
 
 
 def runs_json(found: list[tuple[Path, dict]]) -> None:
@@ -151,6 +157,7 @@ def runs_json(found: list[tuple[Path, dict]]) -> None:
                     key: record.get(key)
                     for key in ("kind", "task", "status", "epochs", "started", "ended")
                 },
+                "tracking": record.get("tracking"),
                 "final_metrics": final_metrics(record),
                 "best_metrics": {
                     key: {"value": value, "epoch": epoch} for key, (value, epoch) in best.items()
@@ -164,7 +171,7 @@ def runs_json(found: list[tuple[Path, dict]]) -> None:
 def _value(value) -> Text:
     if value is MISSING:
         return Text("—", style="dim")
-    return Text(json.dumps(value) if not isinstance(value, str) else value)
+    return Text(shown(value))
 
 
 def print_compare(runs: list[tuple[Path, dict]], differences: dict[str, list]) -> None:

@@ -36,6 +36,7 @@ from kerascli.runs.summary import (
     lower_is_better,
     read_evaluation,
     read_history,
+    tracking_link,
 )
 from kerascli.visuals.plots import history_families
 from kerascli.visuals.svg import curves_svg
@@ -61,6 +62,16 @@ def _meta(record: dict) -> str:
         if record.get(key) not in (None, ""):
             value = _when(record[key]) if key in ("started", "ended") else record[key]
             parts.append(f'<span class="part">{s.text(key)} {s.text(value)}</span>')
+    link = tracking_link(record)
+    if link:
+        # A link only to a web page (never a `javascript:` or other scheme from a record).
+        url = (record.get("tracking") or {}).get("url") or ""
+        shown = (
+            f'<a href="{s.text(url)}">MLflow run</a>'
+            if url.startswith(("http://", "https://"))
+            else f"MLflow {s.text(link)}"
+        )
+        parts.append(f'<span class="part">{shown}</span>')
     return " · ".join(parts)
 
 

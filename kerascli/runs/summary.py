@@ -105,3 +105,12 @@ def read_evaluation(run_dir: Path) -> dict | None:
     except RunError:
         return None
     return evaluation if isinstance(evaluation, dict) else None
+
+
+def tracking_link(record: dict) -> str | None:
+    """Where the run's MLflow run is: its web page, else its id in its store; `None` when the
+    run is not tracked."""
+    tracking = record.get("tracking") or {}
+    if not isinstance(tracking, dict) or not tracking.get("run_id"):
+        return None
+    return tracking.get("url") or f"{tracking.get('uri')} run {tracking['run_id']}"

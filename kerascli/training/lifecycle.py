@@ -42,6 +42,7 @@ from kerascli.runs.layout import (
 from kerascli.runs.lock import locked
 from kerascli.runs.records import load_run, read_state
 from kerascli.runs.saved import load_saved_config
+from kerascli.tracking.track import check_installed, track_run
 from kerascli.training.distribute import Placement, place
 from kerascli.training.plan import RunResult, TrainingPlan
 from kerascli.training.progress import RichProgress
@@ -119,6 +120,7 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
     if not resume:
         check_run_name(name)
     plan.check()
+    check_installed(config, load_run(resume) if resume else None)  # before TensorFlow starts
     cluster = read_cluster(config.distribute)
     devices = setup_backend(config.seed, config.deterministic)
     placement = place(config, cluster)
@@ -149,22 +151,24 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
             callback.images = plan.epoch_images
     started = load_run(run_dir).get("started") if state else utc_now()
     with locked(run_dir) if resume is None else contextlib.nullcontext():
-        try:
-            return _fit(
-                plan,
-                run_dir,
-                state,
-                devices,
-                placement,
-                callbacks,
-                quiet,
-                console,
-                command,
-                started,
-            )
-        finally:
-            # However the run ended, its page says so: completed, failed or interrupted.
-            _write_report(run_dir)
+        # An MLflow run mirrors it when asked (`track`), ended after the report is written.
+        with track_run(config, run_dir, console) as tracked:
+            try:
+                return _fit(
+                    plan,
+                    run_dir,
+                    state,
+                    devices,
+                    placement,
+                    [*callbacks, *tracked.callbacks()],
+                    quiet,
+                    console,
+                    command,
+                    started,
+                )
+            finally:
+                # However the run ended, its page says so: completed, failed or interrupted.
+                _write_report(run_dir)
 
 
 def _write_report(run_dir: Path) -> None:
