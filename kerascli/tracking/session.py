@@ -98,6 +98,7 @@ class MlflowSession:
         self.run_id: str | None = None
         self.experiment_id: str | None = None
         self.sent = 0  # epochs the MLflow run holds
+        self.started = False  # whether the MLflow run was created (or continued)
         self.failure: str | None = None  # why the first request that failed failed
         self.unsent: list[str] = []
         self._ended_at: dict[int, int] = {}  # epoch index -> its end, in ms
@@ -130,6 +131,7 @@ class MlflowSession:
                 f"({session.failure}); training goes on, this run is not sent"
             )
             return session
+        session.started = True
         update_run_json(
             run_dir,
             tracking={
@@ -219,8 +221,10 @@ class MlflowSession:
             failed: Whether the run's process is raising an error (not an interrupt).
         """
         self._worker.shutdown(wait=True)
-        if self.run_id is None:
-            self._not_sent(["params", "metrics", "artifacts", "the run's status"])
+        if not self.started:
+            resumed = self.run_id is not None
+            metrics = "this session's metrics" if resumed else "metrics"
+            self._not_sent([*([] if resumed else ["params"]), metrics, "artifacts", "its status"])
             return
         self._send_epochs()
         record = _record(self.run_dir)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from kerascli.tracking import content
+from tests.conftest import ROOT
 
 
 @pytest.mark.parametrize(
@@ -105,3 +109,16 @@ def test_artifacts_are_the_run_files_that_exist(tmp_path: Path):
         ("plots", "plots"),
         ("model.keras", "model"),
     }
+
+
+def test_mlflow_is_not_imported_by_the_cli_nor_the_tracking_modules():
+    # MLflow takes seconds to import: only a tracked run pays for it, never --help or a config
+    # error (the CLI and the tracking package import it inside the functions that use it).
+    script = (
+        "import sys; import kerascli.cli.main, kerascli.tracking.track, kerascli.tracking.content;"
+        "from kerascli.config.track import with_tracker;"
+        "assert 'mlflow' not in sys.modules, 'mlflow imported'"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()

@@ -186,7 +186,9 @@ def test_a_dead_server_warns_twice_and_the_run_completes(tmp_path, runs_dir):
     assert len(warnings) == 2, result.output
     assert warnings[0].startswith(f"warning: mlflow: cannot start tracking at {dead} (")
     assert "training goes on" in warnings[0]
-    assert warnings[1].startswith(f"warning: mlflow: not sent to {dead}: params, metrics")
+    assert warnings[1].startswith(
+        f"warning: mlflow: not sent to {dead}: params, metrics, artifacts"
+    )
     run = the_run(runs_dir)
     assert str(run) in warnings[1]
     record = record_of(run)
@@ -216,3 +218,25 @@ def test_track_option_without_mlflow_installed_is_one_line(tmp_path, runs_dir, m
         "error: track.mlflow: MLflow is not installed (pip install 'kerascli[mlflow]')"
     )
     assert not runs_dir.exists() or not list(runs_dir.iterdir())
+
+
+def test_a_gan_run_with_the_track_option_goes_to_mlflow_tracking_uri(
+    tmp_path, runs_dir, mlflow_server, client, monkeypatch
+):
+    from tests.commands.test_gan import gan_config
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server)
+    name = f"tgan-{uuid.uuid4().hex[:8]}"
+    config = write_config(tmp_path / "gan.yaml", gan_config(name=name))
+    result = invoke("gan", config, "-q", "--track", "mlflow")
+    assert result.exit_code == 0, result.output
+    run = the_run(runs_dir)
+    found = mlflow_run(client, run)
+    assert client.get_experiment(found.info.experiment_id).name == name  # the config's name
+    assert found.info.status == "FINISHED" and found.data.tags["kerascli.kind"] == "gan"
+    assert found.data.params["track.mlflow"] == "{}"  # what --track wrote into config.yaml
+    assert_metrics_equal_history(client, found.info.run_id, run)
+    models = {item.path for item in client.list_artifacts(found.info.run_id, "model")}
+    assert models == {"model/generator.keras", "model/discriminator.keras"}
+    samples = [item.path for item in client.list_artifacts(found.info.run_id, "samples")]
+    assert samples == ["samples/progress.gif"]
