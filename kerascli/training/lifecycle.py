@@ -150,25 +150,27 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
         if isinstance(callback, RunTensorBoard):
             callback.images = plan.epoch_images
     started = load_run(run_dir).get("started") if state else utc_now()
-    with locked(run_dir) if resume is None else contextlib.nullcontext():
+    with (
+        locked(run_dir) if resume is None else contextlib.nullcontext(),
         # An MLflow run mirrors it when asked (`track`), ended after the report is written.
-        with track_run(config, run_dir, console) as tracked:
-            try:
-                return _fit(
-                    plan,
-                    run_dir,
-                    state,
-                    devices,
-                    placement,
-                    [*callbacks, *tracked.callbacks()],
-                    quiet,
-                    console,
-                    command,
-                    started,
-                )
-            finally:
-                # However the run ended, its page says so: completed, failed or interrupted.
-                _write_report(run_dir)
+        track_run(config, run_dir, console) as tracked,
+    ):
+        try:
+            return _fit(
+                plan,
+                run_dir,
+                state,
+                devices,
+                placement,
+                [*callbacks, *tracked.callbacks()],
+                quiet,
+                console,
+                command,
+                started,
+            )
+        finally:
+            # However the run ended, its page says so: completed, failed or interrupted.
+            _write_report(run_dir)
 
 
 def _write_report(run_dir: Path) -> None:
