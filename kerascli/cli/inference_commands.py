@@ -84,8 +84,13 @@ def export(
     load_backend()
     from kerascli.commands.export import export_run
 
-    for item in export_run(run, chosen, network) if chosen else []:
+    exported = export_run(run, chosen, network) if chosen else []
+    for item in exported:
         out.print(f"exported: {item.export_format} {item.path} ({_size(item.size)})", markup=False)
+    if exported:
+        from kerascli.tracking.track import log_export
+
+        log_export(run.run_dir, [item.path for item in exported], console=err)  # if tracked
     if check:
         from kerascli.commands.export_check import check_export
 

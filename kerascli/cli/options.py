@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -79,6 +80,21 @@ RunsDirOption = Annotated[
 ]
 QuietOption = Annotated[
     bool, typer.Option("--quiet", "-q", help="One line per epoch instead of a live progress bar.")
+]
+
+
+class Tracker(str, Enum):
+    mlflow = "mlflow"
+
+
+TrackOption = Annotated[
+    Tracker | None,
+    typer.Option(
+        "--track",
+        # `\\[` keeps rich from reading `[mlflow]` as markup.
+        help="Track the run in MLflow, as `track: {mlflow: {}}` in the config does "
+        "(pip install 'kerascli\\[mlflow]').",
+    ),
 ]
 NameOption = Annotated[str | None, typer.Option(help="Run name (default: the config's name).")]
 ConfigFilesArgument = Annotated[

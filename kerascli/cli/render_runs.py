@@ -16,9 +16,16 @@ from rich.table import Table
 from rich.text import Text
 
 from kerascli.cli.reporting import out
-from kerascli.runs.compare import MISSING
+from kerascli.runs.compare import MISSING, shown
 from kerascli.runs.history import read_history
-from kerascli.runs.summary import best_metrics, final_metrics, headline, is_score, lower_is_better
+from kerascli.runs.summary import (
+    best_metrics,
+    final_metrics,
+    headline,
+    is_score,
+    lower_is_better,
+    tracking_link,
+)
 
 if TYPE_CHECKING:  # annotations only: the CLI starts without pydantic
     from kerascli.runs.record import RunRecord
@@ -28,6 +35,10 @@ _DROPPED_FIRST = ("started (UTC)", "kind", "epochs")
 _SHOWN_METRICS = 3
 # Columns that fold onto more lines, and the narrowest they get ("run" varies by layout).
 _FOLDED = {"run": 16, "metrics": 20}
+
+
+# The record's fields `runs --json` lists beside the metrics.
+_LISTED = {"kind", "task", "status", "epochs", "started", "ended", "tracking"}
 
 
 def _cells(run_dir: Path, record: RunRecord) -> dict[str, str]:
@@ -134,6 +145,11 @@ def print_runs(directory: Path, found: list[tuple[Path, RunRecord]]) -> None:
         _runs_table(directory, rows, columns, _folded_widths(rows, columns, out.width)),
         soft_wrap=False,
     )
+    # Links are whole or useless, so they come under the table rather than in a column.
+    links = [(run_dir.name, tracking_link(record)) for run_dir, record in found]
+    for name, link in links:
+        if link:
+            out.print(f"mlflow: {name}: {link}", markup=False)
 
 
 def runs_json(found: list[tuple[Path, RunRecord]]) -> None:
@@ -146,7 +162,8 @@ def runs_json(found: list[tuple[Path, RunRecord]]) -> None:
                 "run": str(run_dir),
                 "name": run_dir.name,
                 **record.model_dump(
-                    mode="json", include={"kind", "task", "status", "epochs", "started", "ended"}
+                    mode="json",
+                    include={"kind", "task", "status", "epochs", "started", "ended", "tracking"},
                 ),
                 "final_metrics": final_metrics(record),
                 "best_metrics": {
@@ -161,7 +178,7 @@ def runs_json(found: list[tuple[Path, RunRecord]]) -> None:
 def _value(value) -> Text:
     if value is MISSING:
         return Text("—", style="dim")
-    return Text(json.dumps(value) if not isinstance(value, str) else value)
+    return Text(shown(value))
 
 
 def print_compare(runs: list[tuple[Path, RunRecord]], differences: dict[str, list]) -> None:

@@ -15,6 +15,7 @@ from kerascli.cli.options import (
     QuietOption,
     RunsDirOption,
     SetOption,
+    TrackOption,
 )
 from kerascli.cli.reporting import err, load_backend, out, reported
 from kerascli.runs.layout import SAMPLES_DIR, runs_dir_from
@@ -34,12 +35,18 @@ def _training_command(kind: RunKind, summary: str):
             typer.Option(help="Continue this run directory from its last complete epoch."),
         ] = None,
         quiet: QuietOption = False,
+        track: TrackOption = None,
     ):
         from kerascli.config.distribute import read_cluster
         from kerascli.config.loading import load_config
+        from kerascli.config.track import with_tracker
         from kerascli.data.sources import check_files
+        from kerascli.tracking.track import check_installed
 
         experiment = load_config(config, set_, require="gan" if kind is RunKind.gan else "model")
+        if track is not None:
+            experiment = with_tracker(experiment, track.value)
+        check_installed(experiment)  # before TensorFlow
         check_files(experiment.data)  # image folders, tables, texts: before TensorFlow
         cluster = read_cluster(experiment.distribute)  # TF_CONFIG checked before TensorFlow
         load_backend()

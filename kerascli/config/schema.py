@@ -21,6 +21,7 @@ from kerascli.config.data_schema import SplitFiles as SplitFiles
 from kerascli.config.data_schema import ValidationConfig as ValidationConfig
 from kerascli.config.distribute import DistributeConfig
 from kerascli.config.section import Section as _Section
+from kerascli.config.track import TrackConfig
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 GanLoss = Literal["bce", "wgan-gp"]
@@ -317,6 +318,9 @@ class ExperimentConfig(_Section):
             "Data-parallel training over GPUs or machines (tf.distribute); see the docs' "
             "Scaling page (docs/scaling.md)."
         ),
+    )
+    track: TrackConfig | None = Field(
+        default=None, description="Tracking servers that mirror each run (off unless written)."
     )
 
     @model_validator(mode="after")

@@ -30,7 +30,14 @@ from kerascli.runs.layout import (
 )
 from kerascli.runs.record import RunRecord, load_run
 from kerascli.runs.results import Evaluation, read_evaluation
-from kerascli.runs.summary import best_metrics, final_metrics, headline, is_score, lower_is_better
+from kerascli.runs.summary import (
+    best_metrics,
+    final_metrics,
+    headline,
+    is_score,
+    lower_is_better,
+    tracking_link,
+)
 from kerascli.visuals.plots import history_families
 from kerascli.visuals.svg import curves_svg
 
@@ -61,6 +68,16 @@ def _meta(record: RunRecord) -> str:
     for label, value in facts.items():
         if value not in (None, ""):
             parts.append(f'<span class="part">{s.text(label)} {s.text(value)}</span>')
+    link = tracking_link(record)
+    if link:
+        # A link only to a web page (never a `javascript:` or other scheme from a record).
+        url = (record.tracking.url if record.tracking else None) or ""
+        shown = (
+            f'<a href="{s.text(url)}">MLflow run</a>'
+            if url.startswith(("http://", "https://"))
+            else f"MLflow {s.text(link)}"
+        )
+        parts.append(f'<span class="part">{shown}</span>')
     return " · ".join(parts)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,12 @@ def flatten(value: Any, path: tuple[str | int, ...] = ()) -> dict[str, Any]:
             for key, leaf in flatten(child, (*path, index)).items()
         }
     return {format_key_path(path): value}
+
+
+def shown(value: Any) -> str:
+    """A config value as `runs compare` (and MLflow's params) show it: strings as they are, the
+    rest as JSON (`true`, `0.001`, `[28, 28, 1]`, `null`)."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def read_config(run_dir: Path) -> dict[str, Any]:

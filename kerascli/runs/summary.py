@@ -98,3 +98,12 @@ def final_metrics(record: RunRecord) -> dict[str, float]:
     """The finite final metrics a run recorded (last epoch's logs and test figures)."""
     metrics = record.final_metrics or {}
     return {key: number for key, value in metrics.items() if (number := _number(value)) is not None}
+
+
+def tracking_link(record: RunRecord) -> str | None:
+    """Where the run's MLflow run is: its web page, else its id in its store; `None` when the
+    run is not tracked."""
+    tracking = record.tracking
+    if tracking is None or not tracking.run_id:
+        return None
+    return tracking.url or f"{tracking.uri} run {tracking.run_id}"

@@ -43,6 +43,7 @@ from kerascli.runs.lock import locked
 from kerascli.runs.record import RunKind, RunStatus, load_run, update_run_json
 from kerascli.runs.records import read_state
 from kerascli.runs.saved import load_saved_config
+from kerascli.tracking.track import check_installed, track_run
 from kerascli.training.distribute import Placement, place
 from kerascli.training.plan import RunResult, TrainingPlan
 from kerascli.training.progress import RichProgress
@@ -120,6 +121,7 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
     if not resume:
         check_run_name(name)
     plan.check()
+    check_installed(config, load_run(resume) if resume else None)  # before TensorFlow starts
     cluster = read_cluster(config.distribute)
     devices = setup_backend(config.seed, config.deterministic)
     placement = place(config, cluster)
@@ -149,7 +151,11 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
         if isinstance(callback, RunTensorBoard):
             callback.images = plan.epoch_images
     started = load_run(run_dir).started if state else utc_now()
-    with locked(run_dir) if resume is None else contextlib.nullcontext():
+    with (
+        locked(run_dir) if resume is None else contextlib.nullcontext(),
+        # An MLflow run mirrors it when asked (`track`), ended after the report is written.
+        track_run(config, run_dir, console) as tracked,
+    ):
         try:
             return _fit(
                 plan,
@@ -157,7 +163,7 @@ def _start(plan, runs_dir, name, resume, quiet, console, command) -> RunResult:
                 state,
                 devices,
                 placement,
-                callbacks,
+                [*callbacks, *tracked.callbacks()],
                 quiet,
                 console,
                 command,
