@@ -6,9 +6,14 @@ never contacts a tracking server, even where MLflow happens to be installed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field
 
 from kerascli.config.section import Section
+
+if TYPE_CHECKING:  # the schema imports this module
+    from kerascli.config.schema import ExperimentConfig
 
 TRACKERS = ("mlflow",)
 
@@ -44,7 +49,7 @@ class TrackConfig(Section):
     )
 
 
-def with_tracker(config, tracker: str):
+def with_tracker(config: ExperimentConfig, tracker: str) -> ExperimentConfig:
     """The config with `track.<tracker>` switched on (its defaults) unless it is written.
 
     Args:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kerascli.runs.record import RunRecord
 from kerascli.tracking import content
 from tests.conftest import ROOT
 
@@ -62,7 +63,9 @@ def test_epoch_metrics_are_every_value_at_its_epoch_index():
 
 
 def test_test_metrics_are_the_final_figures_that_are_not_epoch_logs():
-    record = {"final_metrics": {"loss": 0.1, "test_loss": 0.2, "test_accuracy": 0.9, "x": None}}
+    record = RunRecord(
+        final_metrics={"loss": 0.1, "test_loss": 0.2, "test_accuracy": 0.9, "x": None}
+    )
     assert content.test_metrics(record, {"loss": [0.1]}) == {"test_loss": 0.2, "test_accuracy": 0.9}
 
 
@@ -70,6 +73,7 @@ def test_test_metrics_are_the_final_figures_that_are_not_epoch_logs():
     "status, failed, expected",
     [
         ("completed", False, "FINISHED"),
+        ("pruned", False, "FINISHED"),
         ("failed", True, "FAILED"),
         ("interrupted", False, "KILLED"),
         ("running", True, "FAILED"),  # an error outside the fit left it marked running
