@@ -30,7 +30,13 @@ def _training_command(kind: str, summary: str):
         name: NameOption = None,
         resume: Annotated[
             Path | None,
-            typer.Option(help="Continue this run directory from its last complete epoch."),
+            typer.Option(
+                metavar="RUN_DIR|auto",
+                help=(
+                    "Continue this run directory from its last complete epoch; auto: the "
+                    "newest unfinished run of the name, or a new one (restarted cluster workers)."
+                ),
+            ),
         ] = None,
         quiet: QuietOption = False,
     ):
@@ -41,6 +47,10 @@ def _training_command(kind: str, summary: str):
         experiment = load_config(config, set_, require="gan" if kind == "gan" else "model")
         check_files(experiment.data)  # image folders, tables, texts: before TensorFlow
         cluster = read_cluster(experiment.distribute)  # TF_CONFIG checked before TensorFlow
+        if cluster is not None:
+            from kerascli.backend import quiet_cluster_logs
+
+            quiet_cluster_logs()
         load_backend()
         if kind == "gan":
             from kerascli.commands.gan import train_gan as story

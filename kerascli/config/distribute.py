@@ -96,6 +96,20 @@ class Cluster:
         """Worker 0 is the chief: the one that writes the run directory."""
         return self.index == 0
 
+    def task(self, index: int) -> str:
+        """How a task is named to the user, as TF_CONFIG names it: `worker 1 (host:port)`,
+        `worker 0, the chief (host:port)`, or `the chief (host:port)` for a `chief` job."""
+        address = self.workers[index]
+        if "chief" in self.jobs:
+            return f"the chief ({address})" if index == 0 else f"worker {index - 1} ({address})"
+        return f"worker 0, the chief ({address})" if index == 0 else f"worker {index} ({address})"
+
+    def task_of(self, job: str, number: int) -> int | None:
+        """The index in `workers` of TensorFlow's `/job:JOB/task:NUMBER`, or `None`."""
+        offset = 0 if job == "chief" else self.jobs.get("chief", 0)
+        index = offset + number
+        return index if job in self.jobs and number < self.jobs[job] else None
+
 
 def read_cluster(
     config: DistributeConfig, environ: Mapping[str, str] | None = None

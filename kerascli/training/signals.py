@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from kerascli.errors import Interrupted
+from kerascli.errors import Interrupted, KerascliError
 from kerascli.runs.files import update_run_json
 from kerascli.runs.layout import utc_now
 
@@ -75,6 +75,11 @@ def recording_outcome(
             run_dir,
             status="failed",
             ended=utc_now(),
-            error=f"{type(error).__name__}: {error}"[:500],
+            # A known failure (a lost worker) is recorded as the line the user sees.
+            error=(
+                error.format()
+                if isinstance(error, KerascliError)
+                else f"{type(error).__name__}: {error}"
+            )[:500],
         )
         raise
