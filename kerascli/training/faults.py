@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 import shlex
+import traceback
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -34,11 +35,19 @@ PROBE_SECONDS = 1.0
 
 
 class Position(keras.callbacks.Callback):
-    """Where training stands: the epoch (1-based) and the step in it (1-based, of `steps`)."""
+    """Where training stands: the epoch (1-based) and the step in it (1-based, of `steps`), and
+    the last epoch this process checkpointed (placed after the `EpochRecorder`, it sees an
+    epoch end only once the recorder has saved it).
 
-    def __init__(self):
+    Args:
+        saved: The epoch of the checkpoint the fit starts from. Defaults to 0.
+        chief: Whether this process's checkpoints are the run's (the chief's). Defaults to `True`.
+    """
+
+    def __init__(self, saved: int = 0, chief: bool = True):
         super().__init__()
         self.epoch, self.step, self.steps = 0, 0, None
+        self.saved, self.chief = saved, chief
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch, self.step = epoch + 1, 0
@@ -46,6 +55,9 @@ class Position(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         self.step = batch + 1
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.saved = epoch + 1
 
 
 @contextlib.contextmanager
@@ -68,6 +80,9 @@ def peers_watched(cluster: Cluster | None, position: Position, command: Sequence
     try:
         yield
     except tf.errors.OpError as error:
+        # TensorFlow leaves an eager all-reduce's thread pool open in the failed frames; freed
+        # now rather than at exit, where its finaliser prints a traceback.
+        traceback.clear_frames(error.__traceback__)
         lost = lost_workers(cluster, str(error))
         if not lost and type(error).__name__ not in LOST_PEER_ERRORS:
             raise  # an error of this worker's own, not of the cluster
@@ -112,15 +127,16 @@ def lost_peer_error(
         who = f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
         who = f"{who} {verb} answering"
     if position.epoch == 0:
-        where, kept = "before the first epoch", "it starts again from epoch 1"
+        where = "before the first epoch"
     else:
         of = f" of {position.steps}" if position.steps else ""
         where = f"in epoch {position.epoch}, step {position.step}{of}"
-        kept = (
-            f"it goes on from the end of epoch {position.epoch - 1}"
-            if position.epoch > 1
-            else "no epoch was complete, so it starts again from epoch 1"
-        )
+    if not position.chief:  # the chief's last checkpoint, which this worker cannot see
+        kept = "it goes on from the chief's last checkpoint"
+    elif position.saved:
+        kept = f"it goes on from the end of epoch {position.saved}"
+    else:
+        kept = "no epoch was saved, so it starts again from epoch 1"
     return TrainingFailed(
         "distribute",
         f"{who} {where}; the run is resumable: {kept}",

@@ -248,6 +248,7 @@ def _fit(
         started=started,
         resumed=utc_now() if state else None,
         ended=None,
+        error=None,  # a resumed run's earlier failure (a lost worker) is over
         **plan.record_fields(),
     )
     recorder = EpochRecorder(
@@ -259,7 +260,7 @@ def _fit(
         quiet=quiet,
         headline=placement.headline(config.fit.batch_size),
     )
-    position = Position()  # where a lost peer of a cluster stopped the fit
+    position = Position(initial_epoch, placement.chief)  # where a lost peer stopped the fit
     callbacks = [*plan.callbacks(run_dir), progress, recorder, position, *callbacks]
 
     def epochs_done() -> int:
