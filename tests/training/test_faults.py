@@ -175,6 +175,7 @@ def test_a_lost_chief_is_reported_by_the_workers(tmp_path, workers):
     ]
     chief, worker = workers
     worker.wait_for("Epoch 1/")
+    wait_for_checkpoint(runs)
     time.sleep(0.3)
     chief.process.send_signal(signal.SIGKILL)
     assert worker.finish(timeout=NOTICED) == 1
