@@ -67,8 +67,9 @@ def _training_command(kind: str, summary: str):
             command=sys.argv,
         )
         if result.run_dir is None:
+            chief = "the chief" if "chief" in cluster.jobs else "the chief (worker 0)"
             out.print(
-                f"worker {cluster.index}: done; the chief (worker 0) writes the run", markup=False
+                f"{cluster.name_of(cluster.index)}: done; {chief} writes the run", markup=False
             )
         elif kind == "gan":
             render.print_gan(result.run_dir, result.final_metrics, result.run_dir / SAMPLES_DIR)

@@ -96,13 +96,18 @@ class Cluster:
         """Worker 0 is the chief: the one that writes the run directory."""
         return self.index == 0
 
-    def task(self, index: int) -> str:
-        """How a task is named to the user, as TF_CONFIG names it: `worker 1 (host:port)`,
-        `worker 0, the chief (host:port)`, or `the chief (host:port)` for a `chief` job."""
-        address = self.workers[index]
+    def name_of(self, index: int) -> str:
+        """A task's name as TF_CONFIG numbers it: `worker 1`, or `the chief` for a `chief` job
+        (whose workers are numbered from 0 after it)."""
         if "chief" in self.jobs:
-            return f"the chief ({address})" if index == 0 else f"worker {index - 1} ({address})"
-        return f"worker 0, the chief ({address})" if index == 0 else f"worker {index} ({address})"
+            return "the chief" if index == 0 else f"worker {index - 1}"
+        return f"worker {index}"
+
+    def task(self, index: int) -> str:
+        """A task as the user is told about it: `worker 1 (host:port)`,
+        `worker 0, the chief (host:port)`, or `the chief (host:port)` for a `chief` job."""
+        chief = ", the chief" if index == 0 and "chief" not in self.jobs else ""
+        return f"{self.name_of(index)}{chief} ({self.workers[index]})"
 
     def task_of(self, job: str, number: int) -> int | None:
         """The index in `workers` of TensorFlow's `/job:JOB/task:NUMBER`, or `None`."""

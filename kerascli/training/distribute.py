@@ -66,7 +66,8 @@ class Placement:
             device.rsplit("/", 1)[-1].removeprefix("device:") for device in self.devices
         )
         workers = (
-            f" over {len(self.cluster.workers)} workers (this is worker {self.cluster.index})"
+            f" over {len(self.cluster.workers)} workers (this is "
+            f"{self.cluster.name_of(self.cluster.index)})"
             if self.cluster
             else ""
         )
