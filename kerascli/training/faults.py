@@ -84,8 +84,10 @@ def peers_watched(cluster: Cluster | None, position: Position, command: Sequence
         # now rather than at exit, where its finaliser prints a traceback.
         traceback.clear_frames(error.__traceback__)
         lost = lost_workers(cluster, str(error))
-        if not lost and type(error).__name__ not in LOST_PEER_ERRORS:
-            raise  # an error of this worker's own, not of the cluster
+        # Any other error is this worker's own (its messages name tasks too, as devices),
+        # unless a peer is really gone.
+        if type(error).__name__ not in LOST_PEER_ERRORS and not silent_workers(cluster, lost):
+            raise
         raise lost_peer_error(cluster, lost, position, command) from error
 
 
@@ -113,6 +115,11 @@ def lost_workers(cluster: Cluster, message: str) -> list[int]:
     named.discard(None)
     # A peer that reported the loss itself and exited is silent too: the named one is the cause.
     return sorted(set(silent) & named) or silent or sorted(named)
+
+
+def silent_workers(cluster: Cluster, candidates: list[int]) -> list[int]:
+    """Those of `candidates` whose address refuses connections now."""
+    return [index for index in candidates if not answers(cluster.workers[index], PROBE_SECONDS)]
 
 
 def lost_peer_error(

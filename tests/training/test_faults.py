@@ -258,3 +258,33 @@ def test_the_lost_peer_line(cluster, lost, position, message):
 )
 def test_the_resume_command_is_the_same_command_with_resume_auto(argv, command):
     assert resume_command(argv) == command
+
+
+def test_only_a_peer_that_is_gone_turns_an_error_into_the_lost_peer_line():
+    import socket
+
+    import tensorflow as tf
+
+    from kerascli.training.faults import peers_watched
+
+    (gone,) = free_ports(1)
+    with socket.socket() as alive:
+        alive.bind(("127.0.0.1", 0))
+        alive.listen()
+        here = f"127.0.0.1:{alive.getsockname()[1]}"
+        # This worker's own error names a task as a device, and every peer answers: kept.
+        cluster = Cluster((here, here.replace("127.0.0.1", "localhost")), 0)
+        own = tf.errors.InvalidArgumentError(
+            None, None, "bad shape on /job:worker/replica:0/task:1"
+        )
+        with pytest.raises(tf.errors.InvalidArgumentError):
+            with peers_watched(cluster, at(2, 3), COMMAND):
+                raise own
+        # The same error while a peer refuses connections: that peer is lost.
+        cluster = Cluster((here, f"127.0.0.1:{gone}"), 0)
+        with pytest.raises(TrainingFailed) as raised:
+            with peers_watched(cluster, at(2, 3), COMMAND):
+                raise tf.errors.UnavailableError(None, None, "Graph execution error: ...")
+    assert raised.value.format().startswith(
+        f"distribute: worker 1 (127.0.0.1:{gone}) stopped answering in epoch 2, step 3 of 50;"
+    )
