@@ -34,6 +34,17 @@ def quiet_native_stderr():
         os.close(saved)
 
 
+def quiet_cluster_logs() -> None:
+    """Keeps TensorFlow's C++ error logs of a multi-worker cluster off stderr (before it loads).
+
+    A lost worker makes every other one log the failed RPCs and collectives from C++, many lines
+    of node and task names; kerascli says the same in one line (`kerascli.training.faults`).
+    `KERASCLI_DEBUG=1` keeps them.
+    """
+    if os.environ.get("KERASCLI_DEBUG") != "1":
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+
+
 def import_keras():
     """Imports TensorFlow and Keras quietly and returns the `keras` module."""
     with quiet_native_stderr():

@@ -32,7 +32,13 @@ def _training_command(kind: RunKind, summary: str):
         name: NameOption = None,
         resume: Annotated[
             Path | None,
-            typer.Option(help="Continue this run directory from its last complete epoch."),
+            typer.Option(
+                metavar="RUN_DIR|auto",
+                help=(
+                    "Continue this run directory from its last complete epoch; auto: the "
+                    "newest unfinished run of the name, or a new one (restarted cluster workers)."
+                ),
+            ),
         ] = None,
         quiet: QuietOption = False,
         track: TrackOption = None,
@@ -49,6 +55,10 @@ def _training_command(kind: RunKind, summary: str):
         check_installed(experiment)  # before TensorFlow
         check_files(experiment.data)  # image folders, tables, texts: before TensorFlow
         cluster = read_cluster(experiment.distribute)  # TF_CONFIG checked before TensorFlow
+        if cluster is not None:
+            from kerascli.backend import quiet_cluster_logs
+
+            quiet_cluster_logs()
         load_backend()
         if kind is RunKind.gan:
             from kerascli.commands.gan import train_gan as story
@@ -65,8 +75,9 @@ def _training_command(kind: RunKind, summary: str):
             command=sys.argv,
         )
         if result.run_dir is None:
+            chief = "the chief" if "chief" in cluster.jobs else "the chief (worker 0)"
             out.print(
-                f"worker {cluster.index}: done; the chief (worker 0) writes the run", markup=False
+                f"{cluster.name_of(cluster.index)}: done; {chief} writes the run", markup=False
             )
         elif kind is RunKind.gan:
             render.print_gan(result.run_dir, result.final_metrics, result.run_dir / SAMPLES_DIR)

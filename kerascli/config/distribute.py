@@ -97,6 +97,25 @@ class Cluster:
         """Worker 0 is the chief: the one that writes the run directory."""
         return self.index == 0
 
+    def name_of(self, index: int) -> str:
+        """A task's name as TF_CONFIG numbers it: `worker 1`, or `the chief` for a `chief` job
+        (whose workers are numbered from 0 after it)."""
+        if "chief" in self.jobs:
+            return "the chief" if index == 0 else f"worker {index - 1}"
+        return f"worker {index}"
+
+    def task(self, index: int) -> str:
+        """A task as the user is told about it: `worker 1 (host:port)`,
+        `worker 0, the chief (host:port)`, or `the chief (host:port)` for a `chief` job."""
+        chief = ", the chief" if index == 0 and "chief" not in self.jobs else ""
+        return f"{self.name_of(index)}{chief} ({self.workers[index]})"
+
+    def task_of(self, job: str, number: int) -> int | None:
+        """The index in `workers` of TensorFlow's `/job:JOB/task:NUMBER`, or `None`."""
+        offset = 0 if job == "chief" else self.jobs.get("chief", 0)
+        index = offset + number
+        return index if job in self.jobs and number < self.jobs[job] else None
+
 
 def read_cluster(
     config: DistributeConfig, environ: Mapping[str, str] | None = None

@@ -28,6 +28,7 @@ from kerascli.runs.files import update_run_json
 from kerascli.runs.history import read_history
 from kerascli.runs.layout import RUN_RECORD
 from kerascli.runs.record import RunRecord, Tracking, load_run
+from kerascli.runs.status import RunStatus
 from kerascli.tracking import content
 
 # MLflow retries a request 7 times with exponential backoff (minutes against a dead server);
@@ -155,7 +156,7 @@ class MlflowSession:
                 self.experiment_id = self.client.get_experiment_by_name(experiment).experiment_id
         else:
             self.experiment_id = found.experiment_id
-        tags = {"mlflow.runName": self.run_dir.name, "kerascli.status": "running"}
+        tags = {"mlflow.runName": self.run_dir.name, "kerascli.status": RunStatus.running.value}
         fluent = content.imported_mlflow()
         parent = fluent.active_run() if fluent is not None else None
         if parent is not None and content.absolute_uri(fluent.get_tracking_uri()) == self.uri:

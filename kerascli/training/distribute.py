@@ -66,7 +66,8 @@ class Placement:
             device.rsplit("/", 1)[-1].removeprefix("device:") for device in self.devices
         )
         workers = (
-            f" over {len(self.cluster.workers)} workers (this is worker {self.cluster.index})"
+            f" over {len(self.cluster.workers)} workers (this is "
+            f"{self.cluster.name_of(self.cluster.index)})"
             if self.cluster
             else ""
         )
@@ -199,7 +200,7 @@ def _join(cluster: Cluster, timeout: float, tf):
     if cluster.chief:
         waiting = list(cluster.workers[1:])
         while waiting:
-            waiting = [address for address in waiting if not _answers(address)]
+            waiting = [address for address in waiting if not answers(address)]
             if waiting and time.monotonic() > deadline:
                 raise failure
             time.sleep(0.2 if waiting else 0)
@@ -221,10 +222,11 @@ def _join(cluster: Cluster, timeout: float, tf):
         raise failure from None
 
 
-def _answers(address: str) -> bool:
+def answers(address: str, timeout: float = 1.0) -> bool:
+    """Whether a TensorFlow server (any TCP listener) accepts connections at `host:port`."""
     host, _, port = address.rpartition(":")
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=1.0):
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
             return True
     except OSError:
         return False

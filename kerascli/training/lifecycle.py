@@ -44,7 +44,9 @@ from kerascli.runs.record import RunKind, RunStatus, load_run, update_run_json
 from kerascli.runs.records import read_state
 from kerascli.runs.saved import load_saved_config
 from kerascli.tracking.track import check_installed, track_run
+from kerascli.training import resume_auto
 from kerascli.training.distribute import Placement, place
+from kerascli.training.faults import Position, peers_watched
 from kerascli.training.plan import RunResult, TrainingPlan
 from kerascli.training.progress import RichProgress
 from kerascli.training.recorder import EpochRecorder
@@ -67,7 +69,9 @@ def run_training(
         plan: The plan of the command (train or gan), holding the validated config.
         runs_dir: Where new run directories are created.
         name: The run name. Defaults to the config's name.
-        resume: A run directory to continue from its last complete epoch. Defaults to `None`.
+        resume: A run directory to continue from its last complete epoch, or `auto` for the
+            newest unfinished run of the name (`kerascli.training.resume_auto`). Defaults to
+            `None`.
         quiet: One line per epoch instead of a live progress bar. Defaults to `False`.
         console: A `rich.console.Console` for progress. Defaults to stderr.
         command: The command line, recorded in `run.json`. Defaults to `sys.argv`.
@@ -83,6 +87,7 @@ def run_training(
     """
     # TF_CONFIG is checked with the config, before TensorFlow starts.
     chief = getattr(read_cluster(plan.config.distribute), "chief", True)
+    resume = resume_auto.resolve(plan, runs_dir, name, resume, console)
     if resume is None:
         return _start(plan, runs_dir, name, None, quiet, console, command)
     resume = Path(resume)
@@ -250,6 +255,7 @@ def _fit(
         started=started,
         resumed=utc_now() if state else None,
         ended=None,
+        error=None,  # a resumed run's earlier failure (a lost worker) is over
         **plan.record_fields(),
     )
     recorder = EpochRecorder(
@@ -261,14 +267,19 @@ def _fit(
         quiet=quiet,
         headline=placement.headline(config.fit.batch_size),
     )
-    callbacks = [*plan.callbacks(run_dir), progress, recorder, *callbacks]
+    position = Position(initial_epoch, placement.chief)  # where a lost peer stopped the fit
+    callbacks = [*plan.callbacks(run_dir), progress, recorder, position, *callbacks]
 
     def epochs_done() -> int:
         return len(history.get(plan.loss_keys[0], []))
 
     with recording_outcome(run_dir, epochs_done, on_interrupt=lambda: plan.on_interrupt(run_dir)):
         if initial_epoch < config.fit.epochs:
-            with placement.scope(), _frozen_heap():  # a GAN builds its model and metrics here
+            with (
+                placement.scope(),  # a GAN builds its model and metrics here
+                _frozen_heap(),
+                peers_watched(placement.cluster, position, command or sys.argv),
+            ):
                 plan.fit(callbacks, initial_epoch)
     plan.draw(history, run_dir)
     if recorder.diverged_at is not None:

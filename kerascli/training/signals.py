@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
-from kerascli.errors import Interrupted
+from kerascli.errors import Interrupted, KerascliError
 from kerascli.runs.layout import utc_now
 from kerascli.runs.record import RunStatus, update_run_json
 
@@ -77,6 +77,11 @@ def recording_outcome(
             run_dir,
             status=RunStatus.failed,
             ended=utc_now(),
-            error=f"{type(error).__name__}: {error}"[:500],
+            # A known failure (a lost worker) is recorded as the line the user sees.
+            error=(
+                error.format()
+                if isinstance(error, KerascliError)
+                else f"{type(error).__name__}: {error}"
+            )[:500],
         )
         raise

@@ -126,3 +126,27 @@ def test_every_new_field_is_described():
         ExperimentConfig.model_fields["distribute"],
     ]
     assert all(field.description and len(field.description) > 20 for field in fields)
+
+
+@pytest.mark.parametrize(
+    ("cluster", "names"),
+    [
+        (
+            {"worker": ["h:1", "h:2"]},
+            ["worker 0, the chief (h:1)", "worker 1 (h:2)"],
+        ),
+        (
+            {"chief": ["h:1"], "worker": ["h:2", "h:3"]},
+            ["the chief (h:1)", "worker 0 (h:2)", "worker 1 (h:3)"],
+        ),
+    ],
+)
+def test_tasks_are_named_as_tf_config_names_them(cluster, names):
+    text = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}})
+    read = read_cluster(DistributeConfig(strategy="multi_worker"), {"TF_CONFIG": text})
+    assert [read.task(index) for index in range(len(names))] == names
+    jobs = [("chief", 0), ("worker", 0), ("worker", 1), ("worker", 5), ("ps", 0)]
+    expected = {2: [0, 0, 1, None, None], 3: [0, 1, 2, None, None]}[len(names)]
+    if "chief" not in cluster:
+        expected[0] = None  # no chief job: /job:chief names no task
+    assert [read.task_of(job, number) for job, number in jobs] == expected
