@@ -21,6 +21,7 @@ from kerascli.config.data_schema import SplitFiles as SplitFiles
 from kerascli.config.data_schema import ValidationConfig as ValidationConfig
 from kerascli.config.distribute import DistributeConfig
 from kerascli.config.section import Section as _Section
+from kerascli.config.tune import TuneConfig
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 GAN_LOSSES = ("bce", "wgan-gp")
@@ -315,6 +316,10 @@ class ExperimentConfig(_Section):
             "Data-parallel training over GPUs or machines (tf.distribute); see README "
             "'Scaling out'."
         ),
+    )
+    tune: TuneConfig | None = Field(
+        default=None,
+        description="A sweep over this config (kerascli tune; kerascli train ignores it).",
     )
 
     @model_validator(mode="after")
