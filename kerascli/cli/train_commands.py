@@ -37,10 +37,12 @@ def _training_command(kind: str, summary: str):
         from kerascli.config.distribute import read_cluster
         from kerascli.config.loading import load_config
         from kerascli.data.sources import check_files
+        from kerascli.tuning.link import trial_from_env
 
         experiment = load_config(config, set_, require="gan" if kind == "gan" else "model")
         check_files(experiment.data)  # image folders, tables, texts: before TensorFlow
         cluster = read_cluster(experiment.distribute)  # TF_CONFIG checked before TensorFlow
+        trial = trial_from_env()  # set when kerascli tune started this run as a trial
         load_backend()
         if kind == "gan":
             from kerascli.commands.gan import train_gan as story
@@ -55,6 +57,7 @@ def _training_command(kind: str, summary: str):
             quiet=quiet,
             console=err,
             command=sys.argv,
+            **({"trial": trial} if trial else {}),
         )
         if result.run_dir is None:
             out.print(

@@ -19,8 +19,8 @@ from kerascli.config.keys import KeyPath
 from kerascli.config.overrides import apply_overrides
 from kerascli.config.schema import ExperimentConfig
 from kerascli.config.tune import check_space
-from kerascli.errors import ConfigError
 from kerascli.config.yaml_source import YamlDocument
+from kerascli.errors import ConfigError
 
 
 def validate_data(

@@ -47,6 +47,7 @@ from kerascli.training.plan import RunResult, TrainingPlan
 from kerascli.training.progress import RichProgress
 from kerascli.training.recorder import EpochRecorder
 from kerascli.training.signals import recording_outcome
+from kerascli.tuning.link import TrialLink
 
 
 def run_training(
@@ -58,6 +59,7 @@ def run_training(
     quiet: bool = False,
     console=None,
     command: list[str] | None = None,
+    trial: TrialLink | None = None,
 ) -> RunResult:
     """Runs a training plan from its checks to a complete run directory.
 
@@ -69,6 +71,8 @@ def run_training(
         quiet: One line per epoch instead of a live progress bar. Defaults to `False`.
         console: A `rich.console.Console` for progress. Defaults to stderr.
         command: The command line, recorded in `run.json`. Defaults to `sys.argv`.
+        trial: The sweep trial this run is (`kerascli tune`): its epochs are reported to the
+            study, whose pruner may stop it (`run.json` then says `pruned`). Defaults to `None`.
 
     Returns:
         A `RunResult`.
@@ -81,6 +85,7 @@ def run_training(
     """
     # TF_CONFIG is checked with the config, before TensorFlow starts.
     chief = getattr(read_cluster(plan.config.distribute), "chief", True)
+    plan.trial = trial
     if resume is None:
         return _start(plan, runs_dir, name, None, quiet, console, command)
     resume = Path(resume)
@@ -244,6 +249,7 @@ def _fit(
         resumed=utc_now() if state else None,
         ended=None,
         **plan.record_fields(),
+        **({"trial": plan.trial.record()} if plan.trial else {}),
     )
     recorder = EpochRecorder(
         run_dir, history, networks=plan.checkpointed(), loss_keys=plan.loss_keys
@@ -255,6 +261,12 @@ def _fit(
         headline=placement.headline(config.fit.batch_size),
     )
     callbacks = [*plan.callbacks(run_dir), progress, recorder, *callbacks]
+    reporter = None
+    if plan.trial is not None:
+        from kerascli.training.trials import trial_reporter
+
+        reporter = trial_reporter(plan.trial)
+        callbacks.insert(0, reporter)  # before early stopping and the like: every epoch counts
 
     def epochs_done() -> int:
         return len(history.get(plan.loss_keys[0], []))
@@ -289,7 +301,7 @@ def _fit(
     final.update(finish.metrics)
     update_run_json(
         run_dir,
-        status="completed",
+        status="pruned" if getattr(reporter, "pruned", False) else "completed",
         ended=utc_now(),
         epochs=epochs_done(),
         epoch_seconds=recorder.epoch_seconds,
