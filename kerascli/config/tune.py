@@ -55,7 +55,8 @@ class Range(Section):
 
 def _range_problem(error: ValidationError) -> str:
     """The first problem of a range, in the words the rest of the config's errors use."""
-    problem = error.errors()[0]
+    # A misspelt key explains the missing one it was meant to be: it is reported first.
+    problem = min(error.errors(), key=lambda item: item["type"] != "extra_forbidden")
     field = ".".join(str(part) for part in problem["loc"])
     if problem["type"] == "extra_forbidden":
         return f"unknown key {field!r} (a range takes low, high, log and step)"
