@@ -215,3 +215,29 @@ def print_compare(runs: list[tuple[Path, dict]], differences: dict[str, list]) -
             cells.append(cell)
         metrics.add_row(Text(key), *cells)
     out.print(metrics)
+
+
+def print_sweeps(directory: Path, sweeps: list[tuple[Path, dict]]) -> None:
+    """The table of sweeps (`kerascli tune`): status, trials by outcome, the best trial."""
+    if not sweeps:
+        return
+    table = Table(title=Text(f"sweeps in {directory}"), expand=False)
+    table.add_column("sweep", no_wrap=True)  # typed back into commands: never folded
+    for column in ("status", "trials", "best"):
+        table.add_column(column, overflow="fold")
+    for sweep_dir, record in sweeps:
+        counts = record.get("counts") or {}
+        done = ", ".join(f"{count} {state}" for state, count in counts.items() if count)
+        best = record.get("best") or {}
+        shown = (
+            f"trial {best.get('number')}: {record.get('metric', 'value')} {best['value']:.4f}"
+            if isinstance(best.get("value"), (int, float))
+            else "—"
+        )
+        table.add_row(
+            Text(sweep_dir.name),
+            Text(str(record.get("status", "?"))),
+            Text(f"{done or 'none'} (of {record.get('trials', '?')})"),
+            Text(shown),
+        )
+    out.print(table)

@@ -19,6 +19,7 @@ from kerascli.runs.compare import config_differences, read_config
 from kerascli.runs.layout import runs_dir_from
 from kerascli.runs.records import find_run, list_runs, load_run
 from kerascli.runs.summary import read_history
+from kerascli.runs.sweeps import list_sweeps
 
 app = typer.Typer(
     help="List the runs, or compare some of them (runs compare).", no_args_is_help=False
@@ -65,6 +66,8 @@ def runs(
         render_runs.runs_json(found)
     else:
         render_runs.print_runs(directory, found)
+        if not status and kind is None:
+            render_runs.print_sweeps(directory, list_sweeps(directory))
 
 
 @app.command()

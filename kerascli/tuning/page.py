@@ -23,7 +23,9 @@ _STATES = ("complete", "pruned", "failed")
 
 def _values_chart(found: list[Row], metric: str, direction: str) -> str:
     groups = {
-        state: [(row.number, row.value) for row in found if row.state == state and row.value]
+        state: [
+            (row.number, row.value) for row in found if row.state == state and row.value is not None
+        ]
         for state in _STATES[:2]
     }
     best, line = None, []
@@ -35,7 +37,13 @@ def _values_chart(found: list[Row], metric: str, direction: str) -> str:
             best = row.value if better else best
             line.append((row.number, best))
     return points_svg(
-        groups, title=f"{metric} per trial", prefix="v", xlabel="trial", ylabel=metric, line=line
+        groups,
+        title=f"{metric} per trial",
+        prefix="v",
+        xlabel="trial",
+        ylabel=metric,
+        line=line,
+        integer_x=True,
     )
 
 
@@ -119,7 +127,13 @@ def build_sweep_page(
     )
     if importances:
         chart = bars_svg(importances, title="parameter importance", prefix="i", xlabel="fANOVA")
-        parts.append(("importance", "Parameter importance", f"<figure>{chart}</figure>"))
+        parts.append(
+            (
+                "importance",
+                "Parameter importance",
+                f'<div class="charts"><figure>{chart}</figure></div>',
+            )
+        )
     keys = list(tune.space)
     rows = [
         [

@@ -191,6 +191,7 @@ def points_svg(
     log_x: bool = False,
     line: list[tuple[float, float]] | None = None,
     categories: list[str] | None = None,
+    integer_x: bool = False,
 ) -> str:
     """Points by group (a sweep's trials by state), and an optional line (the best so far).
 
@@ -200,6 +201,7 @@ def points_svg(
         log_x: A log-scaled x axis (a learning rate). Defaults to `False`.
         line: Points joined by a step line, drawn under the others. Defaults to none.
         categories: Tick labels of an x axis of categories 0, 1, ... Defaults to none.
+        integer_x: Only whole numbers on the x axis (trial numbers). Defaults to `False`.
 
     Returns:
         The `<svg>` markup.
@@ -218,7 +220,7 @@ def points_svg(
         if categories is not None:
             ax.set_xticks(range(len(categories)), categories)
         elif not log_x:
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=6))
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=integer_x))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.grid(True, alpha=0.25)
@@ -233,9 +235,13 @@ def bars_svg(values: dict[str, float], *, title: str, prefix: str, xlabel: str) 
 
     def draw(ax):
         names = list(values)[::-1]
-        ax.barh(range(len(names)), [values[name] for name in names], color=_COLOURS[0])
-        ax.set_yticks(range(len(names)), names)
+        ax.barh(range(len(names)), [values[name] for name in names], color=_COLOURS[0], alpha=0.45)
+        # Names written over their bars: key paths are too long for the axis beside them.
+        for index, name in enumerate(names):
+            ax.text(0.01, index, f"{name}  {values[name]:.2f}", va="center", fontsize=9)
+        ax.set_yticks([])
+        ax.set_xlim(0, max([*values.values(), 1e-9]) * 1.05)
         ax.set_xlabel(xlabel)
         ax.grid(True, axis="x", alpha=0.25)
 
-    return _chart(draw, title=title, prefix=prefix, size=(5.0, 0.6 + 0.45 * max(len(values), 2)))
+    return _chart(draw, title=title, prefix=prefix, size=(5.0, 1.2 + 0.4 * max(len(values), 3)))

@@ -32,8 +32,7 @@ BAD = [
     (
         {"fit.batchsize": [32, 64]},
         {},
-        "tune.space.fit.batchsize: choice 32: unknown key 'batchsize' "
-        "(did you mean 'batch_size'?)",
+        "tune.space.fit.batchsize: choice 32: unknown key 'batchsize' (did you mean 'batch_size'?)",
     ),
     (
         {"model.layers[1].Dense.unitz": {"low": 8, "high": 16}},
