@@ -12,6 +12,7 @@ At the end, and whenever the sweep stops: results.csv, best.yaml and sweep.html.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -54,7 +55,9 @@ def _shown_storage(url: str | None) -> str:
 class _Sweep:
     """One `kerascli tune` process's part of a study (see the module docstring)."""
 
-    def __init__(self, config, config_files, sets, sweep_dir, url, budget, workers, console):
+    def __init__(
+        self, config, config_files, sets, sweep_dir, url, budget, workers, console, shared
+    ):
         tune = config.tune
         self.config, self.tune, self.files, self.sets = config, tune, config_files, sets
         self.sweep_dir, self.url, self.budget, self.workers = sweep_dir, url, budget, workers
@@ -62,13 +65,12 @@ class _Sweep:
             "minimize" if lower_is_better(tune.metric) else "maximize"
         )
         self.storage = studies.open_storage(url)
+        seed = tune.seed if tune.seed is not None else config.seed
+        if shared and seed is not None:
+            # Processes that join one study must not draw the same points from the same seed.
+            seed = (seed * 1_000_003 + os.getpid()) % 2**32
         self.study = studies.open_study(
-            self.storage,
-            config.name,
-            tune,
-            self.direction,
-            tune.seed if tune.seed is not None else config.seed,
-            config.fit.epochs,
+            self.storage, config.name, tune, self.direction, seed, config.fit.epochs
         )
         self.space = studies.distributions(tune)
         self.display = SweepDisplay(console, tune.metric, self.direction, budget)
@@ -163,9 +165,17 @@ class _Sweep:
             if changed:
                 self.display.update(rows(self.study))
                 changed = False
-            if exhausted and not self.running:
+            if exhausted and not self.running and not self._others_running():
                 return
             time.sleep(_POLL_SECONDS)
+
+    def _others_running(self) -> bool:
+        """Whether trials of other machines still run: their results are waited for (a lost
+        machine's for at most its heartbeat's grace period), so every machine's results end
+        complete."""
+        optuna = studies.optuna_module()
+        running = self.study.get_trials(deepcopy=False, states=[optuna.trial.TrialState.RUNNING])
+        return bool(studies.counted(running))
 
     def stop(self) -> None:
         """Stops every running trial as Ctrl-C does; they run again when the sweep resumes."""
@@ -215,9 +225,13 @@ class _Sweep:
         atomic_write_text(self.sweep_dir / BEST_CONFIG, header + text)
 
     def _importances(self) -> dict:
+        import warnings
+
         optuna = studies.optuna_module()
         try:
-            return dict(optuna.importance.get_param_importances(self.study))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "too few trials": then they are shown equal
+                return dict(optuna.importance.get_param_importances(self.study))
         except (ValueError, RuntimeError, ZeroDivisionError):
             return {}  # too few finished trials, or parameters that never varied
 
@@ -276,6 +290,7 @@ def tune(
             budget,
             workers,
             console,
+            shared=url is not None,
         )
         if url is None:
             # Nobody else runs this study, so a trial left running was lost with its process.

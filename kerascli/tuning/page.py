@@ -89,7 +89,7 @@ def build_sweep_page(
         record: Its `sweep.json`.
         tune: The sweep's `tune` section.
         found: Its trials (`results.rows`).
-        importances: Each parameter's importance (Optuna's fANOVA), empty when unknown.
+        importances: Each parameter's importance (Optuna's evaluator), empty when unknown.
 
     Returns:
         The page, self-contained.
@@ -126,7 +126,7 @@ def build_sweep_page(
         )
     )
     if importances:
-        chart = bars_svg(importances, title="parameter importance", prefix="i", xlabel="fANOVA")
+        chart = bars_svg(importances, title="parameter importance", prefix="i", xlabel="importance")
         parts.append(
             (
                 "importance",

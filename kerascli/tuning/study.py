@@ -63,25 +63,31 @@ def open_storage(url: str, *, heartbeat: bool = True):
         ConfigError: When the storage cannot be opened.
     """
     optuna = optuna_module()
-    try:
-        if "://" not in url:
-            from optuna.storages.journal import JournalFileBackend, JournalStorage
+    for attempt in range(5):
+        try:
+            if "://" not in url:
+                from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-            return JournalStorage(JournalFileBackend(url))
-        engine = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine,
-            heartbeat_interval=HEARTBEAT_SECONDS if heartbeat else None,
-            grace_period=GRACE_SECONDS if heartbeat else None,
-        )
-    except (ImportError, ValueError, OSError) as error:
-        raise ConfigError("--storage", f"cannot open the storage: {error}") from None
-    except Exception as error:  # noqa: BLE001 - SQLAlchemy's errors, not imported up front
-        raise ConfigError(
-            "--storage",
-            f"cannot open the storage: {type(error).__name__}: {str(error).splitlines()[0][:200]}",
-        ) from None
+                return JournalStorage(JournalFileBackend(url))
+            engine = {"connect_args": {"timeout": 120}} if url.startswith("sqlite") else {}
+            return optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine,
+                heartbeat_interval=HEARTBEAT_SECONDS if heartbeat else None,
+                grace_period=GRACE_SECONDS if heartbeat else None,
+            )
+        except (ImportError, ValueError) as error:
+            raise ConfigError("--storage", f"cannot open the storage: {error}") from None
+        except Exception as error:  # noqa: BLE001 - SQLAlchemy's errors, not imported up front
+            # Machines starting together race to create the storage's tables: one wins, the
+            # others find them made when they try again.
+            if attempt == 4:
+                first = (str(error).splitlines() or [""])[0][:200]
+                raise ConfigError(
+                    "--storage", f"cannot open the storage: {type(error).__name__}: {first}"
+                ) from None
+            time.sleep(random.uniform(0.5, 2.0))
+    raise AssertionError("unreachable")
 
 
 def distributions(tune: TuneConfig) -> dict:
@@ -167,10 +173,10 @@ def pruner(name: str, epochs: int):
     """The pruner a config names (also built in each trial process, which asks it)."""
     optuna = optuna_module()
     if name == "median":
-        # Two finished trials before any is cut; the first epoch is never judged alone when
-        # there are more.
+        # Two finished trials before any is cut; with more than two epochs, the first (step 1:
+        # steps are epoch numbers) is too noisy to judge a trial by.
         return optuna.pruners.MedianPruner(
-            n_startup_trials=2, n_warmup_steps=1 if epochs > 2 else 0
+            n_startup_trials=2, n_warmup_steps=2 if epochs > 2 else 0
         )
     if name == "hyperband":
         return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=max(epochs, 1))
