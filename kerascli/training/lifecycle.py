@@ -233,6 +233,11 @@ def _fit(
     config = plan.config
     initial_epoch = state["epoch"] if state else 0
     history = state["history"] if state else {}
+    reporter = None
+    if plan.trial is not None:
+        from kerascli.training.trials import trial_reporter
+
+        reporter = trial_reporter(plan.trial)  # opens the study: before the run says running
     atomic_write_text(run_dir / CONFIG_FILE, config.to_yaml())
     update_run_json(
         run_dir,
@@ -261,11 +266,7 @@ def _fit(
         headline=placement.headline(config.fit.batch_size),
     )
     callbacks = [*plan.callbacks(run_dir), progress, recorder, *callbacks]
-    reporter = None
-    if plan.trial is not None:
-        from kerascli.training.trials import trial_reporter
-
-        reporter = trial_reporter(plan.trial)
+    if reporter is not None:
         callbacks.insert(0, reporter)  # before early stopping and the like: every epoch counts
 
     def epochs_done() -> int:

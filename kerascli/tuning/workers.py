@@ -164,6 +164,9 @@ def outcome(running: TrialProcess, link: TrialLink, direction: str, stopping: bo
         best = max(values) if direction == "maximize" else min(values)
         return Outcome("complete" if status == "completed" else "pruned", best, run_dir)
     if stopping and (code in (130, -signal.SIGINT, -signal.SIGTERM) or status == "interrupted"):
+        if run_dir is not None and status == "running":
+            # Stopped between saying it runs and training: its run directory says it now.
+            update_run_json(run_dir, status="interrupted", ended=utc_now())
         return Outcome("interrupted", run_dir=run_dir)
     error = record.get("error") or _log_error(running.log) or _ended_by(code)
     if run_dir is not None and status in ("running", None):
