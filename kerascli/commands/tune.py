@@ -72,6 +72,10 @@ class _Sweep:
         self.study = studies.open_study(
             self.storage, config.name, tune, self.direction, seed, config.fit.epochs
         )
+        done = len(self.study.get_trials(deepcopy=False))
+        if done and seed is not None:
+            # Resumed: the same seed would draw the points it drew before the interruption again.
+            self.study.sampler = studies.sampler(tune, seed + done)
         self.space = studies.distributions(tune)
         self.display = SweepDisplay(console, tune.metric, self.direction, budget)
         self.running, self.streak, self.last_error = [], 0, ""
@@ -90,7 +94,8 @@ class _Sweep:
         )
 
     def start(self, slot: int) -> bool:
-        trial = studies.next_trial(self.study, self.budget, self.space)
+        with studies.deferred_signals():
+            trial = studies.next_trial(self.study, self.budget, self.space)
         if trial is None:
             return False
         command = [
@@ -140,15 +145,16 @@ class _Sweep:
         exhausted = False
         while True:
             now = time.monotonic()
-            if now - beat >= studies.HEARTBEAT_SECONDS:
-                studies.beat(self.storage, [each.trial for each in self.running])
-                studies.fail_lost(self.study)
-                beat = now
-            for each in [each for each in self.running if each.process.poll() is not None]:
-                self.running.remove(each)
-                free.append(each.slot)
-                self.settle(each)
-                changed = True
+            with studies.deferred_signals():  # Ctrl-C lands between storage calls
+                if now - beat >= studies.HEARTBEAT_SECONDS:
+                    studies.beat(self.storage, [each.trial for each in self.running])
+                    studies.fail_lost(self.study)
+                    beat = now
+                for each in [each for each in self.running if each.process.poll() is not None]:
+                    self.running.remove(each)
+                    free.append(each.slot)
+                    self.settle(each)
+                    changed = True
             if self.streak >= self.tune.max_failures:
                 raise TrainingFailed(
                     str(self.sweep_dir),
@@ -162,11 +168,12 @@ class _Sweep:
                     break
                 free.remove(slot)
                 changed = True
-            if changed:
-                self.display.update(rows(self.study))
-                changed = False
-            if exhausted and not self.running and not self._others_running():
-                return
+            with studies.deferred_signals():
+                if changed:
+                    self.display.update(rows(self.study))
+                    changed = False
+                if exhausted and not self.running and not self._others_running():
+                    return
             time.sleep(_POLL_SECONDS)
 
     def _others_running(self) -> bool:

@@ -48,6 +48,7 @@ from kerascli.training.progress import RichProgress
 from kerascli.training.recorder import EpochRecorder
 from kerascli.training.signals import recording_outcome
 from kerascli.tuning.link import TrialLink
+from kerascli.tuning.study import deferred_signals
 
 
 def run_training(
@@ -219,7 +220,10 @@ def _frozen_heap():
     not spend. Those objects outlive the fit anyway; `gc.freeze` moves them to a permanent
     generation until `gc.unfreeze`.
     """
-    gc.collect()
+    # A Ctrl-C raised inside a weakref callback that the collection runs is printed and lost
+    # ("Exception ignored"): it is held until the collection ends.
+    with deferred_signals():
+        gc.collect()
     gc.freeze()
     try:
         yield

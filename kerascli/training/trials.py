@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from kerascli.tuning.link import TrialLink
-from kerascli.tuning.study import open_storage, optuna_module, pruner
+from kerascli.tuning.study import deferred_signals, open_storage, optuna_module, pruner
 
 
 def trial_reporter(link: TrialLink):
@@ -48,12 +48,15 @@ def trial_reporter(link: TrialLink):
             value = (logs or {}).get(link.metric)
             if value is None or not math.isfinite(float(value)):
                 return
-            try:
-                trial.report(float(value), epoch + 1)
-                if link.prune and trial.should_prune():
-                    self.pruned = True
-                    self.model.stop_training = True
-            except Exception:  # noqa: BLE001 - a storage hiccup must not end the training
-                return
+            # A Ctrl-C waits for the report: inside SQLite it would be taken for a storage error.
+            with deferred_signals():
+                try:
+                    trial.report(float(value), epoch + 1)
+                    prune = link.prune and trial.should_prune()
+                except Exception:  # noqa: BLE001 - a storage hiccup must not end the training
+                    return
+            if prune:
+                self.pruned = True
+                self.model.stop_training = True
 
     return TrialReporter()

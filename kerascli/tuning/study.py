@@ -7,7 +7,9 @@ others): a trial counts once it runs, whatever its outcome, except the trials a 
 
 from __future__ import annotations
 
+import contextlib
 import random
+import signal
 import time
 import warnings
 from pathlib import Path
@@ -22,6 +24,25 @@ GRACE_SECONDS = 60
 # Why a trial does not count toward the budget: the user attribute that says so.
 SKIPPED = "kerascli_skipped"
 INTERRUPTED, OVER_BUDGET = "interrupted", "over budget"
+
+
+@contextlib.contextmanager
+def deferred_signals():
+    """Holds Ctrl-C and SIGTERM until the block ends (a storage call in it finishes first).
+
+    A Ctrl-C that lands inside SQLite makes Python's sqlite3 interrupt the query, and the
+    KeyboardInterrupt comes out as an SQLAlchemy `OperationalError`: the stop would be lost, or
+    taken for a failure. Blocked here, the signal is delivered as the block ends. Never start a
+    process inside the block: it would inherit the blocked signals.
+    """
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def optuna_module():
