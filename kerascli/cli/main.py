@@ -15,6 +15,7 @@ from kerascli.cli import (
     run_commands,
     runs_commands,
     train_commands,
+    tune_commands,
 )
 from kerascli.cli.reporting import out
 from kerascli.errors import EXIT_OK
@@ -48,6 +49,7 @@ def main(
 app.command()(init_commands.init)
 app.command()(train_commands.train)
 app.command()(train_commands.gan)
+app.command()(tune_commands.tune)
 app.command()(run_commands.sample)
 app.command()(train_commands.validate)
 app.command()(run_commands.evaluate)

@@ -29,6 +29,7 @@ from kerascli.runs.summary import (
 
 if TYPE_CHECKING:  # annotations only: the CLI starts without pydantic
     from kerascli.runs.record import RunRecord
+    from kerascli.runs.sweeps import SweepRecord
 
 # Columns of the runs table, the first ones dropped first when the terminal is narrow.
 _DROPPED_FIRST = ("started (UTC)", "kind", "epochs")
@@ -229,3 +230,29 @@ def print_compare(runs: list[tuple[Path, RunRecord]], differences: dict[str, lis
             cells.append(cell)
         metrics.add_row(Text(key), *cells)
     out.print(metrics)
+
+
+def print_sweeps(directory: Path, sweeps: list[tuple[Path, SweepRecord]]) -> None:
+    """The table of sweeps (`kerascli tune`): status, trials by outcome, the best trial."""
+    if not sweeps:
+        return
+    table = Table(title=Text(f"sweeps in {directory}"), expand=False)
+    table.add_column("sweep", no_wrap=True)  # typed back into commands: never folded
+    for column in ("status", "trials", "best"):
+        table.add_column(column, overflow="fold")
+    for sweep_dir, record in sweeps:
+        counts = record.counts or {}
+        done = ", ".join(f"{count} {state}" for state, count in counts.items() if count)
+        best = record.best
+        shown = (
+            f"trial {best.number}: {record.metric or 'value'} {best.value:.4f}"
+            if best is not None and best.value is not None
+            else "—"
+        )
+        table.add_row(
+            Text(sweep_dir.name),
+            Text(record.status.value if record.status else "?"),
+            Text(f"{done or 'none'} (of {record.trials if record.trials else '?'})"),
+            Text(shown),
+        )
+    out.print(table)

@@ -52,6 +52,10 @@ def runs(
         render_runs.runs_json(found)
     else:
         render_runs.print_runs(directory, found)
+        if not status and kind is None:
+            from kerascli.runs.sweeps import list_sweeps  # pydantic: loaded on use
+
+            render_runs.print_sweeps(directory, list_sweeps(directory))
 
 
 @app.command()

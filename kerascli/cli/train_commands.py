@@ -48,6 +48,7 @@ def _training_command(kind: RunKind, summary: str):
         from kerascli.config.track import with_tracker
         from kerascli.data.sources import check_files
         from kerascli.tracking.track import check_installed
+        from kerascli.tuning.link import trial_from_env
 
         experiment = load_config(config, set_, require="gan" if kind is RunKind.gan else "model")
         if track is not None:
@@ -59,6 +60,7 @@ def _training_command(kind: RunKind, summary: str):
             from kerascli.backend import quiet_cluster_logs
 
             quiet_cluster_logs()
+        trial = trial_from_env()  # set when kerascli tune started this run as a trial
         load_backend()
         if kind is RunKind.gan:
             from kerascli.commands.gan import train_gan as story
@@ -73,6 +75,7 @@ def _training_command(kind: RunKind, summary: str):
             quiet=quiet,
             console=err,
             command=sys.argv,
+            **({"trial": trial} if trial else {}),
         )
         if result.run_dir is None:
             chief = "the chief" if "chief" in cluster.jobs else "the chief (worker 0)"

@@ -192,6 +192,16 @@ def _signature(module: str, cls: ast.ClassDef, depth: int = 0) -> Signature:
 
 
 @functools.cache
+def layer_signature(name: str) -> Signature | None:
+    """The constructor arguments of one layer a config may name, or `None` when unknown."""
+    imports = namespace_imports("layers")
+    if name not in layer_names() or name not in imports:
+        return None
+    located = _find_class(*imports[name])
+    return None if located is None else _signature(*located)
+
+
+@functools.cache
 def layer_signatures() -> dict[str, Signature]:
     """The constructor arguments of every layer a config may name, read from Keras' source.
 

@@ -19,7 +19,9 @@ from kerascli.config.diagnostics import Blame, check_finite, schema_errors
 from kerascli.config.keys import KeyPath
 from kerascli.config.overrides import apply_overrides
 from kerascli.config.schema import ExperimentConfig
+from kerascli.config.tune import check_space
 from kerascli.config.yaml_source import YamlDocument, parse_yaml
+from kerascli.errors import ConfigError
 
 
 def validate_data(
@@ -99,4 +101,36 @@ def _checked(doc: YamlDocument, overrides: list[str] | None, require: str) -> Ex
     applied = apply_overrides(doc.data, list(overrides or []))
     config = validate_data(doc.data, doc, applied)
     rules.check_command(config, require, doc.path)
+    return config
+
+
+def load_sweep(
+    path: str | Path | Sequence[str | Path], overrides: list[str] | None = None
+) -> ExperimentConfig:
+    """Loads a config for `kerascli tune`: as `load_config`, and its `tune` section checked.
+
+    Every key of the search space is applied at both ends of its range (each value of a choice)
+    and the config validated again (`tune.check_space`), all before TensorFlow.
+
+    Args:
+        path: The YAML file, or several merged in order.
+        overrides: `KEY.PATH=VALUE` strings from `--set`. Defaults to none.
+
+    Returns:
+        The validated `ExperimentConfig`, with its `tune` section.
+
+    Raises:
+        ConfigError: For any problem in the file, an override, the schema or the search space.
+    """
+    doc = read_configs(path)
+    applied = apply_overrides(doc.data, list(overrides or []))
+    config = validate_data(doc.data, doc, applied)
+    rules.check_command(config, "any", doc.path)
+    if config.tune is None:
+        raise ConfigError(
+            doc.path,
+            "the config has no tune section",
+            "add tune: {metric, trials, space: {KEY.PATH: {low, high}}}; see docs/sweeps.md",
+        )
+    check_space(doc.data, config.tune, lambda data, more: validate_data(data, doc, applied | more))
     return config

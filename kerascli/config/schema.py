@@ -22,6 +22,7 @@ from kerascli.config.data_schema import ValidationConfig as ValidationConfig
 from kerascli.config.distribute import DistributeConfig
 from kerascli.config.section import Section as _Section
 from kerascli.config.track import TrackConfig
+from kerascli.config.tune import TuneConfig
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 GanLoss = Literal["bce", "wgan-gp"]
@@ -321,6 +322,10 @@ class ExperimentConfig(_Section):
     )
     track: TrackConfig | None = Field(
         default=None, description="Tracking servers that mirror each run (off unless written)."
+    )
+    tune: TuneConfig | None = Field(
+        default=None,
+        description="A sweep over this config (kerascli tune; kerascli train ignores it).",
     )
 
     @model_validator(mode="after")

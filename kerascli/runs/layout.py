@@ -37,6 +37,13 @@ REPORT_FILE = "report.html"
 EXPORT_DIR = "export"
 EXPORT_MANIFEST = "manifest.json"
 EXPORT_STAGING = ".export.staging"  # the next export, written in full before it replaces export/
+# A sweep (`kerascli tune`): its directory holds its record, its results, the best trial's config,
+# its page, the trials' logs and, by default, the study itself; each trial is a run directory.
+SWEEP_RECORD = "sweep.json"
+RESULTS_CSV = "results.csv"
+BEST_CONFIG = "best.yaml"
+SWEEP_PAGE = "sweep.html"
+TRIAL_LOGS = "logs"
 # A GAN run keeps each network in its own file, with its optimizer.
 GAN_NETWORKS = ("generator", "discriminator")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")

@@ -51,6 +51,8 @@ from kerascli.training.plan import RunResult, TrainingPlan
 from kerascli.training.progress import RichProgress
 from kerascli.training.recorder import EpochRecorder
 from kerascli.training.signals import recording_outcome
+from kerascli.tuning.link import TrialLink
+from kerascli.tuning.study import deferred_signals
 
 
 def run_training(
@@ -62,6 +64,7 @@ def run_training(
     quiet: bool = False,
     console=None,
     command: list[str] | None = None,
+    trial: TrialLink | None = None,
 ) -> RunResult:
     """Runs a training plan from its checks to a complete run directory.
 
@@ -75,6 +78,8 @@ def run_training(
         quiet: One line per epoch instead of a live progress bar. Defaults to `False`.
         console: A `rich.console.Console` for progress. Defaults to stderr.
         command: The command line, recorded in `run.json`. Defaults to `sys.argv`.
+        trial: The sweep trial this run is (`kerascli tune`): its epochs are reported to the
+            study, whose pruner may stop it (`run.json` then says `pruned`). Defaults to `None`.
 
     Returns:
         A `RunResult`.
@@ -88,6 +93,7 @@ def run_training(
     # TF_CONFIG is checked with the config, before TensorFlow starts.
     chief = getattr(read_cluster(plan.config.distribute), "chief", True)
     resume = resume_auto.resolve(plan, runs_dir, name, resume, console)
+    plan.trial = trial
     if resume is None:
         return _start(plan, runs_dir, name, None, quiet, console, command)
     resume = Path(resume)
@@ -226,7 +232,10 @@ def _frozen_heap():
     not spend. Those objects outlive the fit anyway; `gc.freeze` moves them to a permanent
     generation until `gc.unfreeze`.
     """
-    gc.collect()
+    # A Ctrl-C raised inside a weakref callback that the collection runs is printed and lost
+    # ("Exception ignored"): it is held until the collection ends.
+    with deferred_signals():
+        gc.collect()
     gc.freeze()
     try:
         yield
@@ -240,6 +249,11 @@ def _fit(
     config = plan.config
     initial_epoch = state["epoch"] if state else 0
     history = state["history"] if state else {}
+    reporter = None
+    if plan.trial is not None:
+        from kerascli.training.trials import trial_reporter
+
+        reporter = trial_reporter(plan.trial)  # opens the study: before the run says running
     atomic_write_text(run_dir / CONFIG_FILE, config.to_yaml())
     update_run_json(
         run_dir,
@@ -257,6 +271,7 @@ def _fit(
         ended=None,
         error=None,  # a resumed run's earlier failure (a lost worker) is over
         **plan.record_fields(),
+        **({"trial": plan.trial.record()} if plan.trial else {}),
     )
     recorder = EpochRecorder(
         run_dir, history, networks=plan.checkpointed(), loss_keys=plan.loss_keys
@@ -269,6 +284,8 @@ def _fit(
     )
     position = Position(initial_epoch, placement.chief)  # where a lost peer stopped the fit
     callbacks = [*plan.callbacks(run_dir), progress, recorder, position, *callbacks]
+    if reporter is not None:
+        callbacks.insert(0, reporter)  # before early stopping and the like: every epoch counts
 
     def epochs_done() -> int:
         return len(history.get(plan.loss_keys[0], []))
@@ -307,7 +324,7 @@ def _fit(
     final.update(finish.metrics)
     update_run_json(
         run_dir,
-        status=RunStatus.completed,
+        status=RunStatus.pruned if getattr(reporter, "pruned", False) else RunStatus.completed,
         ended=utc_now(),
         epochs=epochs_done(),
         epoch_seconds=recorder.epoch_seconds,

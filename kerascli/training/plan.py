@@ -63,6 +63,7 @@ class TrainingPlan(abc.ABC):
 
     def __init__(self, config: ExperimentConfig):
         self.config = config
+        self.trial = None  # a sweep's TrialLink, set by `run_training`
 
     def check(self) -> None:
         """Checks what can be checked before TensorFlow loads (e.g. a run the plan reads)."""

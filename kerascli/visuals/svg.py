@@ -169,3 +169,83 @@ def curves_svg(series: dict[str, list], *, title: str, prefix: str, xlabel: str 
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", transparent=True, metadata={"Date": None})
     return _inline(_with_tooltips(buffer.getvalue(), points), prefix)
+
+
+def _chart(draw, *, title: str, prefix: str, size=(5.0, 3.3)) -> str:
+    """Any matplotlib chart drawn by `draw(ax)`, inline, in the report's style."""
+    with mpl.rc_context(_STYLE):
+        fig = Figure(figsize=size)
+        FigureCanvasSVG(fig)
+        ax = fig.add_subplot()
+        draw(ax)
+        ax.set_title(title)
+        fig.tight_layout()
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", transparent=True, metadata={"Date": None})
+    return _inline(buffer.getvalue(), prefix)
+
+
+def points_svg(
+    groups: dict[str, list[tuple[float, float]]],
+    *,
+    title: str,
+    prefix: str,
+    xlabel: str,
+    ylabel: str,
+    log_x: bool = False,
+    line: list[tuple[float, float]] | None = None,
+    categories: list[str] | None = None,
+    integer_x: bool = False,
+) -> str:
+    """Points by group (a sweep's trials by state), and an optional line (the best so far).
+
+    Args:
+        groups: `(x, y)` points by label; a label's points share a colour.
+        title, prefix, xlabel, ylabel: As `curves_svg`; the axis labels.
+        log_x: A log-scaled x axis (a learning rate). Defaults to `False`.
+        line: Points joined by a step line, drawn under the others. Defaults to none.
+        categories: Tick labels of an x axis of categories 0, 1, ... Defaults to none.
+        integer_x: Only whole numbers on the x axis (trial numbers). Defaults to `False`.
+
+    Returns:
+        The `<svg>` markup.
+    """
+
+    def draw(ax):
+        if line:
+            xs, ys = zip(*line)
+            ax.step(xs, ys, where="post", linewidth=1.4, alpha=0.6, label="best so far")
+        for label, found in groups.items():
+            if found:
+                xs, ys = zip(*found)
+                ax.scatter(xs, ys, s=22, label=label)
+        if log_x:
+            ax.set_xscale("log")
+        if categories is not None:
+            ax.set_xticks(range(len(categories)), categories)
+        elif not log_x:
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=integer_x))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, alpha=0.25)
+        if len([g for g in groups.values() if g]) + bool(line) > 1:
+            ax.legend(fontsize=9)
+
+    return _chart(draw, title=title, prefix=prefix)
+
+
+def bars_svg(values: dict[str, float], *, title: str, prefix: str, xlabel: str) -> str:
+    """Horizontal bars, largest on top (a sweep's parameter importances)."""
+
+    def draw(ax):
+        names = list(values)[::-1]
+        ax.barh(range(len(names)), [values[name] for name in names], color=_COLOURS[0], alpha=0.45)
+        # Names written over their bars: key paths are too long for the axis beside them.
+        for index, name in enumerate(names):
+            ax.text(0.01, index, f"{name}  {values[name]:.2f}", va="center", fontsize=9)
+        ax.set_yticks([])
+        ax.set_xlim(0, max([*values.values(), 1e-9]) * 1.05)
+        ax.set_xlabel(xlabel)
+        ax.grid(True, axis="x", alpha=0.25)
+
+    return _chart(draw, title=title, prefix=prefix, size=(5.0, 1.2 + 0.4 * max(len(values), 3)))
