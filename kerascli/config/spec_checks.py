@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kerascli.config import keras_names as catalog
 from kerascli.config.specs import SpecError, check_layer, check_object, split_spec
+from kerascli.config.stage_checks import check_stages
 from kerascli.config.wiring import functional_wiring
 from kerascli.errors import did_you_mean
 
@@ -107,3 +108,4 @@ def check_experiment(config) -> None:
             catalog.callback_names(),
             catalog.REFUSED_CALLBACKS,
         )
+    check_stages(config)

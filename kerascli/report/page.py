@@ -92,14 +92,19 @@ def _summary(record: dict, history: dict) -> str:
     return "\n".join(parts) or '<p class="note">No metrics recorded yet.</p>'
 
 
-def _curves(history: dict) -> str:
-    # The loss first and the learning rate last; the metrics in between, as logged.
+def _curves(history: dict, stages: list | None = None) -> str:
+    # The loss first and the learning rate last; the metrics in between, as logged. The stages
+    # of `fit.stages` (run.json) are marked where each new one starts.
+    ends = [
+        sum(stage.get("epochs", 0) for stage in (stages or [])[: i + 1])
+        for i in range(len(stages or []) - 1)
+    ]
     families = sorted(
         history_families(history).items(),
         key=lambda item: (not item[0].endswith("loss"), item[0] == "learning_rate"),
     )
     charts = [
-        curves_svg(series, title=name, prefix=f"c{index}")
+        curves_svg(series, title=name, prefix=f"c{index}", boundaries=ends)
         for index, (name, series) in enumerate(families)
     ]
     return f'<div class="charts">{"".join(f"<figure>{svg}</figure>" for svg in charts)}</div>'
@@ -189,7 +194,7 @@ def build_report(run_dir: Path) -> str:
     name = str(record.get("name") or run_dir.name)
     found = [("summary", "Summary", _summary(record, history))]
     if history:
-        found.append(("curves", "Learning curves", _curves(history)))
+        found.append(("curves", "Learning curves", _curves(history, record.get("stages"))))
     if evaluation:
         found.append(("evaluation", "Test evaluation", _evaluation(run_dir, evaluation)))
     samples = _samples(run_dir)
