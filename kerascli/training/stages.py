@@ -20,7 +20,7 @@ from kerascli.config.specs import split_spec
 from kerascli.config.stage_checks import backbone_specs, unfreeze_target
 from kerascli.config.wiring import functional_wiring
 from kerascli.errors import ConfigError, did_you_mean
-from kerascli.models.compiling import compile_model
+from kerascli.models.compiling import build_optimizer, compile_model
 
 
 @dataclass
@@ -152,7 +152,8 @@ class StagePlan:
         import numpy as np
 
         records = []
-        default = _rate_of(getattr(self.model, "optimizer", None))
+        # The config's rate, not the model's: a resumed model's optimizer has its stage's.
+        default = _rate_of(build_optimizer(self.compile_config.optimizer, ("compile", "optimizer")))
         for stage in self.stages:
             self.set_trainable(stage)
             count = sum(int(np.prod(w.shape)) for w in self.model.trainable_weights)
