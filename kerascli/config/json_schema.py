@@ -135,13 +135,32 @@ _BACKBONE = {
         "include_top": {"type": "boolean", "description": "Keep the ImageNet classifier head."},
         "weights": {
             "type": ["string", "null"],
-            "description": ("imagenet (the Keras cache), a .weights.h5 file, or null (random)."),
+            "description": (
+                "imagenet (the Keras cache), a weights file, an earlier run directory or .keras "
+                "file (its matching backbone's weights), or null (random)."
+            ),
         },
         "pooling": {
             "enum": ["avg", "max", None],
             "description": ("Without the top: pool the last feature map to one vector."),
         },
         "trainable": {"type": "boolean", "description": "false freezes its weights."},
+        "preprocess": {
+            "enum": ["auto", "none"],
+            "description": (
+                "auto: a backbone with weights applies its family's preprocess_input inside the "
+                "model; none: it takes the pixels as they come."
+            ),
+        },
+        "batchnorm_momentum": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "exclusiveMaximum": 1,
+            "description": (
+                "Momentum of its BatchNormalization layers (0.9 for a backbone trained from "
+                "weights: null; keras.applications set 0.99-0.999)."
+            ),
+        },
     },
 }
 
@@ -261,11 +280,12 @@ def config_schema(partial: bool = False) -> dict[str, Any]:
     layers = {"type": "array", "items": _ref("layer")}
     _place(definitions["ModelConfig"]["properties"], "layers", {**layers, "minItems": 1})
     _place(definitions["DataConfig"]["properties"], "augment", layers)
-    _place(
-        definitions["FitConfig"]["properties"],
-        "callbacks",
-        {"type": "array", "items": _ref("callback")},
-    )
+    for section in ("FitConfig", "StageConfig"):
+        _place(
+            definitions[section]["properties"],
+            "callbacks",
+            {"type": "array", "items": _ref("callback")},
+        )
     compile_fields = definitions["CompileConfig"]["properties"]
     _place(compile_fields, "optimizer", _ref("optimizer"))
     _place(
