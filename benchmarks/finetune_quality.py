@@ -19,6 +19,12 @@ most 1 point: the BatchNormalization trap makes it fall to chance).
 
     python benchmarks/finetune_quality.py [--size 32] [--train 60] [--pretrain-epochs 6]
                                           [--head-epochs 3] [--fine-epochs 3]
+    python benchmarks/finetune_quality.py --families   # scaling per family, Keras vs ONNX
+
+`--families` checks, for MobileNetV2, ResNet50, EfficientNetB0, InceptionV3, ConvNeXtTiny, VGG16
+and DenseNet121, that the scaling layer kerascli puts in front of the backbone equals
+`keras.applications.<family>.preprocess_input` on the same pixels, and that a model holding it,
+exported to ONNX and run by onnxruntime, answers as Keras does.
 """
 
 from __future__ import annotations
@@ -144,18 +150,73 @@ model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy", ["
               jit_compile=False)
 h2 = model.fit(train, validation_data=val, epochs=head + fine, initial_epoch=head, verbose=0)
 _, accuracy = model.evaluate(test, verbose=0)
-print(json.dumps({"test": accuracy, "val": h1.history["val_accuracy"] + h2.history["val_accuracy"]}))
+val = h1.history["val_accuracy"] + h2.history["val_accuracy"]
+print(json.dumps({"test": accuracy, "val": val}))
 """
+
+
+FAMILIES = [
+    "MobileNetV2",
+    "ResNet50",
+    "EfficientNetB0",
+    "InceptionV3",
+    "ConvNeXtTiny",
+    "VGG16",
+    "DenseNet121",
+]
+
+
+def families() -> None:
+    """Each family's scaling layer vs. its preprocess_input, and vs. the same model in ONNX."""
+    import importlib
+
+    import keras
+    import onnxruntime
+
+    sys.path.insert(0, str(ROOT))
+    from kerascli.models.backbone_inputs import preprocess_layer
+
+    pixels = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 3)).astype("float32")
+    with tempfile.TemporaryDirectory() as scratch:
+        for family in FAMILIES:
+            module = importlib.import_module(getattr(keras.applications, family).__module__)
+            expected = np.asarray(module.preprocess_input(pixels.copy()))
+            layer = preprocess_layer(family, "backbone", 3)
+            got = pixels if layer is None else np.asarray(layer(pixels))
+            line = f"{family:15s} {type(layer).__name__ if layer else 'none':10s} "
+            line += f"max |layer - preprocess_input| {np.abs(got - expected).max():.2e}"
+            if layer is not None:
+                model = keras.Sequential(
+                    [
+                        keras.Input((32, 32, 3)),
+                        layer,
+                        keras.layers.Conv2D(4, 3),
+                        keras.layers.Flatten(),
+                    ]
+                )
+                path = Path(scratch) / f"{family}.onnx"
+                spec = keras.InputSpec(shape=(None, 32, 32, 3), dtype="float32")
+                model.export(str(path), format="onnx", verbose=False, input_signature=[spec])
+                session = onnxruntime.InferenceSession(str(path))
+                name = session.get_inputs()[0].name
+                onnx = session.run(None, {name: pixels})[0]
+                keras_out = np.asarray(model(pixels))
+                line += f"; max |ONNX - Keras| {np.abs(onnx - keras_out).max():.2e}"
+            print(line)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--families", action="store_true", help="only the scaling per family")
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--train", type=int, default=60, help="training images per class")
     parser.add_argument("--pretrain-epochs", type=int, default=6)
     parser.add_argument("--head-epochs", type=int, default=3)
     parser.add_argument("--fine-epochs", type=int, default=3)
     args = parser.parse_args()
+    if args.families:
+        families()
+        return
     size, head, fine = args.size, args.head_epochs, args.fine_epochs
     counts = {"train": args.train, "val": max(args.train // 4, 8), "test": max(args.train // 2, 16)}
     with tempfile.TemporaryDirectory() as scratch:

@@ -87,6 +87,22 @@ def _summary(record: dict, history: dict) -> str:
             )
         parts.append("<h3>Final and best</h3>")
         parts.append(s.table(["metric", "final", "best", "best epoch", "better"], rows))
+    if record.get("stages"):
+        parts.append("<h3>Stages</h3>")
+        rows, start = [], 1
+        for number, stage in enumerate(record["stages"], 1):
+            epochs = int(stage.get("epochs") or 0)
+            rows.append(
+                [
+                    s.text(number),
+                    s.text(f"{start}-{start + epochs - 1}"),
+                    s.text(f"{stage.get('trainable_params', 0):,}"),
+                    s.number(stage.get("learning_rate")),
+                ]
+            )
+            start += epochs
+        header = ["stage", "epochs", "trainable parameters", "learning rate"]
+        parts.append(s.table(header, rows))
     if record.get("error"):
         parts.append(f'<p class="note">error: {s.text(record["error"])}</p>')
     return "\n".join(parts) or '<p class="note">No metrics recorded yet.</p>'
