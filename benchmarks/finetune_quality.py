@@ -91,7 +91,7 @@ def config(path: Path, size: int, classes: int, layer: dict, fit: dict, name: st
             ]
         },
         "compile": COMPILE,
-        "fit": {"batch_size": 32, **fit},
+        "fit": {"batch_size": 16, **fit},
     }
 
 
@@ -130,7 +130,7 @@ size, classes, head, fine, last = int(size), int(classes), int(head), int(fine),
 keras.utils.set_random_seed(1)
 def load(split, shuffle):
     return keras.utils.image_dataset_from_directory(
-        f"{data}/{split}", image_size=(size, size), batch_size=32, shuffle=shuffle, seed=1,
+        f"{data}/{split}", image_size=(size, size), batch_size=16, shuffle=shuffle, seed=1,
         verbose=False)
 train, val, test = load("train", True), load("val", False), load("test", False)
 earlier = keras.saving.load_model(f"{src}/model.keras", safe_mode=True)
