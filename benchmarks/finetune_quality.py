@@ -140,13 +140,13 @@ inputs = keras.Input((size, size, 3))
 x = base(inputs, training=False)          # BatchNormalization stays in inference mode
 outputs = keras.layers.Dense(classes, activation="softmax")(x)
 model = keras.Model(inputs, outputs)
-model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", ["accuracy"],
+model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"],
               jit_compile=False)
 h1 = model.fit(train, validation_data=val, epochs=head, verbose=0)
 base.trainable = True
 for layer in base.layers[:-last]:
     layer.trainable = False
-model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy", ["accuracy"],
+model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy", metrics=["accuracy"],
               jit_compile=False)
 h2 = model.fit(train, validation_data=val, epochs=head + fine, initial_epoch=head, verbose=0)
 _, accuracy = model.evaluate(test, verbose=0)
