@@ -86,6 +86,8 @@ def _training_command(kind: RunKind, summary: str):
             render.print_gan(result.run_dir, result.final_metrics, result.run_dir / SAMPLES_DIR)
         else:
             render.print_training(result.run_dir, result.evaluation)
+        for note in result.notes:
+            out.print(note, markup=False, soft_wrap=True)
 
     command.__name__ = command.__qualname__ = kind.value  # Typer names the command after it
     command.__doc__ = summary

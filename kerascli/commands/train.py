@@ -19,14 +19,25 @@ from kerascli.data.sources import TrainingData, load_training_data
 from kerascli.evaluation.evaluate import evaluate_model
 from kerascli.evaluation.metrics import task_of
 from kerascli.models.adapting import adapt_preprocessing
+from kerascli.models.augmentation import mixes_labels, one_hot_compile
+from kerascli.models.callbacks import build_callbacks
 from kerascli.models.checks import check_output_fits
 from kerascli.models.compiling import compile_model
 from kerascli.models.layers import build_augmentation, build_model
 from kerascli.models.loading import load_keras_file
+from kerascli.runs.history import read_history
 from kerascli.runs.layout import PLOTS_DIR
 from kerascli.runs.status import RunKind
+from kerascli.training.diagnosis import chance_note
 from kerascli.training.lifecycle import run_training
 from kerascli.training.plan import Finish, RunResult, TrainingPlan
+from kerascli.training.stages import (
+    StagePlan,
+    announce,
+    holds_batchnorm,
+    stage_boundaries,
+    stages_of,
+)
 from kerascli.visuals.plots import plot_history
 
 
@@ -52,42 +63,80 @@ class TrainPlan(TrainingPlan):
         # (recorded in run.json, so that predict names them without the data).
         self.prepared_data: TrainingData = load_training_data(config.data)
         self.data: Prepared = self.prepared_data.prepared
+        # MixUp and CutMix blend labels: sparse class labels train one-hot, with the loss's
+        # one-hot twin; the saved model is compiled as the config says (`final_networks`).
+        self.one_hot = None
+        self.compile_config = config.compile
+        y = self.data.y_train
+        if mixes_labels(config.data.augment) and y.ndim == 1 and y.dtype.kind in "iu":
+            self.one_hot = self.data.num_classes or int(y.max()) + 1
+            self.compile_config = one_hot_compile(config.compile)
         if checkpoints:
             self.model = load_keras_file(checkpoints["model"], "start a new run instead")
         else:
             data = self.prepared_data
             self.model = build_model(config.model, data.input_shape, data.input_dtype)
-            compile_model(self.model, config.compile)
+            compile_model(self.model, self.compile_config)
             # Vocabularies, means and bins: learnt from the training split, saved in the model.
             adapt_preprocessing(self.model, self.data.x_train)
         self.shapes = input_shapes(self.model)
         self.train_xy = (
             feed_inputs(self.data.x_train, self.shapes),
-            feed_targets(self.data.y_train, self.model),
+            feed_targets(self._labels(self.data.y_train), self.model),
         )
         check_output_fits(self.model, *self.train_xy)
         self.augment = build_augmentation(config.data.augment)
+        self.stages = (
+            StagePlan(self.model, config, self.compile_config) if config.fit.stages else None
+        )
+
+    def _labels(self, y):
+        return y if self.one_hot is None else np.eye(self.one_hot, dtype=np.float32)[y]
 
     def record_fields(self) -> dict:
+        staged = {"stages": self.stages.records()} if self.stages is not None else {}
         return {
             "train_examples": int(len(self.data.y_train)),
             "num_classes": self.data.num_classes,
             **self.prepared_data.record,
+            **staged,
         }
+
+    def callbacks(self, run_dir: Path) -> list:
+        # Each stage's own callbacks; file arguments land inside the run directory.
+        self.stage_callbacks = [
+            build_callbacks(getattr(stage.config, "callbacks", None) or [], run_dir)
+            for stage in stages_of(self.config)
+        ]
+        return []
 
     def fit(self, callbacks: list, initial_epoch: int) -> None:
         config, data, fit = self.config, self.data, self.config.fit
         val_xy = None
         if data.x_val is not None:
-            val_xy = (feed_inputs(data.x_val, self.shapes), feed_targets(data.y_val, self.model))
-        common = dict(
-            epochs=fit.epochs,
-            initial_epoch=initial_epoch,
-            callbacks=callbacks,
-            verbose=0,
-            class_weight=fit.class_weight,
-            steps_per_epoch=fit.steps_per_epoch,
-        )
+            val_xy = (
+                feed_inputs(data.x_val, self.shapes),
+                feed_targets(self._labels(data.y_val), self.model),
+            )
+        for stage in stages_of(config):
+            if stage.end <= initial_epoch:
+                continue
+            if self.stages is not None:
+                # Resumed inside a stage: the model and optimizer are as that stage saved them.
+                self.stages.enter(stage, recompile=initial_epoch <= stage.start)
+                announce(callbacks, stage, self.stages)
+            common = dict(
+                epochs=stage.end,
+                initial_epoch=max(stage.start, initial_epoch),
+                callbacks=[*callbacks, *self.stage_callbacks[stage.index]],
+                verbose=0,
+                class_weight=fit.class_weight,
+                steps_per_epoch=fit.steps_per_epoch,
+            )
+            self._fit(common, val_xy)
+
+    def _fit(self, common: dict, val_xy) -> None:
+        config, fit = self.config, self.config.fit
         if self.augment is None and _numpy(self.train_xy[0]):
             # Arrays go to fit as a hand-written Keras script passes them: Keras' own array
             # adapter (one vectorized permutation per epoch, parallel batch gathers) is then the
@@ -112,9 +161,12 @@ class TrainPlan(TrainingPlan):
         self.model.fit(train_ds, validation_data=val_ds, shuffle=False, **common)
 
     def draw(self, history: dict[str, list], run_dir: Path) -> None:
-        plot_history(history, run_dir / PLOTS_DIR)
+        plot_history(history, run_dir / PLOTS_DIR, boundaries=stage_boundaries(self.config))
 
     def final_networks(self) -> dict:
+        if self.one_hot is not None:
+            # Trained on one-hot labels; saved, evaluated and served as the config compiles it.
+            compile_model(self.model, self.config.compile)
         if self.prepared_data.feature_space is None:
             return {"model": self.model}
         from kerascli.data.table_features import raw_row_model
@@ -148,6 +200,8 @@ class TrainPlan(TrainingPlan):
             task = task_of(
                 int(model.outputs[0].shape[-1] or 1), data.y_train[:1000], data.num_classes
             )
+        note = chance_note(read_history(run_dir), data.num_classes, holds_batchnorm(model))
+        self.notes = [note] if note else []
         return Finish(fields={"task": task}, metrics=metrics, evaluation=evaluation)
 
 
@@ -166,4 +220,7 @@ def train(config: ExperimentConfig, **options) -> RunResult:
         As `run_training`: ConfigError, DataError, RunError for bad input, Interrupted, and
         TrainingFailed when the loss becomes NaN or infinite.
     """
-    return run_training(TrainPlan(config), **options)
+    plan = TrainPlan(config)
+    result = run_training(plan, **options)
+    result.notes = getattr(plan, "notes", [])
+    return result

@@ -15,10 +15,12 @@ from kerascli.data.image_folders import image_layout
 from kerascli.data.own import load_own_data
 from kerascli.data.preprocess import preprocess_images
 from kerascli.data.sources import example_shape
+from kerascli.models.backbone_inputs import scaling_lines
 from kerascli.models.callbacks import build_callbacks
 from kerascli.models.compiling import compile_model
 from kerascli.models.gan_networks import build_networks
 from kerascli.models.layers import build_augmentation, build_model
+from kerascli.training.stages import StagePlan
 
 
 def inferred(config: ExperimentConfig) -> list[str]:
@@ -79,8 +81,16 @@ def validate_experiment(config: ExperimentConfig) -> str:
     build_augmentation(config.data.augment)
     with tempfile.TemporaryDirectory() as scratch:
         build_callbacks(config.fit.callbacks, Path(scratch))
+        for stage in config.fit.stages or []:
+            build_callbacks(stage.callbacks, Path(scratch))
+    lines = inferred(config)
+    if config.gan is None:
+        # What scaling each backbone applies, and a warning when the data already rescaled.
+        lines += scaling_lines(networks[0], config.data.preprocess)
+        if config.fit.stages:
+            StagePlan(networks[0], config)  # `unfreeze.from` names a layer of the backbone
     buffer = io.StringIO()
-    for line in inferred(config):
+    for line in lines:
         buffer.write(line + "\n")
     console = Console(file=buffer, width=100, force_terminal=False, color_system=None)
     for network in networks:

@@ -136,13 +136,32 @@ _BACKBONE = {
         "include_top": {"type": "boolean", "description": "Keep the ImageNet classifier head."},
         "weights": {
             "type": ["string", "null"],
-            "description": ("imagenet (the Keras cache), a .weights.h5 file, or null (random)."),
+            "description": (
+                "imagenet (the Keras cache), a weights file, an earlier run directory or .keras "
+                "file (its matching backbone's weights), or null (random)."
+            ),
         },
         "pooling": {
             "enum": ["avg", "max", None],
             "description": ("Without the top: pool the last feature map to one vector."),
         },
         "trainable": {"type": "boolean", "description": "false freezes its weights."},
+        "preprocess": {
+            "enum": ["auto", "none"],
+            "description": (
+                "auto: a backbone with weights applies its family's preprocess_input inside the "
+                "model; none: it takes the pixels as they come."
+            ),
+        },
+        "batchnorm_momentum": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "exclusiveMaximum": 1,
+            "description": (
+                "Momentum of its BatchNormalization layers (0.9 for a backbone trained from "
+                "weights: null; keras.applications set 0.99-0.999)."
+            ),
+        },
     },
 }
 
@@ -286,6 +305,13 @@ def config_schema(partial: bool = False) -> dict[str, Any]:
     definitions = schema["$defs"]
     for place in SPEC_PLACES:
         _place(definitions[place.schema]["properties"], place.field, _place_schema(place))
+    # A stage's own callbacks (`fit.stages[*].callbacks[*]`): the one place inside a list of
+    # sections, which the one list of places (`SPEC_PLACES`) does not describe.
+    _place(
+        definitions["StageConfig"]["properties"],
+        "callbacks",
+        {"type": "array", "items": _ref("callback")},
+    )
     if partial:
         # The config's own sections only: a layer's required arguments stay required, because a
         # later file replaces a list of layers whole.

@@ -135,6 +135,9 @@ def resume_difference(saved: ExperimentConfig, config: ExperimentConfig) -> str 
             after = after.model_dump(exclude=GAN_REPORTING)
         if before != after:
             return section
+    # A resumed run re-enters its stages by their epochs: they stay as they were.
+    if saved.fit.stages != config.fit.stages:
+        return "fit.stages"
     return None
 
 

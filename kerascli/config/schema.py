@@ -21,6 +21,7 @@ from kerascli.config.data_schema import SplitFiles as SplitFiles
 from kerascli.config.data_schema import ValidationConfig as ValidationConfig
 from kerascli.config.distribute import DistributeConfig
 from kerascli.config.section import Section as _Section
+from kerascli.config.stages_schema import StagedFit
 from kerascli.config.track import TrackConfig
 from kerascli.config.tune import TuneConfig
 
@@ -115,10 +116,14 @@ class CompileConfig(_Section):
     )
 
 
-class FitConfig(_Section):
-    """Arguments to `model.fit`."""
+class FitConfig(StagedFit):
+    """Arguments to `model.fit`, and its `stages`."""
 
-    epochs: int = Field(default=10, gt=0, description="Epochs to train (may grow on --resume).")
+    epochs: int = Field(
+        default=10,
+        gt=0,
+        description="Epochs to train (may grow on --resume; with stages, their sum).",
+    )
     batch_size: int = Field(default=32, gt=0, description="Examples per batch.")
     shuffle: bool = Field(default=True, description="Reshuffle the training data every epoch.")
     callbacks: list[Any] = Field(
@@ -348,7 +353,7 @@ class ExperimentConfig(_Section):
         # mode="python" keeps int keys (class_weight) ints, so the file re-validates as it was.
         # Collections of scalars inline (`input_shape: [28, 28, 1]`), as configs are written.
         return yaml.safe_dump(
-            self.model_dump(mode="python", exclude_none=True),
+            self.model_dump(mode="python", exclude_none=True, by_alias=True),
             sort_keys=False,
             default_flow_style=None,
             width=100,

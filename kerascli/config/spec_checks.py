@@ -14,6 +14,7 @@ from kerascli.config import keras_names as catalog
 from kerascli.config.keys import KeyPath
 from kerascli.config.spec_places import SPEC_PLACES, SpecKind, SpecPlace
 from kerascli.config.specs import SpecError, check_layer, check_object, split_spec
+from kerascli.config.stage_checks import check_stages
 from kerascli.config.wiring import functional_wiring
 from kerascli.errors import did_you_mean
 
@@ -61,6 +62,7 @@ def check_experiment(config: ExperimentConfig) -> None:
                 _check_stacked(spec, key_path)
         if place.section == "model" and place.field == "layers" and model is not None:
             _check_model_wiring(model)
+    check_stages(config)
 
 
 def _check_stacked(spec: Any, key_path: KeyPath) -> None:

@@ -166,21 +166,54 @@ def check_layer(value: Any, key_path: tuple) -> tuple[str, dict]:
     return name, args
 
 
+# The keys kerascli adds to a `keras.applications` model's arguments (the rest are Keras').
+BACKBONE_KEYS = ("trainable", "preprocess", "batchnorm_momentum")
+BACKBONE_PREPROCESS = ("auto", "none")
+# A run directory's model; `runs.layout.MODEL_FILE`, which config (below runs) cannot import.
+_RUN_MODEL = "model.keras"
+
+
 def _check_backbone(args: dict, name_path: tuple) -> None:
-    """A pretrained model's `weights` (null, imagenet or a file) and `trainable` (a bool)."""
+    """A pretrained model's `weights` (null, imagenet, a file or a run directory), `trainable`,
+    `preprocess` and `batchnorm_momentum`."""
     weights = args.get("weights", "imagenet")
     if weights is not None and not isinstance(weights, str):
         raise SpecError(
-            name_path + ("weights",), f"must be null, imagenet or a weights file, got {weights!r}"
-        )
-    if weights not in (None, "imagenet") and not Path(weights).is_file():
-        raise SpecError(
             name_path + ("weights",),
-            f"no such weights file {weights!r}",
-            "give a .weights.h5 file, imagenet (the Keras cache) or null (random)",
+            f"must be null, imagenet, a weights file or a run directory, got {weights!r}",
         )
+    if weights not in (None, "imagenet"):
+        path = Path(weights)
+        if path.is_dir() and not (path / _RUN_MODEL).is_file():
+            raise SpecError(
+                name_path + ("weights",),
+                f"the folder {weights!r} has no {_RUN_MODEL}",
+                "give a completed run directory, a .keras or .weights.h5 file, or imagenet",
+            )
+        if not path.exists():
+            raise SpecError(
+                name_path + ("weights",),
+                f"no such weights file or run directory {weights!r}",
+                "give a run directory, a .keras or .weights.h5 file, imagenet (the Keras "
+                "cache) or null (random)",
+            )
     if not isinstance(args.get("trainable", True), bool):
         raise SpecError(name_path + ("trainable",), "must be true or false")
+    if args.get("preprocess", "auto") not in BACKBONE_PREPROCESS:
+        raise SpecError(
+            name_path + ("preprocess",),
+            f"must be auto or none, got {args['preprocess']!r}",
+            "auto applies the family's preprocess_input when the backbone has weights",
+        )
+    momentum = args.get("batchnorm_momentum")
+    if momentum is not None and (
+        isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0 < momentum < 1
+    ):
+        raise SpecError(
+            name_path + ("batchnorm_momentum",),
+            f"must be a number between 0 and 1, got {momentum!r}",
+            "0.9 suits a backbone trained from weights: null",
+        )
     if "input_tensor" in args:
         raise SpecError(
             name_path + ("input_tensor",),

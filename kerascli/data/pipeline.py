@@ -55,8 +55,9 @@ def make_dataset(
         batch_size: Examples per batch.
         shuffle: Reshuffle every epoch. Defaults to `False`.
         seed: Shuffle seed. Defaults to `None` (random).
-        augment: A callable (e.g. a `keras.Sequential` of preprocessing layers) applied to each
-            training batch with `training=True`. Defaults to `None`.
+        augment: A callable on each training batch `(x, y)` returning the augmented batch
+            (`models.augmentation.BatchAugmentation`: image layers, then MixUp or CutMix,
+            which blend labels too). Defaults to `None`.
 
     Returns:
         A `tf.data.Dataset` of `(x, y)` batches, or `x` batches when `y` is `None`.
@@ -78,7 +79,7 @@ def make_dataset(
     dataset = dataset.map(gather, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     if augment is not None:
         dataset = dataset.map(
-            lambda bx, by: (augment(bx, training=True), by),
+            lambda bx, by: augment(bx, by),
             num_parallel_calls=tf.data.AUTOTUNE,
             deterministic=True,
         )

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from kerascli.config.keys import format_key_path
 from kerascli.errors import ConfigError, one_line
+from kerascli.models.backbone_inputs import PREPROCESS_SUFFIX, preprocess_layer
+from kerascli.models.backbone_weights import copy_from_run, is_model_source
 
 
 def is_backbone(name: str) -> bool:
@@ -73,28 +75,38 @@ def _weights_download_named(where: str):
         file_utils.get_file = original
 
 
-def build_backbone(name: str, args: dict, input_shape, key_path: tuple):
-    """Builds a `keras.applications` model on `input_shape`.
+def build_backbone(name: str, args: dict, input_shape, key_path: tuple) -> list:
+    """Builds a `keras.applications` model on `input_shape`, with its input scaling in front.
 
     Args:
         name: The application, e.g. `MobileNetV2`.
-        args: Its arguments; `trainable` (default true) is kerascli's, the rest the
-            constructor's (`include_top`, `weights`, `pooling`, `alpha`, `name`, ...).
+        args: Its arguments; `trainable` (default true), `preprocess` (auto or none) and
+            `batchnorm_momentum` are kerascli's, the rest the constructor's (`include_top`,
+            `weights`, `pooling`, `alpha`, `name`, ...). `weights` may also name a run directory
+            or a `.keras` file, whose matching backbone's weights are copied in.
         input_shape: The previous layer's output shape, without the batch axis (an
             `input_shape` argument wins).
         key_path: Where the spec is in the config.
 
     Returns:
-        The model, frozen when `trainable: false`.
+        The layers to add in order: the family's `preprocess_input` as a layer when the
+        backbone has weights (see `backbone_inputs`), then the model, frozen when
+        `trainable: false`.
 
     Raises:
-        ConfigError: When Keras refuses the arguments or the input shape, or the ImageNet
-            weights are neither cached nor downloadable.
+        ConfigError: When Keras refuses the arguments or the input shape, the ImageNet
+            weights are neither cached nor downloadable, or a run holds no matching backbone.
     """
     import keras
 
     args = dict(args)
     trainable = args.pop("trainable", True)
+    preprocess = args.pop("preprocess", "auto")
+    momentum = args.pop("batchnorm_momentum", None)
+    weights = args.get("weights", "imagenet")
+    from_run = is_model_source(weights)
+    if from_run:
+        args["weights"] = None
     args.setdefault("input_shape", tuple(input_shape))
     where = format_key_path(key_path + (name,))
     # Keras prints "Downloading data from ..." and warns that non-square or unusual sizes load
@@ -113,5 +125,21 @@ def build_backbone(name: str, args: dict, input_shape, key_path: tuple):
                 one_line(error, 300),
                 "see the keras.applications documentation for its arguments",
             ) from None
+    if momentum is not None:
+        # keras.applications set momentum 0.999 (MobileNetV2) or 0.99: tuned for ImageNet's
+        # long schedules, the moving statistics of a backbone trained from scratch for a few
+        # hundred steps stay near their start. Saved in each layer's config with the model.
+        for layer in model.layers:  # keras.applications models are flat
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = float(momentum)
+    channels = int(args["input_shape"][-1]) if args["input_shape"] else 3
+    front = None
+    if from_run:
+        earlier = copy_from_run(model, weights, format_key_path(key_path + (name, "weights")))
+        if earlier is not None and preprocess == "auto":
+            config = {**earlier.get_config(), "name": model.name + PREPROCESS_SUFFIX}
+            front = type(earlier).from_config(config)
+    elif weights is not None and preprocess == "auto":
+        front = preprocess_layer(name, model.name, channels)
     model.trainable = trainable
-    return model
+    return [front, model] if front is not None else [model]

@@ -40,8 +40,14 @@ def _per_output(value, build, output_names: list[str]):
     return build(value, ())
 
 
-def compile_model(model, config: CompileConfig) -> None:
+def compile_model(model, config: CompileConfig, learning_rate: float | None = None) -> None:
     """Compiles `model` with the optimizer, loss(es) and metrics of the `compile` section.
+
+    Args:
+        model: The model.
+        config: The `compile` section.
+        learning_rate: Replaces the optimizer's learning rate (or schedule), as a stage of
+            `fit.stages` does. Defaults to `None` (the optimizer's own).
 
     Raises:
         ConfigError: When Keras refuses an optimizer, loss or metric.
@@ -49,6 +55,10 @@ def compile_model(model, config: CompileConfig) -> None:
     import keras
 
     optimizer = build_optimizer(config.optimizer, ("compile", "optimizer"))
+    if learning_rate is not None:
+        optimizer = type(optimizer).from_config(
+            {**optimizer.get_config(), "learning_rate": float(learning_rate)}
+        )
     outputs = list(getattr(model, "output_names", None) or [model.layers[-1].name])
     loss = _per_output(
         config.loss,

@@ -15,12 +15,28 @@ from kerascli.config.schema import ModelConfig
 from kerascli.config.specs import WIRING_KEYS, split_spec
 from kerascli.config.wiring import functional_wiring
 from kerascli.errors import ConfigError, one_line
+from kerascli.models.augmentation import MIXING_LAYERS, BatchAugmentation
 from kerascli.models.backbones import build_backbone, is_backbone
 from kerascli.models.keras_config import explain_arguments, keras_config
 
 
+def build_layers(spec: Any, key_path: tuple, input_shape: tuple | None = None) -> list:
+    """Builds the layers one spec stands for: one Keras layer, or a `keras.applications` model
+    with its input scaling in front (`backbones.build_backbone`).
+
+    Raises:
+        ConfigError: When Keras refuses the arguments.
+    """
+    name, args = split_spec(spec, key_path, "layer")
+    if is_backbone(name):
+        args = {k: v for k, v in args.items() if k not in WIRING_KEYS}
+        return build_backbone(name, args, input_shape, key_path)
+    return [build_layer(spec, key_path, input_shape)]
+
+
 def build_layer(spec: Any, key_path: tuple, input_shape: tuple | None = None):
-    """Builds one layer from its spec: a Keras layer, or a `keras.applications` model.
+    """Builds one layer from its spec: a Keras layer, or a `keras.applications` model (without
+    its input scaling: `build_layers` adds that).
 
     Args:
         spec: The layer spec.
@@ -38,7 +54,7 @@ def build_layer(spec: Any, key_path: tuple, input_shape: tuple | None = None):
         raise ConfigError(format_key_path(key_path), f"{name} is refused", REFUSED_LAYERS[name])
     args = {k: v for k, v in args.items() if k not in WIRING_KEYS}
     if is_backbone(name):
-        return build_backbone(name, args, input_shape, key_path)
+        return build_backbone(name, args, input_shape, key_path)[-1]
     config = keras_config({name: args}, "keras.layers", key_path)
     where = format_key_path(key_path + (name,))
     cls = getattr(keras.layers, name, None)
@@ -82,9 +98,9 @@ def build_sequential(
     model.add(keras.Input(shape=tuple(input_shape), dtype=dtype))
     for index, spec in enumerate(specs):
         previous = tuple(model.layers[-1].output.shape) if model.layers else (None, *input_shape)
-        layer = build_layer(spec, key_path + (index,), previous[1:])
         try:
-            model.add(layer)
+            for layer in build_layers(spec, key_path + (index,), previous[1:]):
+                model.add(layer)
         except (TypeError, ValueError) as error:
             raise ConfigError(
                 format_key_path(key_path + (index, split_spec(spec, ())[0])),
@@ -137,11 +153,13 @@ def build_model(
         sources = layer.sources
         inputs = tensors[sources] if isinstance(sources, str) else [tensors[s] for s in sources]
         shape = tuple(inputs.shape[1:]) if isinstance(sources, str) else None
-        built = build_layer(
+        built = build_layers(
             {layer.class_name: {**layer.args, "name": layer.reference}}, key_path, shape
         )
         try:
-            tensors[layer.reference] = built(inputs)
+            for step in built:
+                inputs = step(inputs)
+            tensors[layer.reference] = inputs
         except (TypeError, ValueError) as error:
             raise ConfigError(
                 format_key_path(key_path + (layer.class_name,)),
@@ -158,12 +176,18 @@ def build_model(
 
 
 def build_augmentation(specs: list, key_path: tuple = ("data", "augment")):
-    """Builds the augmentation layers as one `keras.Sequential`, or `None` when there are none."""
+    """Builds `data.augment` as a `BatchAugmentation` on `(x, y)` batches, or `None` when empty.
+
+    The image layers become one `keras.Sequential`; MixUp and CutMix, which blend labels too,
+    are applied after it (see `augmentation`).
+    """
     import keras
 
     if not specs:
         return None
-    return keras.Sequential(
-        [build_layer(spec, key_path + (index,)) for index, spec in enumerate(specs)],
-        name="augmentation",
-    )
+    images, mixing = [], []
+    for index, spec in enumerate(specs):
+        layer = build_layer(spec, key_path + (index,))
+        (mixing if split_spec(spec, ())[0] in MIXING_LAYERS else images).append(layer)
+    sequential = keras.Sequential(images, name="augmentation") if images else None
+    return BatchAugmentation(sequential, mixing)

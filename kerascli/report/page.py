@@ -28,7 +28,7 @@ from kerascli.runs.layout import (
     epoch_of,
     utc_now,
 )
-from kerascli.runs.record import RunRecord, load_run
+from kerascli.runs.record import RunRecord, Stage, load_run
 from kerascli.runs.results import Evaluation, read_evaluation
 from kerascli.runs.summary import (
     best_metrics,
@@ -104,19 +104,38 @@ def _summary(record: RunRecord, history: History) -> str:
             )
         parts.append("<h3>Final and best</h3>")
         parts.append(s.table(["metric", "final", "best", "best epoch", "better"], rows))
+    if record.stages:
+        parts.append("<h3>Stages</h3>")
+        rows, start = [], 1
+        for number, stage in enumerate(record.stages, 1):
+            rows.append(
+                [
+                    s.text(number),
+                    s.text(f"{start}-{start + stage.epochs - 1}"),
+                    s.text(f"{stage.trainable_params or 0:,}"),
+                    s.number(stage.learning_rate),
+                ]
+            )
+            start += stage.epochs
+        header = ["stage", "epochs", "trainable parameters", "learning rate"]
+        parts.append(s.table(header, rows))
     if record.error:
         parts.append(f'<p class="note">error: {s.text(record.error)}</p>')
     return "\n".join(parts) or '<p class="note">No metrics recorded yet.</p>'
 
 
-def _curves(history: dict) -> str:
-    # The loss first and the learning rate last; the metrics in between, as logged.
+def _curves(history: dict, stages: list[Stage] | None = None) -> str:
+    # The loss first and the learning rate last; the metrics in between, as logged. The stages
+    # of `fit.stages` (run.json) are marked where each new one starts.
+    ends = [
+        sum(stage.epochs for stage in (stages or [])[: i + 1]) for i in range(len(stages or []) - 1)
+    ]
     families = sorted(
         history_families(history).items(),
         key=lambda item: (not item[0].endswith("loss"), item[0] == "learning_rate"),
     )
     charts = [
-        curves_svg(series, title=name, prefix=f"c{index}")
+        curves_svg(series, title=name, prefix=f"c{index}", boundaries=ends)
         for index, (name, series) in enumerate(families)
     ]
     return f'<div class="charts">{"".join(f"<figure>{svg}</figure>" for svg in charts)}</div>'
@@ -202,7 +221,7 @@ def build_report(run_dir: Path) -> str:
     name = record.name or run_dir.name
     found = [("summary", "Summary", _summary(record, history))]
     if history:
-        found.append(("curves", "Learning curves", _curves(history)))
+        found.append(("curves", "Learning curves", _curves(history, record.stages)))
     if evaluation:
         found.append(("evaluation", "Test evaluation", _evaluation(run_dir, evaluation)))
     samples = _samples(run_dir)

@@ -35,6 +35,7 @@ class RunResult:
             ones included).
         history: Every epoch's logs. final_metrics: The last epoch's logs and any test figures,
             as recorded in `run.json`. evaluation: The test evaluation, when one was made.
+        notes: Lines the command prints at the end (e.g. validation at chance level).
     """
 
     run_dir: Path | None
@@ -42,6 +43,7 @@ class RunResult:
     history: dict[str, list] = field(default_factory=dict)
     final_metrics: dict = field(default_factory=dict)
     evaluation: Evaluation | None = None
+    notes: list[str] = field(default_factory=list)
 
 
 class TrainingPlan(abc.ABC):

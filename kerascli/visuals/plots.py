@@ -80,7 +80,15 @@ def history_families(history: dict[str, list]) -> dict[str, dict[str, list]]:
     }
 
 
-def plot_history(history: dict[str, list[float]], out_dir: Path) -> list[Path]:
+def mark_stages(ax, boundaries: list[int] | None) -> None:
+    """Dashed vertical lines where a new stage of `fit.stages` starts (after those epochs)."""
+    for epoch in boundaries or []:
+        ax.axvline(epoch + 0.5, color="gray", linestyle="--", linewidth=1, alpha=0.8)
+
+
+def plot_history(
+    history: dict[str, list[float]], out_dir: Path, boundaries: list[int] | None = None
+) -> list[Path]:
     """Plots every metric of a training history, one PNG per metric.
 
     A metric `X` and its `val_X` share one plot (`X.png`); a `val_X` without `X` gets its own.
@@ -90,6 +98,8 @@ def plot_history(history: dict[str, list[float]], out_dir: Path) -> list[Path]:
         history: Per-epoch values by metric name, as in `keras.callbacks.History.history`,
             e.g. `{"loss": [...], "val_loss": [...], "learning_rate": [...]}`.
         out_dir: Directory to write into; created if missing.
+        boundaries: Epochs after which a new stage of `fit.stages` starts, marked with a
+            dashed line. Defaults to `None`.
 
     Returns:
         The paths written, sorted. Empty when `history` is empty.
@@ -126,6 +136,7 @@ def plot_history(history: dict[str, list[float]], out_dir: Path) -> list[Path]:
         elif values.min() > 0 and values.max() / values.min() > 100:
             ax.set_yscale("log")
         _epoch_axes(ax, epochs_seen, title=name, ylabel=name)
+        mark_stages(ax, boundaries)
         if values.size:
             ax.legend()
         written.append(_save(fig, Path(out_dir) / f"{unique}.png"))

@@ -114,7 +114,14 @@ def _with_tooltips(svg: str, points: list[tuple[str, list[tuple[int, float]]]]) 
     return svg
 
 
-def curves_svg(series: dict[str, list], *, title: str, prefix: str, xlabel: str = "epoch") -> str:
+def curves_svg(
+    series: dict[str, list],
+    *,
+    title: str,
+    prefix: str,
+    xlabel: str = "epoch",
+    boundaries: list[int] | None = None,
+) -> str:
     """One chart of several series against the epoch, as an inline `<svg>` element.
 
     Args:
@@ -123,6 +130,8 @@ def curves_svg(series: dict[str, list], *, title: str, prefix: str, xlabel: str 
         title: The chart's title (also its accessible name).
         prefix: Makes the chart's element ids unique in the page (letters, digits, `-`).
         xlabel: The x-axis label. Defaults to `"epoch"`.
+        boundaries: Epochs after which a new stage of `fit.stages` starts, marked with a
+            dashed line. Defaults to `None`.
 
     Returns:
         The `<svg>` markup, coloured by the surrounding text colour.
@@ -160,6 +169,8 @@ def curves_svg(series: dict[str, list], *, title: str, prefix: str, xlabel: str 
             ax.set_xticks(range(1, longest + 1))
         else:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        for epoch in boundaries or []:
+            ax.axvline(epoch + 0.5, color="gray", linestyle="--", linewidth=1, alpha=0.8)
         ax.set_title(title)
         ax.set_xlabel(xlabel)
         ax.grid(True, alpha=0.25)

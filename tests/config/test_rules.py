@@ -48,6 +48,7 @@ def _config(**changes) -> ExperimentConfig:
         ({"data__limit": {"train": 10}}, "data"),
         ({"compile__optimizer": "sgd"}, "compile"),
         ({"model__layers": ["Flatten", {"Dense": {"units": 10}}]}, "model"),
+        ({"fit__stages": [{"epochs": 1}, {"epochs": 1, "learning_rate": 0.01}]}, "fit.stages"),
     ],
 )
 def test_resume_difference_names_the_first_changed_section(changes, section):

@@ -169,11 +169,13 @@ def test_imagenet_weights_offline_name_the_file_and_folder(tmp_path, photos):
         ),
         (
             {"MobileNetV2": {"weights": "missing.h5"}},
-            "model.layers[0].MobileNetV2.weights: no such weights file 'missing.h5'",
+            "model.layers[0].MobileNetV2.weights: no such weights file or run directory "
+            "'missing.h5'",
         ),
         (
             {"MobileNetV2": {"weights": 3}},
-            "model.layers[0].MobileNetV2.weights: must be null, imagenet or a weights file, got 3",
+            "model.layers[0].MobileNetV2.weights: must be null, imagenet, a weights file or a "
+            "run directory, got 3",
         ),
         (
             {"MobileNetV2": {"trainable": "no"}},
