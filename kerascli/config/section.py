@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -11,3 +13,10 @@ class Section(BaseModel):
     # strict: YAML already gives real ints, floats and bools, so a string where a number belongs is
     # a mistake worth reporting (YAML 1.1 reads `1e-3` as a string), not something to coerce.
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def named(value: Any, kind: str) -> Any:
+    """Refuses `null` where a Keras object must be named (`optimizer:` left empty)."""
+    if value is None:
+        raise ValueError(f"must name a Keras {kind}, not null")
+    return value
