@@ -19,11 +19,13 @@ install: $(STAMP)
 train: $(STAMP)
 	$(BIN)/kerascli train $(CONFIG)
 
+# The suite runs in 3 processes (pytest-xdist), a test file each at a time: most tests wait on
+# TensorFlow subprocesses, servers and workers, so 3 keep 2 cores busy.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile
 
 test-all: $(STAMP)
-	$(BIN)/python -m pytest -q -m "slow or not slow"
+	$(BIN)/python -m pytest -q -n 3 --dist loadfile -m "slow or not slow"
 
 # The JSON Schemas editors read (schema/kerascli.schema.json; .partial for files composed with
 # others): regenerate them after changing the config's fields or upgrading Keras; a test checks

@@ -7,6 +7,7 @@ import csv
 import pytest
 
 from kerascli.config.tune import TuneConfig
+from kerascli.runs.sweeps import SweepRecord
 from kerascli.tuning import study as studies
 from kerascli.tuning.page import write_sweep_page
 from kerascli.tuning.results import RUN_ATTR, best_row, overrides, rows, write_results
@@ -81,8 +82,9 @@ def test_a_trials_values_become_set_overrides_as_the_config_wrote_them():
 
 def test_the_sweep_page_is_self_contained(tmp_path):
     study = _study()
-    record = {"name": "tiny", "status": "completed", "metric": "val_accuracy", "trials": 10}
-    record["direction"] = "maximize"
+    record = SweepRecord(
+        name="tiny", status="completed", metric="val_accuracy", trials=10, direction="maximize"
+    )
     page = write_sweep_page(tmp_path, record, TUNE, rows(study), {_LR: 0.8, "x": 0.2})
     html = page.read_text()
     assert page.name == "sweep.html"
