@@ -67,6 +67,7 @@ def gan_config(photos) -> dict:
     }
 
 
+@pytest.mark.slow  # a GAN on images and its sampling: make test-all
 def test_gan_trains_on_an_image_folder_and_samples_colour_images(tmp_path):
     photos = write_colour_folders(
         tmp_path / "photos", per_class={"train": 16}, size=20, seed=4

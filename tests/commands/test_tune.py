@@ -172,6 +172,7 @@ def test_a_sweep_leaves_trials_results_and_a_best_config_that_retrains(tmp_path)
     assert sweep.name in listed.stdout and f"trial {best['number']}" in listed.stdout
 
 
+@pytest.mark.slow  # a minute of trial processes: make test-all
 def test_two_processes_on_one_storage_finish_exactly_the_budget(tmp_path):
     storage = f"sqlite:///{tmp_path / 'shared.db'}"
     config = _config(tmp_path, trials=3)
@@ -214,6 +215,7 @@ def test_a_killed_trial_is_failed_and_the_sweep_goes_on(tmp_path):
     assert [row["state"] for row in rows] == ["failed", "complete"]
 
 
+@pytest.mark.slow  # a minute of trial processes: make test-all
 def test_ctrl_c_stops_the_sweep_and_the_same_command_resumes_it(tmp_path):
     runs = tmp_path / "runs"
     config = _config(tmp_path, trials=2)

@@ -161,6 +161,7 @@ def test_nan_loss_fails_the_run_cleanly(tmp_path, runs_dir):
     assert "status-failed" in page and "NaN or infinite in epoch 1" in page
 
 
+@pytest.mark.slow  # two whole runs compared: make test-all
 def test_deterministic_runs_repeat_exactly(tmp_path, runs_dir):
     config = write_config(tmp_path / "det.yaml", tiny_config(deterministic=True))
     first = subprocess.run(
